@@ -1,0 +1,29 @@
+// Nest 12 ships ES modules only, so Jest runs in its native ESM mode
+// (node --experimental-vm-modules, set by scripts/test.mjs) and @swc/jest
+// compiles TypeScript to ESM with legacy decorators + metadata, as tsc does.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      target: 'es2022',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+    },
+    module: { type: 'es6' },
+    sourceMaps: 'inline',
+  },
+];
+
+export default {
+  rootDir: '.',
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper: {
+    '^#oauth-providers$': '<rootDir>/libs/oauth-providers/src/index.ts',
+    '^#provider-emulators$': '<rootDir>/libs/provider-emulators/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
+  testTimeout: 30000,
+};

@@ -1,0 +1,77 @@
+import type { Type } from '@nestjs/common';
+import type { TokenStore } from '../stores/token-store.interface.js';
+import type { TokenStrategy } from './token-strategy.interface.js';
+
+/** Injected time source, so tests can move time instead of sleeping. */
+export interface Clock {
+  now(): number;
+  /** Waits between retries; a fake clock advances `now` and resolves at once. */
+  sleep(ms: number): Promise<void>;
+}
+
+export interface RetryOptions {
+  /** Attempts in total, the first included (default 4). */
+  maxAttempts?: number;
+  /** First backoff step (default 200 ms); doubles each attempt, with jitter. */
+  baseDelayMs?: number;
+  /** Largest single wait, `Retry-After` included (default 5000 ms). */
+  maxDelayMs?: number;
+  /** Bound on the whole renewal, waits included (default 20000 ms). */
+  maxTotalMs?: number;
+}
+
+export interface OAuthModuleOptions {
+  /** One entry per provider: a strategy object (`prio({...})`) or an `@Injectable()` strategy class. */
+  providers: Array<TokenStrategy | Type<TokenStrategy>>;
+  /** Default: a new `InMemoryTokenStore`. */
+  store?: TokenStore;
+  /** A token counts as expired this long before its real expiry (default 60). */
+  refreshSkewSeconds?: number;
+  /** Time limit of one token endpoint call (default 10000). */
+  requestTimeoutMs?: number;
+  /** Lifetime assumed when `expires_in` is missing or unusable (default 3600). */
+  defaultTtlSeconds?: number;
+  /** Cap on any lifetime (default 604800, 7 days). */
+  maxTtlSeconds?: number;
+  /** After a rejection, the same error is returned without asking the endpoint for this long (default 30). */
+  rejectedCooldownSeconds?: number;
+  retry?: RetryOptions;
+  /** How long an instance waits for another instance's renewal before fetching itself (default 5000). */
+  clusterWaitMs?: number;
+  clock?: Clock;
+}
+
+/** `OAuthModuleOptions` with every default applied: what the service reads. */
+export interface ResolvedOAuthOptions {
+  refreshSkewMs: number;
+  requestTimeoutMs: number;
+  defaultTtlMs: number;
+  maxTtlMs: number;
+  rejectedCooldownMs: number;
+  retry: Required<RetryOptions>;
+  clusterWaitMs: number;
+  clock: Clock;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export function resolveOptions(options: OAuthModuleOptions): ResolvedOAuthOptions {
+  return {
+    refreshSkewMs: (options.refreshSkewSeconds ?? 60) * 1000,
+    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    defaultTtlMs: (options.defaultTtlSeconds ?? 3600) * 1000,
+    maxTtlMs: (options.maxTtlSeconds ?? 604_800) * 1000,
+    rejectedCooldownMs: (options.rejectedCooldownSeconds ?? 30) * 1000,
+    retry: {
+      maxAttempts: options.retry?.maxAttempts ?? 4,
+      baseDelayMs: options.retry?.baseDelayMs ?? 200,
+      maxDelayMs: options.retry?.maxDelayMs ?? 5000,
+      maxTotalMs: options.retry?.maxTotalMs ?? 20_000,
+    },
+    clusterWaitMs: options.clusterWaitMs ?? 5000,
+    clock: options.clock ?? systemClock,
+  };
+}

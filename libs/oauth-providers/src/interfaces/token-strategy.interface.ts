@@ -1,0 +1,51 @@
+import type { AccessToken, TokenGrant } from './access-token.interface.js';
+
+/** The raw answer of a token endpoint: strategies parse it, the service never does. */
+export interface TokenHttpResponse {
+  status: number;
+  /** Lower-cased header names. */
+  headers: Record<string, string | undefined>;
+  /** The body as text (may be HTML, truncated JSON, empty...). */
+  body: string;
+}
+
+export interface TokenHttpRequest {
+  url: string;
+  headers: Record<string, string>;
+  /** Already serialised (form-encoded or JSON) by the strategy. */
+  body: string;
+}
+
+/**
+ * Sends one HTTP request to a token endpoint with the module's timeout. Network errors and
+ * timeouts reject with an `OAuthProviderError` of kind `unavailable`; any HTTP status resolves.
+ */
+export interface TokenHttpClient {
+  post(provider: string, request: TokenHttpRequest): Promise<TokenHttpResponse>;
+}
+
+export interface TokenRequestContext {
+  http: TokenHttpClient;
+}
+
+/**
+ * One provider's wire format: how to ask for a token, how to read the answer and the
+ * provider's errors, and how its API wants the token. Nothing else (no caching, retries,
+ * locking or scheduling: the service does those once for every strategy).
+ */
+export interface TokenStrategy {
+  /** Provider name, e.g. `latam`; also the gateway's route prefix. */
+  readonly name: string;
+  /**
+   * Who the token belongs to, without the secret: token URL, client id, grant, scope.
+   * The service hashes it into the shared store's key, so two differently configured
+   * clients never share a token.
+   */
+  readonly identity: string;
+  /** Primary grant. Rejects with `OAuthProviderError` only. */
+  requestToken(ctx: TokenRequestContext): Promise<TokenGrant>;
+  /** Refresh grant, for providers that issue refresh tokens. */
+  refreshToken?(refreshToken: string, ctx: TokenRequestContext): Promise<TokenGrant>;
+  /** Headers the provider's API wants; default `{ authorization: 'Bearer <token>' }`. */
+  requestHeaders?(token: AccessToken): Record<string, string>;
+}

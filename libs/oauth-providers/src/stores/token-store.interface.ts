@@ -1,0 +1,36 @@
+import type { AccessToken } from '../interfaces/access-token.interface.js';
+
+/** A lock held by one instance; `release` only deletes it if it is still this holder's. */
+export interface TokenLock {
+  release(): Promise<void>;
+}
+
+/**
+ * Where tokens live beyond one TokenService's own local copy. The service keeps a local copy in
+ * front of every store, so the hot path never reaches the store while that copy is valid.
+ *
+ * Keys are built by the service (`oauth:{provider}:<hash of identity>`), never contain secrets.
+ * Every method may reject (Redis down): the service then degrades to its local copy.
+ */
+export interface TokenStore {
+  /** True when several processes share the store (then the service uses `lock` + `waitFor`). */
+  readonly shared: boolean;
+  get(key: string): Promise<AccessToken | undefined>;
+  /** Stores the token; it disappears by itself after `ttlMs`. */
+  set(key: string, token: AccessToken, ttlMs: number): Promise<void>;
+  /** Deletes the entry only if it still holds `accessToken`; true when it deleted. */
+  deleteIfEqual(key: string, accessToken: string): Promise<boolean>;
+  /** Tries once to take the renewal lock for `key`; undefined when another holder has it. */
+  lock(key: string, ttlMs: number): Promise<TokenLock | undefined>;
+  /**
+   * Waits until the entry holds a token other than `notToken` (the one being replaced), or
+   * `timeoutMs` passes; resolves with what is there then (maybe undefined).
+   */
+  waitFor(key: string, timeoutMs: number, notToken?: string): Promise<AccessToken | undefined>;
+  /** True while the store cannot be reached and the service works from local copies. */
+  isDegraded?(): boolean;
+  close?(): Promise<void>;
+}
+
+/** Injection token for the store, named like the interface (cf. `ThrottlerStorage`). */
+export const TokenStore = Symbol('TokenStore');

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// `npm test`: makes sure a Redis answers for the Redis suites, runs Jest in ESM
+// mode (Nest 12 is ESM only), then prints the plain tally line CI reads.
+//
+// Redis: REDIS_URL if set, else 127.0.0.1:6379; if neither answers, a private
+// `redis-server` from PATH on a spare port; if there is none, the Redis suites
+// are skipped with one clear line (never under CI=true: there it is an error).
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRedisServer, redisAnswers } from './redis-server.mjs';
+
+const args = process.argv.slice(2);
+const env = { ...process.env };
+let privateRedis;
+
+const candidate = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+if (await redisAnswers(candidate)) {
+  env.TEST_REDIS_URL = candidate;
+} else {
+  privateRedis = await startRedisServer().catch(() => undefined);
+  if (privateRedis) {
+    env.TEST_REDIS_URL = privateRedis.url;
+    console.log(`redis: ${candidate} did not answer; started a private redis-server at ${privateRedis.url}`);
+  } else if (env.CI === 'true') {
+    console.error(`redis: ${candidate} did not answer and no redis-server could be started; CI never skips the Redis suites`);
+    process.exit(1);
+  } else {
+    console.log('redis: no Redis answered and no redis-server on PATH: the Redis suites are SKIPPED');
+  }
+}
+
+const outDir = mkdtempSync(join(tmpdir(), 'jest-json-'));
+const outFile = join(outDir, 'results.json');
+env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --experimental-vm-modules --no-warnings=ExperimentalWarning`.trim();
+const jest = spawn(process.execPath, ['node_modules/jest/bin/jest.js', '--json', `--outputFile=${outFile}`, ...args], {
+  env,
+  stdio: 'inherit',
+});
+const code = await new Promise((resolve) => jest.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+await privateRedis?.stop();
+
+let tally = '0 passed, 0 failed';
+try {
+  const r = JSON.parse(readFileSync(outFile, 'utf8'));
+  tally = `${r.numPassedTests} passed, ${r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0)} failed` +
+    (r.numPendingTests ? `, ${r.numPendingTests} skipped` : '');
+} catch {
+  tally = '0 passed, 1 failed';
+}
+rmSync(outDir, { recursive: true, force: true });
+console.log(tally);
+process.exit(code);
