@@ -21,3 +21,5 @@ export type {
 export type { OAuthModuleOptions, RetryOptions, Clock, ResolvedOAuthOptions } from './interfaces/oauth-module-options.interface.js';
 export { systemClock } from './interfaces/oauth-module-options.interface.js';
 export { RESOLVED_OAUTH_OPTIONS, TOKEN_HTTP_CLIENT } from './oauth.constants.js';
+export * from './strategies/index.js';
+export * from './stores/index.js';

@@ -1,0 +1,2 @@
+// Shared stores beyond the in-memory default (RedisTokenStore) are exported from here.
+export {};
