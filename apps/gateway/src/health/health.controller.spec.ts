@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { HealthController } from './health.controller.js';
