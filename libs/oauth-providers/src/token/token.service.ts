@@ -104,7 +104,8 @@ export class TokenService {
    * is in flight at a time and every caller waits for it.
    */
   getToken(provider: string, opts: GetTokenOptions = {}): Promise<AccessToken> {
-    const state = this.state(provider);
+    const state = this.states.get(provider);
+    if (!state) return Promise.reject(new UnknownProviderError(provider));
     const now = this.options.clock.now();
     if (!opts.forceRefresh && isValid(state.local, now, this.options.refreshSkewMs)) {
       state.hits++;
