@@ -1,6 +1,7 @@
 export { OAuthModule } from './oauth.module.js';
 export { OAUTH_MODULE_OPTIONS } from './oauth.module-definition.js';
 export { TokenService } from './token/token.service.js';
+export { TokenRefresher } from './token/token-refresher.service.js';
 export type { GetTokenOptions, TokenObtainedEvent, TokenFailedEvent, TokenServiceEvents } from './token/token.service.js';
 export { lifetimeMs, validUntil, isValid } from './token/token-lifetime.js';
 export { parseRetryAfter } from './token/backoff.js';
@@ -18,8 +19,8 @@ export type {
   TokenHttpRequest,
   TokenHttpResponse,
 } from './interfaces/token-strategy.interface.js';
-export type { OAuthModuleOptions, RetryOptions, Clock, ResolvedOAuthOptions } from './interfaces/oauth-module-options.interface.js';
-export { systemClock } from './interfaces/oauth-module-options.interface.js';
+export type { OAuthModuleOptions, RetryOptions, CircuitBreakerOptions, RefresherOptions, Clock, ResolvedOAuthOptions } from './interfaces/oauth-module-options.interface.js';
+export { systemClock, resolveOptions } from './interfaces/oauth-module-options.interface.js';
 export { RESOLVED_OAUTH_OPTIONS, TOKEN_HTTP_CLIENT } from './oauth.constants.js';
 export * from './strategies/index.js';
 export * from './stores/index.js';

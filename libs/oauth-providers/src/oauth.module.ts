@@ -9,6 +9,7 @@ import { RESOLVED_OAUTH_OPTIONS, TOKEN_HTTP_CLIENT } from './oauth.constants.js'
 import { InMemoryTokenStore } from './stores/in-memory-token.store.js';
 import { TokenStore } from './stores/token-store.interface.js';
 import { AxiosTokenHttpClient } from './token/token-http.client.js';
+import { TokenRefresher } from './token/token-refresher.service.js';
 import { TokenService } from './token/token.service.js';
 
 /**
@@ -26,8 +27,9 @@ import { TokenService } from './token/token.service.js';
     },
     { provide: TOKEN_HTTP_CLIENT, useClass: AxiosTokenHttpClient },
     TokenService,
+    TokenRefresher,
   ],
-  exports: [TokenService, TokenStore],
+  exports: [TokenService, TokenRefresher, TokenStore],
 })
 export class OAuthModule extends OAuthConfigurableModule implements OnModuleInit {
   constructor(

@@ -20,6 +20,27 @@ export interface RetryOptions {
   maxTotalMs?: number;
 }
 
+export interface CircuitBreakerOptions {
+  /** Consecutive failed token calls (5xx, 429, timeouts, garbage) that open the circuit (default 3). */
+  failureThreshold?: number;
+  /** First open period; doubles on each failed probe (default 5000 ms). */
+  openMs?: number;
+  /** Longest open period (default 60000 ms). */
+  maxOpenMs?: number;
+}
+
+export interface RefresherOptions {
+  /** Renew tokens in the background before they expire (default true; needs `ScheduleModule.forRoot()` in the app). */
+  enabled?: boolean;
+  /** Fetch every provider's token at start-up instead of on first use (default false; the gateway sets true). */
+  warmOnStart?: boolean;
+  /** Largest random advance of a renewal, so providers and instances do not renew in lockstep (default 30000 ms, at most 10% of the token's life). */
+  jitterMs?: number;
+  /** Backoff of a failed background renewal: first step and cap (defaults 1000 and 60000 ms). */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
 export interface OAuthModuleOptions {
   /** One entry per provider: a strategy object (`prio({...})`) or an `@Injectable()` strategy class. */
   providers: Array<TokenStrategy | Type<TokenStrategy>>;
@@ -38,6 +59,8 @@ export interface OAuthModuleOptions {
   retry?: RetryOptions;
   /** How long an instance waits for another instance's renewal before fetching itself (default 5000). */
   clusterWaitMs?: number;
+  circuitBreaker?: CircuitBreakerOptions;
+  refresher?: RefresherOptions;
   clock?: Clock;
 }
 
@@ -50,6 +73,8 @@ export interface ResolvedOAuthOptions {
   rejectedCooldownMs: number;
   retry: Required<RetryOptions>;
   clusterWaitMs: number;
+  circuit: Required<CircuitBreakerOptions>;
+  refresher: Required<RefresherOptions>;
   clock: Clock;
 }
 
@@ -72,6 +97,18 @@ export function resolveOptions(options: OAuthModuleOptions): ResolvedOAuthOption
       maxTotalMs: options.retry?.maxTotalMs ?? 20_000,
     },
     clusterWaitMs: options.clusterWaitMs ?? 5000,
+    circuit: {
+      failureThreshold: options.circuitBreaker?.failureThreshold ?? 3,
+      openMs: options.circuitBreaker?.openMs ?? 5000,
+      maxOpenMs: options.circuitBreaker?.maxOpenMs ?? 60_000,
+    },
+    refresher: {
+      enabled: options.refresher?.enabled ?? true,
+      warmOnStart: options.refresher?.warmOnStart ?? false,
+      jitterMs: options.refresher?.jitterMs ?? 30_000,
+      retryBaseMs: options.refresher?.retryBaseMs ?? 1000,
+      retryMaxMs: options.refresher?.retryMaxMs ?? 60_000,
+    },
     clock: options.clock ?? systemClock,
   };
 }

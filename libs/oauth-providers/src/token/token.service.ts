@@ -42,11 +42,13 @@ interface ProviderState {
   local?: AccessToken;
   headers?: { token: AccessToken; value: Readonly<Record<string, string>> };
   inflight?: Promise<AccessToken>;
-  renewingInBackground: boolean;
   rejection?: { error: OAuthProviderError; until: number };
   failingSince?: number;
   lastError?: { error: OAuthProviderError; at: number };
   lastRefreshAt?: number;
+  /** Failed token calls in a row (rejections excluded); opens the circuit at the threshold. */
+  consecutiveFailures: number;
+  circuit?: { openUntil: number; openMs: number };
   hits: number;
   misses: number;
 }
@@ -85,7 +87,7 @@ export class TokenService {
       strategy,
       // `{provider}` is a Redis Cluster hash tag: one provider's keys (token, lock) share a slot.
       storeKey: `oauth:{${strategy.name}}:${hash}`,
-      renewingInBackground: false,
+      consecutiveFailures: 0,
       hits: 0,
       misses: 0,
     });
@@ -162,11 +164,14 @@ export class TokenService {
     return [...this.states.entries()].map(([provider, s]) => {
       const valid = isValid(s.local, now, this.options.refreshSkewMs);
       const cooling = s.rejection !== undefined && s.rejection.until > now;
+      const circuitOpen = s.circuit !== undefined && s.circuit.openUntil > now;
       const state: ProviderTokenStatus['state'] = valid
         ? 'valid'
         : cooling
           ? 'cooling_down'
-          : s.inflight
+          : circuitOpen
+            ? 'circuit_open'
+            : s.inflight
             ? 'renewing'
             : s.lastError
               ? 'failing'
@@ -183,6 +188,7 @@ export class TokenService {
         lastRefreshAt: s.lastRefreshAt,
         failingSince: s.failingSince,
         cooldownUntil: cooling ? s.rejection!.until : undefined,
+        circuitOpenUntil: circuitOpen ? s.circuit!.openUntil : undefined,
         hasRefreshToken: s.local?.refreshToken !== undefined,
         lastError: s.lastError && {
           kind: s.lastError.error.kind,
@@ -201,10 +207,15 @@ export class TokenService {
     return [...this.states.entries()].map(([provider, s]) => ({ provider, hits: s.hits, misses: s.misses }));
   }
 
-  /** When the local token stops being handed out (expiry minus skew), for the refresher. */
-  validUntil(provider: string): number | undefined {
+  /** When the local token was obtained and when it stops being handed out (expiry minus skew). */
+  lifetime(provider: string): { obtainedAt: number; validUntil: number } | undefined {
     const token = this.state(provider).local;
-    return token && validUntil(token, this.options.refreshSkewMs);
+    return token && { obtainedAt: token.obtainedAt, validUntil: validUntil(token, this.options.refreshSkewMs) };
+  }
+
+  /** True while a renewal runs for the provider (the refresher does not stack another). */
+  isRenewing(provider: string): boolean {
+    return this.state(provider).inflight !== undefined;
   }
 
   isStoreDegraded(): boolean {
@@ -223,13 +234,20 @@ export class TokenService {
     if (state.rejection && state.rejection.until > now) {
       return Promise.reject(state.rejection.error.with({ retryAfterMs: state.rejection.until - now }));
     }
+    // Open circuit: fail fast instead of letting every caller wait out a dead endpoint. Once the
+    // open period has passed, the next renewal is the probe (single flight makes it one).
+    if (state.circuit && state.circuit.openUntil > now && state.lastError) {
+      return Promise.reject(
+        state.lastError.error.with({ retryAfterMs: state.circuit.openUntil - now, description: 'circuit open after repeated token endpoint failures' }),
+      );
+    }
     const started = now;
-    state.renewingInBackground = background;
     const inflight = this.obtain(state, background)
       .then((token) => {
         state.failingSince = undefined;
         state.lastError = undefined;
         state.rejection = undefined;
+        state.circuit = undefined;
         return token;
       })
       .catch((cause: unknown) => {
@@ -239,13 +257,16 @@ export class TokenService {
         state.failingSince ??= at;
         if (error.kind === 'rejected' && this.options.rejectedCooldownMs > 0) {
           state.rejection = { error, until: at + this.options.rejectedCooldownMs };
+        } else if (error.kind !== 'rejected' && state.consecutiveFailures >= this.options.circuit.failureThreshold) {
+          const openMs = state.circuit ? Math.min(state.circuit.openMs * 2, this.options.circuit.maxOpenMs) : this.options.circuit.openMs;
+          state.circuit = { openUntil: at + openMs, openMs };
+          this.logger.warn(`${state.strategy.name}: circuit open for ${openMs} ms after ${state.consecutiveFailures} failed token calls`);
         }
         this.events.emit('failed', { provider: state.strategy.name, error, background, durationMs: at - started });
         throw error;
       })
       .finally(() => {
         state.inflight = undefined;
-        state.renewingInBackground = false;
       });
     state.inflight = inflight;
     return inflight;
@@ -368,10 +389,12 @@ export class TokenService {
       if (!grant || typeof grant.accessToken !== 'string' || grant.accessToken.length === 0) {
         throw new OAuthProviderError({ provider, kind: 'invalid_response', description: 'the answer holds no access_token' });
       }
+      state.consecutiveFailures = 0;
       this.events.emit('request', { provider, outcome: 'success', durationMs: this.options.clock.now() - started });
       return grant;
     } catch (cause) {
       const error = asProviderError(provider, cause);
+      if (error.kind !== 'rejected') state.consecutiveFailures++;
       this.events.emit('request', { provider, outcome: error.kind, durationMs: this.options.clock.now() - started });
       throw error;
     }
