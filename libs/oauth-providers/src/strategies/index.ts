@@ -1,2 +1,12 @@
-// Filled by the strategies work: one file per provider, each exporting its class and factory.
-export {};
+export { LatamPassStrategy, latamPass } from './latam-pass.strategy.js';
+export type { LatamPassOptions } from './latam-pass.strategy.js';
+export { TransatelStrategy, transatel } from './transatel.strategy.js';
+export type { TransatelOptions } from './transatel.strategy.js';
+export { PaymeStrategy, payme } from './payme.strategy.js';
+export type { PaymeOptions } from './payme.strategy.js';
+export { PrioStrategy, prio } from './prio.strategy.js';
+export type { PrioOptions } from './prio.strategy.js';
+export { SabreStrategy, sabre } from './sabre.strategy.js';
+export type { SabreOptions } from './sabre.strategy.js';
+export { OAuth2Strategy, oauth2 } from './oauth2.strategy.js';
+export type { OAuth2Options } from './oauth2.strategy.js';

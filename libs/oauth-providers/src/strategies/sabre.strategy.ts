@@ -1,0 +1,62 @@
+import type { TokenGrant } from '../interfaces/access-token.interface.js';
+import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
+import type { JsonObject, ProviderErrorFields } from './token-wire.js';
+import {
+  basicAuthorization,
+  FORM_CONTENT_TYPE,
+  formBody,
+  grantFrom,
+  requestTokenAnswer,
+  rfc6749ErrorFields,
+  strategyIdentity,
+  stringField,
+} from './token-wire.js';
+
+export interface SabreOptions {
+  /** Default `sabre`. */
+  name?: string;
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** EPR as `user-group-domain`. */
+  username: string;
+  password: string;
+}
+
+/**
+ * Sabre v3 (seed 004): the password grant with the EPR in the form body and the application's
+ * raw Basic. Every token error is HTTP 401: `invalid_request` (a bug in our request) or
+ * `invalid_client` (credentials); its gateway throttles with `ERR.2SG.GATEWAY.REQUEST_THROTTLED`.
+ * `expires_in` is seconds (604800), despite the seed's "minutes".
+ */
+export class SabreStrategy implements TokenStrategy {
+  readonly name: string;
+  readonly identity: string;
+  readonly #options: SabreOptions;
+
+  constructor(options: SabreOptions) {
+    this.#options = options;
+    this.name = options.name ?? 'sabre';
+    this.identity = strategyIdentity(options.tokenUrl, options.clientId, 'password', undefined, options.username);
+  }
+
+  async requestToken(ctx: TokenRequestContext): Promise<TokenGrant> {
+    const { tokenUrl, clientId, clientSecret, username, password } = this.#options;
+    const request = {
+      url: tokenUrl,
+      headers: { authorization: basicAuthorization(clientId, clientSecret), 'content-type': FORM_CONTENT_TYPE },
+      body: formBody({ grant_type: 'password', username, password }),
+    };
+    return grantFrom(this.name, await requestTokenAnswer(ctx, this.name, request, sabreErrorFields));
+  }
+}
+
+export function sabre(options: SabreOptions): SabreStrategy {
+  return new SabreStrategy(options);
+}
+
+/** RFC 6749 fields from the token service, `errorCode`/`message` from Sabre's API gateway (2SG). */
+function sabreErrorFields(body: JsonObject): ProviderErrorFields {
+  if (body.error !== undefined) return rfc6749ErrorFields(body);
+  return { code: stringField(body.errorCode), description: stringField(body.message) };
+}

@@ -1,0 +1,182 @@
+import { OAuthProviderError } from '../errors/oauth-provider.error.js';
+import type { OAuthProviderErrorKind } from '../errors/oauth-provider.error.js';
+import type { TokenGrant } from '../interfaces/access-token.interface.js';
+import type { TokenHttpRequest, TokenHttpResponse, TokenRequestContext } from '../interfaces/token-strategy.interface.js';
+import { parseRetryAfter } from '../token/backoff.js';
+
+/**
+ * What token requests and answers have in common across providers: Basic headers, bodies,
+ * reading answers, and turning failures into `OAuthProviderError`. Written once; each strategy
+ * adds only what its provider's docs say differs.
+ */
+
+export type JsonObject = Record<string, unknown>;
+
+/** The provider's own error code and message, read from its error body. */
+export interface ProviderErrorFields {
+  code?: string;
+  description?: string;
+}
+
+/** A 2xx token answer whose body is a JSON object. */
+export interface TokenAnswer {
+  status: number;
+  body: JsonObject;
+}
+
+/** Reads a provider's error body; given any JSON object, must not throw. */
+export type ErrorFieldsReader = (body: JsonObject) => ProviderErrorFields;
+
+export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
+export const JSON_CONTENT_TYPE = 'application/json';
+
+/** Provider messages are shown to callers: keep them to a readable size. */
+const MAX_DESCRIPTION = 300;
+
+/**
+ * `Basic base64(id:secret)` with the raw values, UTF-8. LATAM, Transatel, Prio and Sabre decode
+ * nothing, so an RFC 6749 §2.3.1 client (which form-encodes both parts first) is refused as soon
+ * as the secret holds `%`, `+`, `/` or `=` (providers.md, "Common to all five").
+ */
+export function basicAuthorization(clientId: string, clientSecret: string): string {
+  return `Basic ${Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64')}`;
+}
+
+/**
+ * RFC 6749 §2.3.1 `client_secret_basic`: id and secret are encoded with
+ * application/x-www-form-urlencoded (Appendix B) before being joined and base64-encoded.
+ */
+export function rfc6749BasicAuthorization(clientId: string, clientSecret: string): string {
+  return basicAuthorization(formEncode(clientId), formEncode(clientSecret));
+}
+
+/** One value encoded as application/x-www-form-urlencoded (space as `+`, `*-._` kept). */
+export function formEncode(value: string): string {
+  return new URLSearchParams([['', value]]).toString().slice(1);
+}
+
+/** A form body; undefined fields are left out. */
+export function formBody(fields: Record<string, string | undefined>): string {
+  return new URLSearchParams(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+}
+
+/**
+ * `TokenStrategy.identity`: who the token belongs to (token URL, client id, grant, scope, and the
+ * user of a password grant), never a secret.
+ */
+export function strategyIdentity(...parts: Array<string | undefined>): string {
+  return parts.map((part) => part ?? '').join('|');
+}
+
+/** RFC 6749 §5.2 `{"error","error_description"}`. */
+export function rfc6749ErrorFields(body: JsonObject): ProviderErrorFields {
+  return { code: stringField(body.error), description: stringField(body.error_description) };
+}
+
+/** `value` when it is a non-empty string, else undefined. */
+export function stringField(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/**
+ * 429 and 5xx are the provider's trouble (retried with backoff); other 4xx refuse our credentials
+ * or request (never retried); anything else (1xx, 3xx) cannot be a token answer.
+ */
+export function failureKind(status: number): OAuthProviderErrorKind {
+  if (status === 429 || status >= 500) return 'unavailable';
+  if (status >= 400) return 'rejected';
+  return 'invalid_response';
+}
+
+/** Posts a token request and reads the answer: a JSON object on 2xx, else throws the provider's error. */
+export async function requestTokenAnswer(
+  ctx: TokenRequestContext,
+  provider: string,
+  request: TokenHttpRequest,
+  errorFields: ErrorFieldsReader,
+): Promise<TokenAnswer> {
+  return readTokenAnswer(provider, await ctx.http.post(provider, request), errorFields);
+}
+
+/**
+ * A token endpoint answer as a JSON object, or the `OAuthProviderError` it means. Never throws
+ * anything else, whatever the body.
+ */
+export function readTokenAnswer(provider: string, res: TokenHttpResponse, errorFields: ErrorFieldsReader): TokenAnswer {
+  const ok = res.status >= 200 && res.status < 300;
+  const html = isHtml(res);
+  if (ok) {
+    if (html) throw invalidResponse(provider, res.status, `HTTP ${res.status} with an HTML page instead of a token`);
+    const body = parseJsonObject(res.body);
+    if (!body) throw invalidResponse(provider, res.status, `HTTP ${res.status} with a body that is not a JSON object (truncated or malformed)`);
+    return { status: res.status, body };
+  }
+  const kind = failureKind(res.status);
+  const retryAfterMs = kind === 'unavailable' ? parseRetryAfter(res.headers['retry-after'], Date.now()) : undefined;
+  if (html) {
+    // A CDN/WAF page (LATAM's Akamai "Access Denied", seed 000) is the network refusing us, not
+    // the provider judging our credentials: retry later, and keep its reference for support.
+    const reference = /Reference\s+(#[\w.-]{1,80})/i.exec(res.body)?.[1];
+    if (res.status === 403 && (reference || /access denied/i.test(res.body))) {
+      throw new OAuthProviderError({
+        provider,
+        kind: 'unavailable',
+        status: res.status,
+        code: 'waf_blocked',
+        description: `request blocked by the provider's firewall${reference ? ` (Reference ${reference})` : ''}`,
+        retryAfterMs,
+      });
+    }
+    throw new OAuthProviderError({ provider, kind, status: res.status, description: `HTTP ${res.status} with an HTML page`, retryAfterMs });
+  }
+  const body = parseJsonObject(res.body);
+  const fields = body ? safeErrorFields(errorFields, body) : {};
+  throw new OAuthProviderError({
+    provider,
+    kind,
+    status: res.status,
+    code: fields.code,
+    description: fields.description ?? (body ? undefined : `HTTP ${res.status} with an unreadable body`),
+    retryAfterMs,
+  });
+}
+
+/** The grant of an OAuth-style success body; `expires_in` passed through raw (the service judges it). */
+export function grantFrom(provider: string, { status, body }: TokenAnswer): TokenGrant {
+  const accessToken = stringField(body.access_token);
+  if (!accessToken) throw invalidResponse(provider, status, 'the answer holds no access_token');
+  return {
+    accessToken,
+    tokenType: stringField(body.token_type),
+    expiresIn: body.expires_in,
+    scope: stringField(body.scope),
+    refreshToken: stringField(body.refresh_token),
+  };
+}
+
+export function invalidResponse(provider: string, status: number | undefined, description: string): OAuthProviderError {
+  return new OAuthProviderError({ provider, kind: 'invalid_response', status, description });
+}
+
+function parseJsonObject(text: string): JsonObject | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isHtml(res: TokenHttpResponse): boolean {
+  return /html/i.test(res.headers['content-type'] ?? '') || /^\s*</.test(res.body);
+}
+
+/** A strategy's reader that fails on a strange body loses the fields, never the error. */
+function safeErrorFields(read: ErrorFieldsReader, body: JsonObject): ProviderErrorFields {
+  try {
+    const { code, description } = read(body);
+    return { code: stringField(code)?.slice(0, MAX_DESCRIPTION), description: stringField(description)?.slice(0, MAX_DESCRIPTION) };
+  } catch {
+    return {};
+  }
+}

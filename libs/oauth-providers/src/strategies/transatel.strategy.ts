@@ -1,0 +1,59 @@
+import type { TokenGrant } from '../interfaces/access-token.interface.js';
+import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
+import type { JsonObject, ProviderErrorFields } from './token-wire.js';
+import {
+  basicAuthorization,
+  FORM_CONTENT_TYPE,
+  formBody,
+  grantFrom,
+  requestTokenAnswer,
+  rfc6749ErrorFields,
+  strategyIdentity,
+  stringField,
+} from './token-wire.js';
+
+export interface TransatelOptions {
+  /** Default `transatel`. */
+  name?: string;
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** Space-separated; sent only when set. */
+  scope?: string;
+}
+
+/**
+ * Transatel (seed 001): standard client credentials, but with raw Basic (ids like
+ * `ocs-subscription`). Errors are RFC 6749 (400 `Missing credentials`, 401 `Client authentication
+ * failed`); its gateway's own failures are RFC 7807 problem documents.
+ */
+export class TransatelStrategy implements TokenStrategy {
+  readonly name: string;
+  readonly identity: string;
+  readonly #options: TransatelOptions;
+
+  constructor(options: TransatelOptions) {
+    this.#options = options;
+    this.name = options.name ?? 'transatel';
+    this.identity = strategyIdentity(options.tokenUrl, options.clientId, 'client_credentials', options.scope);
+  }
+
+  async requestToken(ctx: TokenRequestContext): Promise<TokenGrant> {
+    const { tokenUrl, clientId, clientSecret, scope } = this.#options;
+    const request = {
+      url: tokenUrl,
+      headers: { authorization: basicAuthorization(clientId, clientSecret), 'content-type': FORM_CONTENT_TYPE },
+      body: formBody({ grant_type: 'client_credentials', scope }),
+    };
+    return grantFrom(this.name, await requestTokenAnswer(ctx, this.name, request, transatelErrorFields));
+  }
+}
+
+export function transatel(options: TransatelOptions): TransatelStrategy {
+  return new TransatelStrategy(options);
+}
+
+function transatelErrorFields(body: JsonObject): ProviderErrorFields {
+  if (body.error !== undefined) return rfc6749ErrorFields(body);
+  return { description: stringField(body.detail) ?? stringField(body.title) };
+}

@@ -1,0 +1,11 @@
+export { startProviderEmulators } from './provider-emulators.js';
+export { DEFAULT_EMULATOR_CREDENTIALS } from './emulator-credentials.js';
+export type {
+  EmulatedProvider,
+  EmulatedEndpoint,
+  EmulatorCredentials,
+  FailureMode,
+  TokenRequestRecord,
+  ProviderEmulators,
+  StartProviderEmulatorsOptions,
+} from './emulator.types.js';
