@@ -1,2 +1,6 @@
-// Shared stores beyond the in-memory default (RedisTokenStore) are exported from here.
-export {};
+export { RedisTokenStore } from './redis-token.store.js';
+export type { RedisTokenStoreOptions } from './redis-token.store.js';
+export { createRedisConnection } from './redis-connection.js';
+export type { RedisConnectionOptions } from './redis-connection.js';
+export { TokenCipher, parseEncryptionKey } from './token-cipher.js';
+export type { TokenCipherOptions, TokenEncryptionKey } from './token-cipher.js';

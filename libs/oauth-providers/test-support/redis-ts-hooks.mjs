@@ -1,0 +1,33 @@
+// Module hooks that let a plain `node` child process run the library's TypeScript sources, compiled
+// on the fly by @swc/core with the options Jest uses (jest.config.js): the cluster tests spawn real
+// OS processes against the current sources, never a possibly stale dist/.
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { transform } from '@swc/core';
+
+/** Sources import `./x.js`; on disk there is `./x.ts`. */
+export async function resolve(specifier, context, nextResolve) {
+  try {
+    return await nextResolve(specifier, context);
+  } catch (error) {
+    const bare = !/^(\.|\/|file:)/.test(specifier);
+    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || bare || !specifier.endsWith('.js')) throw error;
+    return nextResolve(`${specifier.slice(0, -3)}.ts`, context);
+  }
+}
+
+export async function load(url, context, nextLoad) {
+  if (!url.startsWith('file:') || !url.endsWith('.ts')) return nextLoad(url, context);
+  const filename = fileURLToPath(url);
+  const { code } = await transform(await readFile(filename, 'utf8'), {
+    filename,
+    jsc: {
+      target: 'es2022',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+    },
+    module: { type: 'es6' },
+    sourceMaps: 'inline',
+  });
+  return { format: 'module', source: code, shortCircuit: true };
+}
