@@ -57,7 +57,10 @@ export interface OAuthModuleOptions {
   /** After a rejection, the same error is returned without asking the endpoint for this long (default 30). */
   rejectedCooldownSeconds?: number;
   retry?: RetryOptions;
-  /** How long an instance waits for another instance's renewal before fetching itself (default 5000). */
+  /**
+   * How long an instance waits for another instance's renewal before fetching itself (default: the
+   * lock's lifetime, `retry.maxTotalMs + requestTimeoutMs`, so a slow but live holder is waited for).
+   */
   clusterWaitMs?: number;
   circuitBreaker?: CircuitBreakerOptions;
   refresher?: RefresherOptions;
@@ -84,9 +87,11 @@ export const systemClock: Clock = {
 };
 
 export function resolveOptions(options: OAuthModuleOptions): ResolvedOAuthOptions {
+  const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+  const maxTotalMs = options.retry?.maxTotalMs ?? 20_000;
   return {
     refreshSkewMs: (options.refreshSkewSeconds ?? 60) * 1000,
-    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    requestTimeoutMs,
     defaultTtlMs: (options.defaultTtlSeconds ?? 3600) * 1000,
     maxTtlMs: (options.maxTtlSeconds ?? 604_800) * 1000,
     rejectedCooldownMs: (options.rejectedCooldownSeconds ?? 30) * 1000,
@@ -94,9 +99,9 @@ export function resolveOptions(options: OAuthModuleOptions): ResolvedOAuthOption
       maxAttempts: options.retry?.maxAttempts ?? 4,
       baseDelayMs: options.retry?.baseDelayMs ?? 200,
       maxDelayMs: options.retry?.maxDelayMs ?? 5000,
-      maxTotalMs: options.retry?.maxTotalMs ?? 20_000,
+      maxTotalMs,
     },
-    clusterWaitMs: options.clusterWaitMs ?? 5000,
+    clusterWaitMs: options.clusterWaitMs ?? maxTotalMs + requestTimeoutMs,
     circuit: {
       failureThreshold: options.circuitBreaker?.failureThreshold ?? 3,
       openMs: options.circuitBreaker?.openMs ?? 5000,

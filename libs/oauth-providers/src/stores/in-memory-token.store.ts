@@ -47,9 +47,17 @@ export class InMemoryTokenStore implements TokenStore {
     this.locks.set(key, { id, expiresAt: this.now() + ttlMs });
     return {
       release: async () => {
-        if (this.locks.get(key)?.id === id) this.locks.delete(key);
+        if (this.locks.get(key)?.id !== id) return;
+        this.locks.delete(key);
+        this.waiters.get(key)?.forEach((wake) => wake());
       },
     };
+  }
+
+  /** Resolves when a token other than `notToken` is there, or nobody holds the lock any more. */
+  private lockHeld(key: string): boolean {
+    const held = this.locks.get(key);
+    return held !== undefined && held.expiresAt > this.now();
   }
 
   async waitFor(key: string, timeoutMs: number, notToken?: string): Promise<AccessToken | undefined> {
@@ -58,7 +66,7 @@ export class InMemoryTokenStore implements TokenStore {
       return token && token.accessToken !== notToken ? token : undefined;
     };
     const now = await ready();
-    if (now) return now;
+    if (now || !this.lockHeld(key)) return now;
     return new Promise((resolve) => {
       const set = this.waiters.get(key) ?? new Set();
       this.waiters.set(key, set);
@@ -67,7 +75,7 @@ export class InMemoryTokenStore implements TokenStore {
         set.delete(wake);
         void ready().then(resolve);
       };
-      const wake = () => void ready().then((t) => t && finish());
+      const wake = () => void ready().then((t) => (t || !this.lockHeld(key)) && finish());
       const timer = setTimeout(finish, timeoutMs);
       set.add(wake);
     });

@@ -23,8 +23,9 @@ export interface TokenStore {
   /** Tries once to take the renewal lock for `key`; undefined when another holder has it. */
   lock(key: string, ttlMs: number): Promise<TokenLock | undefined>;
   /**
-   * Waits until the entry holds a token other than `notToken` (the one being replaced), or
-   * `timeoutMs` passes; resolves with what is there then (maybe undefined).
+   * Waits until the entry holds a token other than `notToken` (the one being replaced), the lock is
+   * no longer held (its holder gave up or died), or `timeoutMs` passes. Resolves with a token other
+   * than `notToken`, or undefined.
    */
   waitFor(key: string, timeoutMs: number, notToken?: string): Promise<AccessToken | undefined>;
   /** True while the store cannot be reached and the service works from local copies. */

@@ -46,6 +46,8 @@ interface ProviderState {
   failingSince?: number;
   lastError?: { error: OAuthProviderError; at: number };
   lastRefreshAt?: number;
+  /** The last token invalidated (an upstream refused it): never adopted again from the store. */
+  invalidated?: string;
   /** Failed token calls in a row (rejections excluded); opens the circuit at the threshold. */
   consecutiveFailures: number;
   circuit?: { openUntil: number; openMs: number };
@@ -154,6 +156,7 @@ export class TokenService {
     if (accessToken !== undefined && current?.accessToken !== accessToken) return;
     state.local = undefined;
     state.headers = undefined;
+    state.invalidated = accessToken ?? current?.accessToken;
     this.events.emit('invalidated', { provider });
     const victim = accessToken ?? current?.accessToken;
     if (victim !== undefined) await this.guardStore(() => this.store.deleteIfEqual(state.storeKey, victim), false);
@@ -272,35 +275,41 @@ export class TokenService {
     return inflight;
   }
 
-  /** The renewal itself: reuse another instance's token, or take the lock and fetch. */
+  /**
+   * The renewal itself. With a shared store: adopt another instance's fresh token, else take the
+   * cluster lock and fetch; an instance that finds the lock taken waits for the holder's result,
+   * and takes the lock itself if the holder gave up or died. Only when the store is unreachable,
+   * or the bounded wait has passed, does an instance fetch without the lock.
+   */
   private async obtain(state: ProviderState, background: boolean): Promise<AccessToken> {
     const started = this.options.clock.now();
-    const replacing = state.local?.accessToken;
-    if (this.store.shared) {
+    // The token being replaced, or the one just invalidated: never adopt it back from the store.
+    const replacing = state.local?.accessToken ?? state.invalidated;
+    if (!this.store.shared) return this.fetchAndStore(state, background, started);
+    const deadline = started + this.options.clusterWaitMs;
+    for (;;) {
       const shared = await this.adoptable(state, replacing);
       if (shared) return this.adopt(state, shared, background, started);
       const lock = await this.guardStore(() => this.store.lock(state.storeKey, this.lockTtlMs()), null);
-      if (lock === undefined) {
-        // Another instance is renewing: wait for its result, then fall back to fetching ourselves.
-        const theirs = await this.guardStore(
-          () => this.store.waitFor(state.storeKey, this.options.clusterWaitMs, replacing),
-          undefined,
-        );
-        if (isValid(theirs, this.options.clock.now(), this.options.refreshSkewMs)) {
-          return this.adopt(state, theirs, background, started);
+      if (lock === null) return this.fetchAndStore(state, background, started); // store down: local single flight only
+      if (lock) {
+        try {
+          // The holder before us may have finished between our read and our lock.
+          const again = await this.adoptable(state, replacing);
+          if (again) return this.adopt(state, again, background, started);
+          return await this.fetchAndStore(state, background, started);
+        } finally {
+          await this.guardStore(() => lock.release(), undefined);
         }
-        return this.fetchAndStore(state, background, started);
       }
-      try {
-        // The holder before us may have finished between our read and our lock.
-        const again = await this.adoptable(state, replacing);
-        if (again) return this.adopt(state, again, background, started);
-        return await this.fetchAndStore(state, background, started);
-      } finally {
-        if (lock) await this.guardStore(() => lock.release(), undefined);
+      const remaining = deadline - this.options.clock.now();
+      if (remaining <= 0) return this.fetchAndStore(state, background, started);
+      const theirs = await this.guardStore(() => this.store.waitFor(state.storeKey, remaining, replacing), undefined);
+      if (theirs && theirs.accessToken !== replacing && isValid(theirs, this.options.clock.now(), this.options.refreshSkewMs)) {
+        return this.adopt(state, theirs, background, started);
       }
+      // No result: the holder failed or died (its lock is gone) — go round and take the lock.
     }
-    return this.fetchAndStore(state, background, started);
   }
 
   private async adoptable(state: ProviderState, replacing: string | undefined): Promise<AccessToken | undefined> {
