@@ -1,4 +1,4 @@
-import { Inject, Module, type OnModuleInit, type Type } from '@nestjs/common';
+import { Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { HttpModule } from '@nestjs/axios';
 import type { OAuthModuleOptions } from './interfaces/oauth-module-options.interface.js';
@@ -16,6 +16,9 @@ import { TokenService } from './token/token.service.js';
  * `OAuthModule.forRoot({ providers: [...] })` / `forRootAsync({ useFactory, inject })`: gives the
  * app a `TokenService` for every configured provider. `isGlobal: true` makes it global.
  */
+/** How long start-up waits for a shared store (Redis) to connect before going on degraded. */
+const STORE_READY_TIMEOUT_MS = 3000;
+
 @Module({
   imports: [HttpModule],
   providers: [
@@ -31,22 +34,32 @@ import { TokenService } from './token/token.service.js';
   ],
   exports: [TokenService, TokenRefresher, TokenStore],
 })
-export class OAuthModule extends OAuthConfigurableModule implements OnModuleInit {
+export class OAuthModule extends OAuthConfigurableModule implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('OAuthModule');
   constructor(
     @Inject(OAUTH_MODULE_OPTIONS) private readonly options: OAuthModuleOptions,
     private readonly moduleRef: ModuleRef,
     private readonly tokens: TokenService,
+    @Inject(TokenStore) private readonly store: TokenStore,
   ) {
     super();
   }
 
   /** Strategy classes are created with Nest's injector, so they may inject HttpService, ConfigService... */
   async onModuleInit(): Promise<void> {
+    if (this.store.ready && !(await this.store.ready(STORE_READY_TIMEOUT_MS))) {
+      this.logger.warn(`token store not reachable within ${STORE_READY_TIMEOUT_MS} ms: starting degraded, tokens fetched per instance`);
+    }
     for (const entry of this.options.providers) {
       const strategy: TokenStrategy =
         typeof entry === 'function' ? await this.resolveClass(entry) : entry;
       this.tokens.register(strategy);
     }
+  }
+
+  /** After the refresher has stopped: the store closes what it opened (a Redis subscriber...). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close?.();
   }
 
   private async resolveClass(type: Type<TokenStrategy>): Promise<TokenStrategy> {

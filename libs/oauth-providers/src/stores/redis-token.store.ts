@@ -149,6 +149,21 @@ export class RedisTokenStore implements TokenStore {
     }
   }
 
+  /** Resolves true once the connection is ready, false if it is not within `timeoutMs`. */
+  ready(timeoutMs: number): Promise<boolean> {
+    if (this.client.status === 'ready') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.client.off('ready', onReady);
+        resolve(ok);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.client.on('ready', onReady);
+    });
+  }
+
   /** Redis not connected, or a command failed or timed out recently (and none succeeded since). */
   isDegraded(): boolean {
     if (this.client.status !== 'ready') return true;

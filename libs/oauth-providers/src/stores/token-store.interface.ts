@@ -28,6 +28,11 @@ export interface TokenStore {
    * than `notToken`, or undefined.
    */
   waitFor(key: string, timeoutMs: number, notToken?: string): Promise<AccessToken | undefined>;
+  /**
+   * Waits (at most `timeoutMs`) for the store's connection, so an instance that starts does not
+   * spend its first requests degraded; false when it is not there in time (the app starts anyway).
+   */
+  ready?(timeoutMs: number): Promise<boolean>;
   /** True while the store cannot be reached and the service works from local copies. */
   isDegraded?(): boolean;
   close?(): Promise<void>;
