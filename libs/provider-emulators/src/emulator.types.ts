@@ -44,6 +44,8 @@ export interface ProviderEmulators {
   tokenRequests(p: EmulatedEndpoint): TokenRequestRecord[];
   /** API requests received (authorised or not). */
   apiRequests(p: EmulatedEndpoint): number;
+  /** API requests refused because of their token (missing, unknown, expired or revoked). */
+  apiRejections(p: EmulatedEndpoint): number;
   failTokenEndpoint(p: EmulatedEndpoint, mode: FailureMode): void;
   clearFailures(p?: EmulatedEndpoint): void;
   /**

@@ -423,6 +423,9 @@ describe('provider emulators: APIs', () => {
     const expired = await get();
     expect(expired.status).toBe(401);
     expect(expired.headers.get('content-type')).toBe('application/problem+json');
+    // counted, so a soak run can prove no expired token ever reached the API
+    expect(emu.apiRequests('transatel')).toBe(2);
+    expect(emu.apiRejections('transatel')).toBe(1);
   });
 
   it('never expires tokens issued with an unusable expires_in', async () => {

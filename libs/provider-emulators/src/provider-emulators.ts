@@ -46,6 +46,8 @@ interface EndpointState {
   tokens: IssuedTokens;
   records: TokenRequestRecord[];
   apiCount: number;
+  /** API requests refused for their token (unknown, expired or revoked). */
+  apiRejected: number;
   failure?: { mode: FailureMode; left: number };
   /** Set by `setTokenLifetime`; `{ value: undefined }` means "omit expires_in". */
   lifetime?: { value: unknown };
@@ -69,6 +71,7 @@ export async function startProviderEmulators(opts: StartProviderEmulatorsOptions
       tokens: new IssuedTokens(now),
       records: [],
       apiCount: 0,
+      apiRejected: 0,
       issuer: {
         issue: () => {
           const token = opaqueToken(state.emulator.tokenShape);
@@ -105,7 +108,10 @@ export async function startProviderEmulators(opts: StartProviderEmulatorsOptions
     if (state && (path === apiBase || path.startsWith(`${apiBase}/`))) {
       state.apiCount++;
       const refusal = state.emulator.authorizeApi(req.headers, state.credentials, (token) => state.tokens.isValid(token));
-      if (refusal) return send(res, refusal);
+      if (refusal) {
+        state.apiRejected++;
+        return send(res, refusal);
+      }
       return serveApi(state.name, path.slice(apiBase.length), query, req, res, { timers });
     }
     sendJson(res, 404, { error: 'not_found', path });
@@ -164,6 +170,7 @@ export async function startProviderEmulators(opts: StartProviderEmulatorsOptions
     apiUrl: (p) => `${baseUrl}/${state(p).name}/api`,
     tokenRequests: (p) => [...state(p).records],
     apiRequests: (p) => state(p).apiCount,
+    apiRejections: (p) => state(p).apiRejected,
     failTokenEndpoint(p, mode) {
       if (mode.times !== undefined && !(Number.isInteger(mode.times) && mode.times > 0)) {
         throw new Error(`failTokenEndpoint: times must be a positive integer, got ${mode.times}`);
@@ -183,6 +190,7 @@ export async function startProviderEmulators(opts: StartProviderEmulatorsOptions
         s.tokens = new IssuedTokens(now);
         s.records = [];
         s.apiCount = 0;
+        s.apiRejected = 0;
         s.failure = undefined;
         s.lifetime = undefined;
       }
