@@ -1,12 +1,8 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AppModule } from './app.module.js';
+import { existsSync } from 'node:fs';
+import { runGateway } from './gateway.runner.js';
 
-async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter());
-  app.enableShutdownHooks();
-  await app.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '0.0.0.0');
-}
+// `.env` in the working directory (the repo root under `npm start`); real variables win over it.
+if (existsSync('.env')) process.loadEnvFile('.env');
 
-void bootstrap();
+void runGateway(process.env);

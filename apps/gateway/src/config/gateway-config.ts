@@ -1,0 +1,88 @@
+/** The gateway's whole configuration, parsed and validated from the environment (configuration.md). */
+
+export const BUILT_IN_PROVIDERS = ['latam', 'transatel', 'payme', 'prio', 'sabre'] as const;
+export type BuiltInProvider = (typeof BUILT_IN_PROVIDERS)[number];
+
+/** Route names of the gateway itself: never provider names. */
+export const RESERVED_NAMES: readonly string[] = ['health', 'metrics', 'tokens'];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+interface ProviderEndpoints {
+  name: string;
+  tokenUrl: string;
+  /** Base URL requests are forwarded under, without a trailing slash. */
+  apiUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** True when sandbox mode pointed this provider at the embedded emulators. */
+  sandbox?: boolean;
+}
+
+export type ProviderConfig =
+  | (ProviderEndpoints & { kind: 'latam'; testEnvironment: boolean })
+  | (ProviderEndpoints & { kind: 'transatel'; scope?: string })
+  | (ProviderEndpoints & {
+      kind: 'payme';
+      audience: string;
+      username?: string;
+      password?: string;
+      scope?: string;
+      apiVersion?: string;
+    })
+  | (ProviderEndpoints & { kind: 'prio'; scope?: string })
+  | (ProviderEndpoints & { kind: 'sabre'; username: string; password: string })
+  | (ProviderEndpoints & {
+      kind: 'oauth2';
+      grantType: 'client_credentials' | 'password';
+      authMethod: 'client_secret_basic' | 'client_secret_post';
+      username?: string;
+      password?: string;
+      scope?: string;
+      audience?: string;
+    });
+
+export interface ApiKeyEntry {
+  key: string;
+  /** `'*'` or the provider names this key may use. */
+  providers: '*' | ReadonlySet<string>;
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface RedisConfig {
+  url?: string;
+  clusterNodes?: HostPort[];
+  sentinels?: HostPort[];
+  sentinelName?: string;
+}
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  production: boolean;
+  /** Empty when `GATEWAY_API_KEYS` is unset (sandbox mode then generates one). */
+  apiKeys: ApiKeyEntry[];
+  redis?: RedisConfig;
+  /** The 32 bytes of `TOKEN_ENCRYPTION_KEY`. */
+  tokenEncryptionKey?: Buffer;
+  tokens: {
+    refreshSkewSeconds: number;
+    requestTimeoutMs: number;
+    defaultTtlSeconds: number;
+    maxTtlSeconds: number;
+    rejectedCooldownSeconds: number;
+  };
+  upstreamTimeoutMs: number;
+  maxBodyBytes: number;
+  logLevel: LogLevel;
+  sandbox: 'true' | 'false' | 'auto';
+  /** Enabled providers (all required variables set, or filled in by sandbox mode). */
+  providers: ProviderConfig[];
+  /** Every name a request may address: built-ins (enabled or not) and `OAUTH_PROVIDERS`. */
+  knownProviders: ReadonlySet<string>;
+}

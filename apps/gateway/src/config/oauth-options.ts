@@ -1,0 +1,20 @@
+import type { OAuthModuleOptions } from '#oauth-providers';
+import type { GatewayConfig } from './gateway-config.js';
+import { strategyFor } from './provider-strategies.js';
+import { buildTokenStore } from './token-store.factory.js';
+
+/** What tests may change in the OAuth module beyond the environment (fast retries, a fake clock). */
+export type OAuthOverrides = Pick<OAuthModuleOptions, 'retry' | 'clock' | 'clusterWaitMs'>;
+
+export function oauthOptions(config: GatewayConfig, overrides: OAuthOverrides = {}): OAuthModuleOptions {
+  return {
+    providers: config.providers.map(strategyFor),
+    store: buildTokenStore(config),
+    refreshSkewSeconds: config.tokens.refreshSkewSeconds,
+    requestTimeoutMs: config.tokens.requestTimeoutMs,
+    defaultTtlSeconds: config.tokens.defaultTtlSeconds,
+    maxTtlSeconds: config.tokens.maxTtlSeconds,
+    rejectedCooldownSeconds: config.tokens.rejectedCooldownSeconds,
+    ...overrides,
+  };
+}

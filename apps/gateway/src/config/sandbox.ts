@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import type { EmulatorCredentials, ProviderEmulators } from '#provider-emulators';
+import { BUILT_IN_PROVIDERS, type BuiltInProvider, type GatewayConfig, type ProviderConfig } from './gateway-config.js';
+
+export interface Sandbox {
+  emulators: ProviderEmulators;
+  /** Generated when `GATEWAY_API_KEYS` was unset; printed in the banner, never logged. */
+  devApiKey?: string;
+  /** Providers pointed at the emulators. */
+  providers: string[];
+}
+
+/** `SANDBOX=true`, or `auto` with no provider configured at all. */
+export function sandboxWanted(config: GatewayConfig): boolean {
+  return config.sandbox === 'true' || (config.sandbox === 'auto' && config.providers.length === 0);
+}
+
+/**
+ * Starts the embedded emulators on a free loopback port and points every built-in provider
+ * without credentials at them, with the emulators' own credentials. Configured providers
+ * keep talking to their real endpoints.
+ */
+export async function startSandbox(config: GatewayConfig): Promise<{ config: GatewayConfig; sandbox: Sandbox }> {
+  // Loaded only here: production never needs the emulators in memory.
+  const { startProviderEmulators } = await import('#provider-emulators');
+  const emulators = await startProviderEmulators({ host: '127.0.0.1', port: 0 });
+  const configured = new Set(config.providers.map((p) => p.name));
+  const added = BUILT_IN_PROVIDERS.filter((name) => !configured.has(name)).map((name) =>
+    emulated(name, emulators, emulators.credentials),
+  );
+  const devApiKey = config.apiKeys.length === 0 ? `dev-${randomBytes(24).toString('base64url')}` : undefined;
+  return {
+    config: {
+      ...config,
+      providers: [...config.providers, ...added],
+      apiKeys: devApiKey ? [{ key: devApiKey, providers: '*' }] : config.apiKeys,
+    },
+    sandbox: { emulators, devApiKey, providers: added.map((p) => p.name) },
+  };
+}
+
+function emulated(name: BuiltInProvider, emulators: ProviderEmulators, credentials: EmulatorCredentials): ProviderConfig {
+  const base = { name, tokenUrl: emulators.tokenUrl(name), apiUrl: emulators.apiUrl(name), sandbox: true };
+  switch (name) {
+    case 'latam':
+      return { ...base, ...credentials.latam, kind: 'latam', testEnvironment: false };
+    case 'transatel':
+      return { ...base, ...credentials.transatel, kind: 'transatel' };
+    case 'payme':
+      return { ...base, ...credentials.payme, kind: 'payme' };
+    case 'prio':
+      return { ...base, ...credentials.prio, kind: 'prio' };
+    case 'sabre':
+      return { ...base, ...credentials.sabre, kind: 'sabre' };
+  }
+}
+
+/** What sandbox mode prints at start: where the emulators are and one working `curl` per provider. */
+export function sandboxBanner(sandbox: Sandbox, gatewayUrl: string): string {
+  const key = sandbox.devApiKey ?? '<a key from GATEWAY_API_KEYS>';
+  return [
+    '',
+    `Sandbox mode: ${sandbox.providers.join(', ') || 'no'} provider(s) answered by the embedded emulators at ${sandbox.emulators.url}`,
+    sandbox.devApiKey ? `Development API key (generated for this run): ${sandbox.devApiKey}` : 'API keys: from GATEWAY_API_KEYS',
+    'Try:',
+    ...sandbox.providers.map((p) => `  curl -H 'x-api-key: ${key}' '${gatewayUrl}/${p}/hello?from=sandbox'`),
+    '',
+  ].join('\n');
+}

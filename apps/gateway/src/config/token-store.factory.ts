@@ -1,0 +1,24 @@
+import { RedisTokenStore, type TokenStore } from '#oauth-providers';
+import type { GatewayConfig, HostPort } from './gateway-config.js';
+
+const hostPort = ({ host, port }: HostPort) => `${host}:${port}`;
+
+/**
+ * The token store the OAuth module uses. `undefined` means the library's in-process store; with
+ * Redis configured (one server, a Cluster or Sentinels), tokens are shared by every instance and
+ * encrypted at rest with `TOKEN_ENCRYPTION_KEY`. The store owns the connection it creates and the
+ * OAuth module closes it on shutdown.
+ */
+export function buildTokenStore(config: GatewayConfig): TokenStore | undefined {
+  if (!config.redis) return undefined;
+  const { url, clusterNodes, sentinels, sentinelName } = config.redis;
+  return new RedisTokenStore(
+    {
+      url,
+      clusterNodes: clusterNodes?.map(hostPort),
+      sentinels: sentinels?.map(hostPort),
+      sentinelName,
+    },
+    { encryptionKey: config.tokenEncryptionKey },
+  );
+}

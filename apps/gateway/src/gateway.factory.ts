@@ -1,0 +1,143 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { TokenService } from '#oauth-providers';
+import { AppModule } from './app.module.js';
+import { ApiKeys } from './auth/api-keys.js';
+import type { GatewayConfig } from './config/gateway-config.js';
+import type { OAuthOverrides } from './config/oauth-options.js';
+import { parseGatewayConfig, type Env } from './config/parse-config.js';
+import { sandboxBanner, sandboxWanted, startSandbox, type Sandbox } from './config/sandbox.js';
+import { createRootLogger } from './logging/logger.js';
+import { MetricsService } from './metrics/metrics.service.js';
+import { ProblemError, problemForStatus, renderProblem, type ProblemCode } from './problem/problem.js';
+import { requestIdFor } from './proxy/proxy-headers.js';
+import { proxyPlugin } from './proxy/proxy.plugin.js';
+import { Upstreams } from './proxy/upstreams.js';
+
+export interface GatewayOptions {
+  /** Overrides `PORT` / `HOST` (tests listen on port 0 of the loopback). */
+  port?: number;
+  host?: string;
+  /** Where log lines go (JSON); default stdout. Tests capture them. */
+  logDestination?: DestinationStream;
+  /** Where the sandbox banner goes; default stdout. It holds the dev API key, so it is not a log line. */
+  banner?: (text: string) => void;
+  oauth?: OAuthOverrides;
+  readinessTimeoutMs?: number;
+}
+
+export interface Gateway {
+  app: NestFastifyApplication;
+  /** `http://host:port`, with a loopback address when bound to every interface. */
+  url: string;
+  config: GatewayConfig;
+  sandbox?: Sandbox;
+  close(): Promise<void>;
+}
+
+/**
+ * Validates the environment, starts the sandbox when wanted, builds the Nest app with the proxy
+ * route and listens. Used by `main.ts` and by the e2e tests alike. Throws `ConfigValidationError`
+ * before anything listens when the configuration is bad.
+ */
+export async function createGateway(env: Env, options: GatewayOptions = {}): Promise<Gateway> {
+  let config = parseGatewayConfig(env);
+  let sandbox: Sandbox | undefined;
+  if (sandboxWanted(config)) ({ config, sandbox } = await startSandbox(config));
+  let app: NestFastifyApplication | undefined;
+  try {
+    const logger = await createRootLogger({ level: config.logLevel, production: config.production, destination: options.logDestination });
+    const adapter = new FastifyAdapter({
+      logger: false,
+      requestIdHeader: false,
+      // The router's own 400/414 (malformed URL...) as problems too.
+      frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+        const code: ProblemCode = error.code === 'FST_ERR_BAD_URL' ? 'invalid_path' : problemForStatus(error.statusCode ?? 400);
+        sendProblem(reply, new ProblemError(code), request);
+      },
+      clientErrorHandler: answerClientError,
+    });
+    app = await NestFactory.create<NestFastifyApplication>(
+      AppModule.forGateway({ config, logger, oauth: options.oauth, readinessTimeoutMs: options.readinessTimeoutMs }),
+      adapter,
+      { bufferLogs: true, abortOnError: false },
+    );
+    app.useLogger(app.get(NestPinoLogger));
+    await app.init();
+    const fastify = app.getHttpAdapter().getInstance();
+    // find-my-way routes "GET http://evil/x" as "/x": such a target is refused before any route runs.
+    fastify.addHook('onRequest', (request, reply, done) => {
+      if (request.raw.url?.charCodeAt(0) === 0x2f) return done();
+      sendProblem(reply, new ProblemError('invalid_path', { detail: 'the request target is not a path' }), request);
+    });
+    await fastify.register(
+      proxyPlugin({
+        config,
+        tokens: app.get(TokenService),
+        apiKeys: app.get(ApiKeys),
+        upstreams: new Upstreams(config),
+        metrics: app.get(MetricsService),
+        logger,
+      }),
+    );
+    await app.listen(options.port ?? config.port, options.host ?? config.host);
+    const url = displayUrl(app.getHttpServer().address() as AddressInfo);
+    if (sandbox) (options.banner ?? ((text) => process.stdout.write(`${text}\n`)))(sandboxBanner(sandbox, url));
+    logger.info({ url, providers: config.providers.map((p) => p.name), sandbox: sandbox !== undefined }, 'gateway listening');
+    const started = app;
+    return {
+      app: started,
+      url,
+      config,
+      sandbox,
+      close: async () => {
+        await started.close();
+        await sandbox?.emulators.close();
+        logger.flush();
+      },
+    };
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await sandbox?.emulators.close();
+    throw error;
+  }
+}
+
+function sendProblem(reply: FastifyReply, problem: ProblemError, request: FastifyRequest): void {
+  const { status, headers, body } = renderProblem(problem, requestIdFor(request.headers['x-request-id']));
+  reply.code(status).headers(headers).send(Buffer.from(body));
+}
+
+/**
+ * Requests Node's HTTP parser refuses before any route (a NUL in the target, broken headers...):
+ * the same problem+json, written on the socket since there is no request object.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const code: ProblemCode =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 'headers_too_large'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'request_timeout'
+        : error.code === 'HPE_INVALID_URL'
+          ? 'invalid_path'
+          : 'bad_request';
+  const { status, headers, body } = renderProblem(new ProblemError(code), randomUUID());
+  const head = Object.entries({ ...headers, connection: 'close' }).map(([name, value]) => `${name}: ${value}\r\n`);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head.join('')}\r\n${body}`);
+}
+
+function displayUrl({ address, port }: AddressInfo): string {
+  if (address === '0.0.0.0' || address === '::') return `http://127.0.0.1:${port}`;
+  return address.includes(':') ? `http://[${address}]:${port}` : `http://${address}:${port}`;
+}

@@ -1,0 +1,42 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
+import type { LogLevel } from '../config/gateway-config.js';
+
+/**
+ * Names whose values are secrets wherever they appear in a logged object (headers, token
+ * answers, errors' causes...). The gateway never logs these on purpose; redaction is the net.
+ */
+const SECRET_KEYS = [
+  'authorization',
+  'proxy-authorization',
+  'x-api-key',
+  'access_token',
+  'accessToken',
+  'client_secret',
+  'clientSecret',
+  'password',
+  'refresh_token',
+  'refreshToken',
+  'cookie',
+  'set-cookie',
+];
+
+/** Every secret name at the top level and up to four objects deep (pino paths have no `**`). */
+export const REDACT_PATHS = SECRET_KEYS.flatMap((key) => {
+  const name = `["${key}"]`;
+  return [name, `*${name}`, `*.*${name}`, `*.*.*${name}`, `*.*.*.*${name}`];
+});
+
+export interface LoggerOptions {
+  level: LogLevel;
+  production: boolean;
+  /** Where lines go; default stdout (JSON in production, pretty otherwise). Tests pass their own. */
+  destination?: DestinationStream;
+}
+
+export async function createRootLogger({ level, production, destination }: LoggerOptions): Promise<Logger> {
+  const options = { level, redact: { paths: REDACT_PATHS, censor: '[Redacted]' }, base: { pid: process.pid } };
+  if (destination || production) return pino(options, destination ?? pino.destination({ sync: false }));
+  // pino-pretty is a dev dependency: only loaded outside production.
+  const { default: pretty } = await import('pino-pretty');
+  return pino(options, pretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }));
+}

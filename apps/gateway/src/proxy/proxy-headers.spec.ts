@@ -1,0 +1,58 @@
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from '@jest/globals';
+import { callerResponseHeaders, requestIdFor, upstreamRequestHeaders, withProviderHeaders } from './proxy-headers.js';
+
+const incoming = (headers: Record<string, string>, remoteAddress = '10.1.2.3') =>
+  ({ headers, socket: { remoteAddress } }) as unknown as IncomingMessage;
+
+describe('proxy headers', () => {
+  it('drops credentials, hop-by-hop and connection-named headers on the way up, and adds forwarding headers', () => {
+    const out = upstreamRequestHeaders(
+      incoming({
+        host: 'gw.example',
+        authorization: 'Basic x',
+        'x-api-key': 'k',
+        cookie: 'c=1',
+        connection: 'Keep-Alive, X-Private',
+        'x-private': '1',
+        'keep-alive': 'timeout=5',
+        'transfer-encoding': 'chunked',
+        upgrade: 'h2c',
+        te: 'trailers',
+        expect: '100-continue',
+        'x-request-id': 'theirs',
+        accept: 'application/json',
+      }),
+      'req-1',
+    );
+    expect(out).toEqual({
+      accept: 'application/json',
+      'x-forwarded-for': '10.1.2.3',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-host': 'gw.example',
+      'x-request-id': 'req-1',
+    });
+  });
+
+  it('lets provider headers replace caller headers of the same name, whatever their case', () => {
+    const headers = { client_id: 'spoofed', accept: '*/*' };
+    const provider = Object.freeze({ client_id: 'real', access_token: 'tok', 'ALG-API-VERSION': '1' });
+    expect(withProviderHeaders(headers, provider)).toEqual({ client_id: 'real', access_token: 'tok', 'alg-api-version': '1', accept: '*/*' });
+  });
+
+  it('drops hop-by-hop headers from the answer and sets our x-request-id', () => {
+    expect(
+      callerResponseHeaders(
+        { 'content-type': 'text/plain', connection: 'x-up-private', 'x-up-private': '1', 'transfer-encoding': 'chunked', 'x-request-id': 'upstream', 'set-cookie': ['a=1', 'b=2'] },
+        'req-2',
+      ),
+    ).toEqual({ 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], 'x-request-id': 'req-2' });
+  });
+
+  it("keeps a caller's sane x-request-id and replaces anything else with a UUID", () => {
+    expect(requestIdFor('abc-123_x.y:z')).toBe('abc-123_x.y:z');
+    for (const bad of [undefined, '', 'a b', 'x\r\ny', 'é', 'a'.repeat(129), ['a', 'b']]) {
+      expect(requestIdFor(bad)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    }
+  });
+});

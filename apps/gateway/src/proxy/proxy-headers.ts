@@ -1,0 +1,97 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { randomUUID } from 'node:crypto';
+
+/**
+ * Never forwarded in either direction: hop-by-hop headers (RFC 9110 §7.6.1), plus `expect`
+ * (Node already answered the `100-continue`) and `proxy-connection` (a non-standard hop-by-hop).
+ */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'expect'];
+
+/**
+ * Never forwarded upstream: the caller's own credentials (`authorization`, `x-api-key`,
+ * `cookie`), `host` (the upstream's is set by the client), and the headers the gateway sets itself.
+ */
+const NOT_FORWARDED_UPSTREAM = new Set([
+  ...HOP_BY_HOP,
+  'authorization',
+  'x-api-key',
+  'host',
+  'cookie',
+  'x-request-id',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+]);
+const NOT_RETURNED = new Set([...HOP_BY_HOP, 'x-request-id']);
+
+/** Headers a `connection` header names as hop-by-hop (`close` and `keep-alive` are no header names worth it). */
+function connectionNamed(connection: string | string[] | undefined): Set<string> | undefined {
+  if (connection === undefined) return undefined;
+  const value = Array.isArray(connection) ? connection.join(',') : connection;
+  if (value === 'keep-alive' || value === 'close') return undefined;
+  return new Set(value.split(',').map((name) => name.trim().toLowerCase()));
+}
+
+/** A caller's `x-request-id` we can echo safely (no header injection, bounded), else undefined. */
+const SANE_REQUEST_ID = /^[\w.:+/=@-]{1,128}$/;
+export function requestIdFor(header: string | string[] | undefined): string {
+  return typeof header === 'string' && SANE_REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+/**
+ * The headers sent upstream: the caller's, less the removed ones, plus `x-forwarded-*` and
+ * `x-request-id`. Provider headers (`authorization`, LATAM's `access_token`...) are added by
+ * `withProviderHeaders` since they change when the token does.
+ */
+export function upstreamRequestHeaders(req: IncomingMessage, requestId: string): Record<string, string | string[]> {
+  const incoming: IncomingHttpHeaders = req.headers;
+  const named = connectionNamed(incoming.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const name in incoming) {
+    if (NOT_FORWARDED_UPSTREAM.has(name) || named?.has(name)) continue;
+    const value = incoming[name];
+    if (value !== undefined) out[name] = value;
+  }
+  const peer = req.socket.remoteAddress ?? 'unknown';
+  const prior = incoming['x-forwarded-for'];
+  out['x-forwarded-for'] = prior && !named?.has('x-forwarded-for') ? `${prior}, ${peer}` : peer;
+  out['x-forwarded-proto'] = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  if (incoming.host !== undefined) out['x-forwarded-host'] = incoming.host;
+  out['x-request-id'] = requestId;
+  return out;
+}
+
+const lowerCased = new WeakMap<Readonly<Record<string, string>>, Array<[string, string]>>();
+
+/**
+ * Sets the provider's headers for a token, replacing any caller header of the same name.
+ * The lower-cased copy is cached per header object, which the library builds once per token.
+ */
+export function withProviderHeaders(
+  headers: Record<string, string | string[]>,
+  providerHeaders: Readonly<Record<string, string>>,
+): Record<string, string | string[]> {
+  let entries = lowerCased.get(providerHeaders);
+  if (!entries) {
+    entries = Object.entries(providerHeaders).map(([name, value]) => [name.toLowerCase(), value]);
+    lowerCased.set(providerHeaders, entries);
+  }
+  for (const [name, value] of entries) headers[name] = value;
+  return headers;
+}
+
+/** The upstream answer's headers as the caller gets them: hop-by-hop removed, our `x-request-id`. */
+export function callerResponseHeaders(
+  upstream: Record<string, string | string[] | undefined>,
+  requestId: string,
+): Record<string, string | string[]> {
+  const named = connectionNamed(upstream.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const name in upstream) {
+    if (NOT_RETURNED.has(name) || named?.has(name)) continue;
+    const value = upstream[name];
+    if (value !== undefined) out[name] = value;
+  }
+  out['x-request-id'] = requestId;
+  return out;
+}

@@ -1,0 +1,80 @@
+/**
+ * Reading `/{provider}/{path...}?{query}` out of a raw request target, refusing anything that
+ * could make the forwarded URL leave the provider's base path (gateway.md, "The forwarded
+ * request"). Pure: no I/O, so it is unit- and property-tested on its own.
+ */
+
+export interface ProxyTarget {
+  provider: string;
+  /** The remainder after `/{provider}`, still percent-encoded as the caller sent it: `''` or `/...`. */
+  path: string;
+  /** The query string with its `?`, or `''`. */
+  search: string;
+}
+
+export type ProxyTargetResult = { ok: true; target: ProxyTarget } | { ok: false; reason: string };
+
+/**
+ * Decoding more rounds than this is refused outright: a segment still changing after it was
+ * decoded this often is an attack, not a resource name.
+ */
+const MAX_DECODE_ROUNDS = 4;
+
+// C0 controls, space, DEL: never legitimate raw in a request target (RFC 9112 §3.2).
+const CONTROL_OR_SPACE = /[\u0000-\u0020\u007f]/;
+// Once decoded, a space is a legitimate character of a name; controls are not.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+export function parseProxyTarget(rawTarget: string): ProxyTargetResult {
+  // Origin-form only: an absolute-form target ("http://evil/x") or "*" names another resource.
+  if (rawTarget.charCodeAt(0) !== 0x2f /* / */) return refuse('the request target is not a path');
+  if (CONTROL_OR_SPACE.test(rawTarget)) return refuse('control character in the request target');
+  const queryAt = rawTarget.indexOf('?');
+  const pathname = queryAt === -1 ? rawTarget : rawTarget.slice(0, queryAt);
+  const search = queryAt === -1 ? '' : rawTarget.slice(queryAt);
+
+  const providerEnd = pathname.indexOf('/', 1);
+  const provider = providerEnd === -1 ? pathname.slice(1) : pathname.slice(1, providerEnd);
+  const path = providerEnd === -1 ? '' : pathname.slice(providerEnd);
+
+  const providerProblem = segmentProblem(provider);
+  if (providerProblem) return refuse(providerProblem);
+  if (path !== '') {
+    const segments = path.slice(1).split('/');
+    for (let i = 0; i < segments.length; i++) {
+      // A trailing slash leaves one empty last segment; an empty one anywhere else is `//`.
+      if (segments[i] === '' && i < segments.length - 1) return refuse('empty path segment');
+      const problem = segmentProblem(segments[i]);
+      if (problem) return refuse(problem);
+    }
+  }
+  return { ok: true, target: { provider, path, search } };
+}
+
+/** Why one raw segment is refused, or undefined. Decodes repeatedly so double encoding cannot hide a dot segment. */
+function segmentProblem(raw: string): string | undefined {
+  let value = raw;
+  for (let round = 0; ; round++) {
+    if (isDotSegment(value)) return 'dot segment';
+    if (value.includes('/') || value.includes('\\')) return 'slash or backslash inside a segment';
+    if (CONTROL.test(value)) return 'control character in a segment';
+    if (!value.includes('%')) return undefined;
+    if (round === MAX_DECODE_ROUNDS) return 'too many levels of percent-encoding';
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      return 'malformed percent-encoding';
+    }
+  }
+}
+
+/** `.` and `..`, also with a `;` parameter (`..;x`), which some servers still read as `..`. */
+function isDotSegment(value: string): boolean {
+  const semicolon = value.indexOf(';');
+  const name = semicolon === -1 ? value : value.slice(0, semicolon);
+  return name === '.' || name === '..';
+}
+
+function refuse(reason: string): ProxyTargetResult {
+  return { ok: false, reason };
+}

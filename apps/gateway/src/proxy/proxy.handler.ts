@@ -1,0 +1,173 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import { OAuthProviderError, type AccessToken, type TokenService } from '#oauth-providers';
+import type { ApiKeys } from '../auth/api-keys.js';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import type { MetricsService } from '../metrics/metrics.service.js';
+import { ProblemError, renderProblem } from '../problem/problem.js';
+import { callerResponseHeaders, requestIdFor, upstreamRequestHeaders, withProviderHeaders } from './proxy-headers.js';
+import { parseProxyTarget } from './proxy-target.js';
+import { RequestBody } from './request-body.js';
+import type { Upstream, Upstreams } from './upstreams.js';
+
+export interface ProxyDependencies {
+  config: Pick<GatewayConfig, 'knownProviders' | 'maxBodyBytes'>;
+  tokens: TokenService;
+  apiKeys: ApiKeys;
+  upstreams: Upstreams;
+  metrics: MetricsService;
+  logger: Logger;
+}
+
+/** What the access line and the metrics say about one request. */
+interface Exchange {
+  provider: string;
+  path: string;
+  status: number;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * `ANY /{provider}/{path...}`: authenticates the caller, checks the path, attaches the
+ * provider's token and streams the request to the provider's API and its answer back
+ * (gateway.md). Works on Node's raw request and response: no body parsing, no per-request
+ * objects beyond the headers it must build.
+ */
+export class ProxyHandler {
+  constructor(private readonly deps: ProxyDependencies) {}
+
+  async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const started = performance.now();
+    const req = request.raw;
+    const res = reply.raw;
+    reply.hijack();
+    const requestId = requestIdFor(req.headers['x-request-id']);
+    const exchange: Exchange = { provider: '-', path: '', status: 0 };
+    try {
+      await this.forward(req, res, requestId, exchange);
+    } catch (error) {
+      this.fail(error, req, res, requestId, exchange);
+    }
+    const ms = performance.now() - started;
+    this.deps.metrics.recordProxied(exchange.provider, req.method ?? 'OTHER', exchange.status, ms / 1000);
+    this.deps.logger.info(
+      { reqId: requestId, provider: exchange.provider, method: req.method, path: exchange.path, status: exchange.status, ms: Math.round(ms) },
+      'proxied',
+    );
+  }
+
+  private async forward(req: IncomingMessage, res: ServerResponse, requestId: string, exchange: Exchange): Promise<void> {
+    const { apiKeys, upstreams, config, tokens } = this.deps;
+    const caller = apiKeys.authenticate(req.headers['x-api-key']);
+    if (!caller) throw new ProblemError('unauthenticated');
+    const parsed = parseProxyTarget(req.url ?? '');
+    if (!parsed.ok) throw new ProblemError('invalid_path', { detail: parsed.reason });
+    const { provider, path, search } = parsed.target;
+    if (provider === '') throw new ProblemError('not_found');
+    exchange.path = path;
+    // Permission before existence: a restricted key cannot probe which providers exist.
+    if (!caller.allows(provider)) throw new ProblemError('forbidden', { provider });
+    const upstream = upstreams.get(provider);
+    if (!upstream) {
+      if (config.knownProviders.has(provider)) throw new ProblemError('provider_not_configured', { provider });
+      throw new ProblemError('unknown_provider');
+    }
+    exchange.provider = provider;
+    const body = this.bodyOf(req, provider);
+
+    const abort = new AbortController();
+    res.once('close', () => res.writableFinished || abort.abort());
+    const basePath = upstream.basePath + path;
+    const target = (basePath === '' ? '/' : basePath) + search;
+    const headers = upstreamRequestHeaders(req, requestId);
+
+    let token = await this.token(provider);
+    const send = (payload: RequestBody | Buffer | undefined) =>
+      this.send(upstream, req.method!, target, withProviderHeaders(headers, tokens.requestHeadersFor(token)), payload, abort.signal, body);
+    let answer = await send(body);
+    if (answer.statusCode === 401) {
+      // The provider dropped this token early (revoked, rotated): renew once and replay, if we can.
+      const replay = body?.replay();
+      if (body === undefined || replay !== undefined) {
+        await answer.body.dump();
+        await tokens.invalidate(provider, token.accessToken);
+        token = await this.token(provider);
+        answer = await send(replay);
+      }
+    }
+
+    exchange.status = answer.statusCode;
+    res.writeHead(answer.statusCode, callerResponseHeaders(answer.headers, requestId));
+    try {
+      await pipeline(answer.body, res);
+    } catch (error) {
+      // The status is already sent: all we can do is cut the answer short.
+      this.deps.logger.debug({ reqId: requestId, provider, err: { message: (error as Error).message } }, 'answer stream ended early');
+    }
+  }
+
+  /** The body to stream upstream, or undefined when there is none. Declared lengths are checked first. */
+  private bodyOf(req: IncomingMessage, provider: string): RequestBody | undefined {
+    const length = req.headers['content-length'];
+    if (length !== undefined && Number(length) > this.deps.config.maxBodyBytes) {
+      throw new ProblemError('payload_too_large', { provider, detail: `the limit is ${this.deps.config.maxBodyBytes} bytes` });
+    }
+    const hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+    return hasBody ? new RequestBody(req, this.deps.config.maxBodyBytes) : undefined;
+  }
+
+  private async token(provider: string): Promise<AccessToken> {
+    try {
+      return await this.deps.tokens.getToken(provider);
+    } catch (error) {
+      if (!(error instanceof OAuthProviderError)) throw error;
+      const retryAfter = error.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+      throw error.kind === 'rejected'
+        ? new ProblemError('token_rejected', { provider, detail: error.description ?? error.code, retryAfter })
+        : new ProblemError('token_unavailable', { provider, detail: error.description, retryAfter });
+    }
+  }
+
+  private async send(
+    upstream: Upstream,
+    method: string,
+    path: string,
+    headers: Record<string, string | string[]>,
+    payload: RequestBody | Buffer | undefined,
+    signal: AbortSignal,
+    body: RequestBody | undefined,
+  ): Promise<Dispatcher.ResponseData> {
+    try {
+      return await upstream.pool.request({ method: method as Dispatcher.HttpMethod, path, headers, body: payload, signal });
+    } catch (error) {
+      const provider = upstream.provider;
+      if (body?.tooLarge) {
+        throw new ProblemError('payload_too_large', { provider, detail: `the limit is ${this.deps.config.maxBodyBytes} bytes` });
+      }
+      const code = (error as { code?: string }).code;
+      if (code !== undefined && TIMEOUT_CODES.has(code)) throw new ProblemError('upstream_timeout', { provider });
+      throw new ProblemError('upstream_unreachable', { provider, detail: code });
+    }
+  }
+
+  private fail(error: unknown, req: IncomingMessage, res: ServerResponse, requestId: string, exchange: Exchange): void {
+    const problem = error instanceof ProblemError ? error : new ProblemError('internal_error');
+    if (problem.code === 'internal_error') {
+      this.deps.logger.error({ reqId: requestId, err: error }, 'proxy failed');
+    }
+    exchange.status = problem.status;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const { status, headers, body } = renderProblem(problem, requestId);
+    // A body we did not read would otherwise be drained to keep the connection: close it instead.
+    if (!req.complete) headers.connection = 'close';
+    res.writeHead(status, headers).end(body);
+  }
+}

@@ -1,0 +1,375 @@
+import type { ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, type as osType, release } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { prio, type TokenHttpClient } from '#oauth-providers';
+import { freePort, killAll, nextMessage, RssSampler, runJson, spawnNode, stopChild, waitForHttp } from './children.js';
+import type { BurstResult, BurstSpec, LoadResult, LoadSpec } from './load.js';
+import { renderSummary, summariseProfileFile, type ProfileSummary } from './profile-summary.js';
+import { download, upload, type Transfer } from './streaming.js';
+import type { HotPathResult } from './token-hot-path.js';
+
+/**
+ * `npm run bench [-- --profile] [--duration 5] [--connections 50] [--runs 2]`: the gateway against
+ * direct calls and a bare proxy, a cold start under 1,000 concurrent callers, the token hot path,
+ * 200 MiB streamed each way, and (with --profile) a CPU profile of the gateway under load.
+ * Prints a report and writes it to bench/results.md. Every server and the load generator run in
+ * their own processes; all of them are killed when this one ends.
+ */
+
+const here = dirname(fileURLToPath(import.meta.url)); // dist/bench
+const repo = resolve(here, '../..');
+const GATEWAY_MAIN = resolve(repo, 'dist/apps/gateway/src/main.js');
+const script = (name: string) => join(here, name);
+
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`);
+  return value;
+}
+const PROFILE = process.argv.includes('--profile');
+const DURATION_S = option('duration', 5);
+const CONNECTIONS = option('connections', 50);
+const RUNS = option('runs', 2);
+const PIPELINING = 1;
+const CALLERS = 1000;
+const STREAM_BYTES = 200 * 1024 * 1024;
+const PROFILE_S = 10;
+const FIXED_RATE = 1000;
+const API_KEY = 'bench-key';
+const TOTAL_BUDGET_MS = 6 * 60_000;
+
+const tmp = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
+const log = (line: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${line}\n`);
+const t0 = performance.now();
+
+interface Upstream {
+  proc: ChildProcess;
+  url: string;
+  prio: { tokenUrl: string; apiUrl: string; clientId: string; clientSecret: string };
+  tokenRequests(): Promise<number>;
+}
+
+async function startUpstream(): Promise<Upstream> {
+  const proc = spawnNode(script('upstream.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ready = await nextMessage<{ ready: true; url: string; prio: Upstream['prio'] }>(proc, (m) => m.ready, 15_000, 'upstream emulator');
+  let id = 0;
+  return {
+    proc,
+    url: ready.url,
+    prio: ready.prio,
+    async tokenRequests() {
+      const ask = ++id;
+      const answer = nextMessage<{ id: number; count: number }>(proc, (m) => m.id === ask, 5000, 'upstream token count');
+      proc.send({ id: ask, tokenRequests: 'prio' });
+      return (await answer).count;
+    },
+  };
+}
+
+async function startBareProxy(upstream: Upstream, authorization: string): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawnNode(script('bare-proxy.js'), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { PATH: process.env.PATH, BARE_UPSTREAM: upstream.prio.apiUrl, BARE_HEADER: `authorization: ${authorization}` },
+  });
+  const ready = await nextMessage<{ ready: true; url: string }>(proc, (m) => m.ready, 10_000, 'bare proxy');
+  return { proc, url: ready.url };
+}
+
+interface Gateway {
+  proc: ChildProcess;
+  url: string;
+  logFile: string;
+  startedAt: number;
+  stop(): Promise<void>;
+}
+
+/** `node dist/apps/gateway/src/main.js` as in production, pointed at the upstream with PRIO_* variables. */
+async function startGateway(upstream: Upstream, opts: { logLevel: string; maxBodyBytes?: number; execArgv?: string[]; name: string }): Promise<Gateway> {
+  const port = await freePort();
+  const logFile = join(tmp, `${opts.name}.log`);
+  const logFd = openSync(logFile, 'w');
+  let stderr = '';
+  const startedAt = performance.now();
+  const proc = spawnNode(GATEWAY_MAIN, [], {
+    execArgv: opts.execArgv,
+    // A clean directory: main.ts would load a .env from its working directory.
+    cwd: tmp,
+    // Access lines go to a file, as a log shipper would take them; the cost of writing them is the gateway's.
+    stdio: ['ignore', logFd, 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      LOG_LEVEL: opts.logLevel,
+      SANDBOX: 'false',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      GATEWAY_API_KEYS: API_KEY,
+      PRIO_TOKEN_URL: upstream.prio.tokenUrl,
+      PRIO_API_URL: upstream.prio.apiUrl,
+      PRIO_CLIENT_ID: upstream.prio.clientId,
+      PRIO_CLIENT_SECRET: upstream.prio.clientSecret,
+      ...(opts.maxBodyBytes !== undefined && { MAX_BODY_BYTES: String(opts.maxBodyBytes) }),
+    },
+  });
+  closeSync(logFd);
+  proc.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8000)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/health`, proc, 20_000, () => stderr);
+  return { proc, url, logFile, startedAt, stop: () => stopChild(proc, 10_000) };
+}
+
+async function loadOnce(url: string, headers: Record<string, string>, extra: Partial<LoadSpec> = {}): Promise<LoadResult> {
+  const spec: LoadSpec = { mode: 'load', url, headers, connections: CONNECTIONS, pipelining: PIPELINING, duration: DURATION_S, ...extra };
+  return runJson<LoadResult>(script('load.js'), [JSON.stringify(spec)], (spec.duration + 30) * 1000);
+}
+
+/** `RUNS` runs (the first warms up), the one with the most requests per second kept. */
+async function measure(label: string, url: string, headers: Record<string, string>): Promise<LoadResult> {
+  await expectOk(label, url, headers);
+  let best: LoadResult | undefined;
+  for (let run = 1; run <= RUNS; run++) {
+    const result = await loadOnce(url, headers);
+    log(`${label} run ${run}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, errors ${result.errors}, non-2xx ${result.non2xx}`);
+    if (!best || result.rps > best.rps) best = result;
+  }
+  return best!;
+}
+
+async function expectOk(label: string, url: string, headers: Record<string, string>): Promise<void> {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`${label}: ${url} answered ${res.status} before the run: ${body.slice(0, 300)}`);
+}
+
+/** A token for the direct calls and the bare proxy, from the emulator's token endpoint. */
+async function directAuthorization(upstream: Upstream): Promise<string> {
+  const http: TokenHttpClient = {
+    post: async (_provider, req) => {
+      const res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(5000) });
+      return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
+    },
+  };
+  const grant = await prio({ tokenUrl: upstream.prio.tokenUrl, clientId: upstream.prio.clientId, clientSecret: upstream.prio.clientSecret }).requestToken({ http });
+  return `Bearer ${grant.accessToken}`;
+}
+
+function countLines(file: string, needle: string): number {
+  if (!existsSync(file)) return 0;
+  const text = readFileSync(file, 'utf8');
+  let n = 0;
+  for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length)) n++;
+  return n;
+}
+
+interface StreamResult {
+  download: Transfer & { growth: number; baseline: number };
+  upload: Transfer & { growth: number; baseline: number };
+}
+
+async function streaming(gateway: Gateway, headers: Record<string, string>): Promise<StreamResult> {
+  const pid = gateway.proc.pid!;
+  // Warm the paths first (token, pools, JIT), so the growth is the transfer's and not the first request's.
+  await expectOk('gateway warm-up', `${gateway.url}/prio/echo`, headers);
+  await download(`${gateway.url}/prio/bytes/${1024 * 1024}`, headers, 1024 * 1024);
+  await upload(`${gateway.url}/prio/upload`, headers, 1024 * 1024);
+  const measured = async (work: () => Promise<Transfer>) => {
+    const sampler = new RssSampler(pid, 50);
+    const baseline = await sampler.baseline(300);
+    sampler.start();
+    const transfer = await work();
+    const peak = sampler.stop();
+    return { ...transfer, baseline, growth: peak - baseline };
+  };
+  const down = await measured(() => download(`${gateway.url}/prio/bytes/${STREAM_BYTES}`, headers, STREAM_BYTES));
+  log(`download: ${down.status}, ${mib(down.bytes)} in ${down.ms.toFixed(0)} ms, RSS +${mib(down.growth)}`);
+  const up = await measured(() => upload(`${gateway.url}/prio/upload`, headers, STREAM_BYTES));
+  log(`upload: ${up.status}, ${mib(up.bytes)} in ${up.ms.toFixed(0)} ms, RSS +${mib(up.growth)}`);
+  return { download: down, upload: up };
+}
+
+interface ProfileRun {
+  load: LoadResult;
+  summary: ProfileSummary;
+  file: string;
+}
+
+/** The gateway under `node --cpu-prof`: a warm-up, a measured run, then a clean stop writes the profile. */
+async function profile(upstream: Upstream, headers: Record<string, string>): Promise<ProfileRun> {
+  const dir = join(tmp, 'profile');
+  const gateway = await startGateway(upstream, { logLevel: 'info', name: 'gateway-profile', execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+  try {
+    await expectOk('profiled gateway', `${gateway.url}/prio/echo`, headers);
+    await loadOnce(`${gateway.url}/prio/echo`, headers, { duration: 3 });
+    const from = performance.now() - gateway.startedAt;
+    const load = await loadOnce(`${gateway.url}/prio/echo`, headers, { duration: PROFILE_S });
+    const to = performance.now() - gateway.startedAt;
+    await gateway.stop();
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error(`no .cpuprofile written in ${dir} (gateway exit code ${gateway.proc.exitCode})`);
+    const kept = resolve(repo, 'bench/gateway.cpuprofile');
+    copyFileSync(join(dir, file), kept);
+    // Only the measured run: start-up and warm-up are left out (times relative to the spawn, a few ms early).
+    const summary = summariseProfileFile(kept, 25, { fromMs: from + 100, toMs: to - 100 });
+    return { load, summary, file: kept };
+  } finally {
+    await gateway.stop();
+  }
+}
+
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const ms = (value: number) => value.toFixed(2);
+const int = (value: number) => Math.round(value).toLocaleString('en-US');
+const verdict = (pass: boolean) => (pass ? 'PASS' : 'MISS');
+
+async function main(): Promise<void> {
+  const budget = setTimeout(() => {
+    log(`still running after ${TOTAL_BUDGET_MS / 1000} s: giving up`);
+    killAll();
+    process.exit(1);
+  }, TOTAL_BUDGET_MS);
+  budget.unref();
+
+  log(`${CONNECTIONS} connections, pipelining ${PIPELINING}, ${DURATION_S} s per run, best of ${RUNS}${PROFILE ? ', with profile' : ''}`);
+  const upstream = await startUpstream();
+  const authorization = await directAuthorization(upstream);
+  const direct = { 'x-api-key': API_KEY, authorization };
+  const viaGateway = { 'x-api-key': API_KEY };
+
+  const directResult = await measure('direct', `${upstream.prio.apiUrl}/echo`, direct);
+  const bare = await startBareProxy(upstream, authorization);
+  const bareResult = await measure('bare proxy', `${bare.url}/echo`, { 'x-api-key': API_KEY });
+  const bareFixed = await loadOnce(`${bare.url}/echo`, { 'x-api-key': API_KEY }, { connections: 10, overallRate: FIXED_RATE });
+  log(`bare proxy at ${FIXED_RATE} req/s: p50 ${ms(bareFixed.p50)} ms, p99 ${ms(bareFixed.p99)} ms`);
+  await stopChild(bare.proc);
+
+  // Cold start: a fresh gateway (empty token cache), 1,000 callers at once.
+  const before = await upstream.tokenRequests();
+  const gateway = await startGateway(upstream, { logLevel: 'info', name: 'gateway-info' });
+  const atStart = (await upstream.tokenRequests()) - before;
+  const burstSpec: BurstSpec = { mode: 'burst', url: `${gateway.url}/prio/echo`, headers: viaGateway, callers: CALLERS };
+  const burst = await runJson<BurstResult>(script('load.js'), [JSON.stringify(burstSpec)], 60_000);
+  const coldTokenRequests = (await upstream.tokenRequests()) - before;
+  log(`cold burst: ${burst.ok}/${burst.callers} ok, ${coldTokenRequests} token request(s) (${atStart} at start-up), p50 ${ms(burst.p50)} ms, p99 ${ms(burst.p99)} ms`);
+
+  // The same gateway, its token now cached: production logging.
+  const linesBefore = countLines(gateway.logFile, '"msg":"proxied"');
+  const infoResult = await measure('gateway (info)', `${gateway.url}/prio/echo`, viaGateway);
+  const accessLines = countLines(gateway.logFile, '"msg":"proxied"') - linesBefore;
+  const gatewayFixed = await loadOnce(`${gateway.url}/prio/echo`, viaGateway, { connections: 10, overallRate: FIXED_RATE });
+  log(`gateway at ${FIXED_RATE} req/s: p50 ${ms(gatewayFixed.p50)} ms, p99 ${ms(gatewayFixed.p99)} ms`);
+  await gateway.stop();
+
+  const quiet = await startGateway(upstream, { logLevel: 'warn', name: 'gateway-warn' });
+  await expectOk('gateway (warn)', `${quiet.url}/prio/echo`, viaGateway);
+  const warnResult = await measure('gateway (warn)', `${quiet.url}/prio/echo`, viaGateway);
+  await quiet.stop();
+
+  // 200 MiB each way through a fresh gateway whose body limit allows it.
+  const streamer = await startGateway(upstream, { logLevel: 'info', name: 'gateway-stream', maxBodyBytes: 1024 * 1024 * 1024 });
+  const stream = await streaming(streamer, viaGateway);
+  await streamer.stop();
+
+  log('getToken hot path');
+  const hot = await runJson<HotPathResult>(script('token-hot-path.js'), ['--json'], 60_000);
+
+  const profiled = PROFILE ? await profile(upstream, viaGateway) : undefined;
+  await stopChild(upstream.proc);
+
+  const report = render({ directResult, bareResult, bareFixed, infoResult, gatewayFixed, warnResult, accessLines, burst, coldTokenRequests, atStart, stream, hot, profiled });
+  process.stdout.write(`\n${report}\n`);
+  writeFileSync(resolve(repo, 'bench/results.md'), `${report}\n`);
+  log(`done; written to bench/results.md${profiled ? `, profile kept in ${profiled.file}` : ''}`);
+}
+
+interface Results {
+  directResult: LoadResult;
+  bareResult: LoadResult;
+  bareFixed: LoadResult;
+  infoResult: LoadResult;
+  gatewayFixed: LoadResult;
+  warnResult: LoadResult;
+  accessLines: number;
+  burst: BurstResult;
+  coldTokenRequests: number;
+  atStart: number;
+  stream: StreamResult;
+  hot: HotPathResult;
+  profiled?: ProfileRun;
+}
+
+function render(r: Results): string {
+  const cpu = cpus();
+  const row = (name: string, x: LoadResult, note = '') =>
+    `| ${name} | ${int(x.rps)} | ${ms(x.p50)} | ${ms(x.p99)} | ${int(x.errors)} | ${int(x.non2xx)} | ${note} |`;
+  const ratio = r.infoResult.rps / r.bareResult.rps;
+  const p99Delta = r.infoResult.p99 - r.bareResult.p99;
+  const warnRatio = r.warnResult.rps / r.bareResult.rps;
+  const logCost = 1 - r.infoResult.rps / r.warnResult.rps;
+  const transferOk = (t: Transfer) => t.status === 200 && t.bytes === t.expected.bytes && t.sha256 === t.expected.sha256;
+  const transferNote = (t: Transfer & { growth: number; baseline: number }) =>
+    `${mib(t.growth)} (baseline ${mib(t.baseline)}); ${transferOk(t) ? 'bytes and sha256 match' : `MISMATCH: status ${t.status}, ${t.bytes} vs ${t.expected.bytes} bytes`}; ${((t.bytes / 1024 / 1024) / (t.ms / 1000)).toFixed(0)} MiB/s`;
+  const hot = r.hot;
+  const redisLine = 'skipped' in hot.redis
+    ? `| getToken hot path, Redis-backed (local copy) | skipped: ${hot.redis.skipped} | ≥ 1,000,000 ops/s | – |`
+    : `| getToken hot path, Redis-backed (local copy) | ${int(hot.redis.opsPerSec)} ops/s, ${hot.redis.redisCommands} Redis commands during the run | ≥ 1,000,000 ops/s, 0 commands | ${verdict(hot.redis.opsPerSec >= 1_000_000 && hot.redis.redisCommands === 0)} |`;
+  const lines = [
+    '# Gateway benchmark',
+    '',
+    `${new Date().toISOString()} · Node ${process.version} · ${osType()} ${release()} · ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}`,
+    '',
+    `Load: autocannon in its own process, ${CONNECTIONS} connections, pipelining ${PIPELINING}, ${DURATION_S} s per run, best of ${RUNS} runs ` +
+      `(the first warms up). Upstream emulator, bare proxy and gateway each run in their own process. Request: \`GET …/echo\` ` +
+      `(the emulator validates the token and echoes the request as JSON). Gateway: \`NODE_ENV=production\`, token cached, ` +
+      `access log to a file. Latencies are per response, in ms.`,
+    '',
+    '| target | req/s | p50 ms | p99 ms | errors | non-2xx | |',
+    '|---|---:|---:|---:|---:|---:|---|',
+    row('direct → upstream emulator', r.directResult),
+    row('bare node:http proxy (floor)', r.bareResult, '1.00 × bare'),
+    row('gateway, LOG_LEVEL=info (production)', r.infoResult, `${ratio.toFixed(2)} × bare; ${int(r.accessLines)} access lines written`),
+    row('gateway, LOG_LEVEL=warn', r.warnResult, `${warnRatio.toFixed(2)} × bare; the access log costs ${(logCost * 100).toFixed(1)}% of throughput`),
+    '',
+    `At a fixed ${FIXED_RATE} req/s (10 connections, below saturation): bare p50 ${ms(r.bareFixed.p50)} / p99 ${ms(r.bareFixed.p99)} ms, ` +
+      `gateway (info) p50 ${ms(r.gatewayFixed.p50)} / p99 ${ms(r.gatewayFixed.p99)} ms ` +
+      `(+${ms(r.gatewayFixed.p50 - r.bareFixed.p50)} / +${ms(r.gatewayFixed.p99 - r.bareFixed.p99)} ms).`,
+    '',
+    '| check | measured | target | |',
+    '|---|---|---|---|',
+    `| gateway throughput / bare | ${ratio.toFixed(2)} (${int(r.infoResult.rps)} / ${int(r.bareResult.rps)} req/s) | ≥ 0.85 | ${verdict(ratio >= 0.85)} |`,
+    `| gateway p99 − bare p99 | ${p99Delta >= 0 ? '+' : ''}${ms(p99Delta)} ms (${ms(r.infoResult.p99)} vs ${ms(r.bareResult.p99)}) | ≤ +2 ms | ${verdict(p99Delta <= 2)} |`,
+    `| token requests, cold start with ${int(r.burst.callers)} concurrent callers | ${r.coldTokenRequests} (${r.burst.ok} × 2xx, ${JSON.stringify(r.burst.statuses)}; p50 ${ms(r.burst.p50)} ms, p99 ${ms(r.burst.p99)} ms, max ${ms(r.burst.max)} ms) | 1 | ${verdict(r.coldTokenRequests === 1 && r.burst.ok === r.burst.callers)} |`,
+    `| getToken hot path, in-memory | ${int(hot.inMemory)} ops/s | ≥ 1,000,000 ops/s | ${verdict(hot.inMemory >= 1_000_000)} |`,
+    redisLine,
+    `| RSS growth, 200 MiB download | ${transferNote(r.stream.download)} | < 64 MiB | ${verdict(r.stream.download.growth < 64 * 1024 * 1024 && transferOk(r.stream.download))} |`,
+    `| RSS growth, 200 MiB upload (chunked) | ${transferNote(r.stream.upload)} | < 64 MiB | ${verdict(r.stream.upload.growth < 64 * 1024 * 1024 && transferOk(r.stream.upload))} |`,
+  ];
+  if (r.profiled) {
+    const p = r.profiled;
+    lines.push(
+      '',
+      `## CPU profile of the gateway (LOG_LEVEL=info, ${PROFILE_S} s at ${CONNECTIONS} connections: ${int(p.load.rps)} req/s under --cpu-prof)`,
+      '',
+      renderSummary(p.summary, p.load.requests),
+    );
+  }
+  return lines.join('\n');
+}
+
+const stopAll = (code: number) => {
+  killAll();
+  rmSync(tmp, { recursive: true, force: true });
+  process.exit(code);
+};
+process.once('SIGINT', () => stopAll(130));
+process.once('SIGTERM', () => stopAll(143));
+main().then(
+  () => stopAll(0),
+  (error: unknown) => {
+    log(`failed: ${error instanceof Error ? error.message : String(error)}`);
+    stopAll(1);
+  },
+);
