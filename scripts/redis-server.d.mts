@@ -11,5 +11,18 @@ export interface PrivateRedisServer {
 
 export function redisAnswers(url: string): Promise<boolean>;
 export function freePort(): Promise<number>;
-/** A redis-server from PATH on `port` (default: a spare one); rejects if none starts. */
-export function startRedisServer(port?: number): Promise<PrivateRedisServer>;
+/** A redis-server from PATH on `port` (default: a spare one), with extra arguments, run in `cwd`; rejects if none starts. */
+export function startRedisServer(port?: number, extraArgs?: string[], cwd?: string): Promise<PrivateRedisServer>;
+
+/** True when both `redis-server` and `redis-cli` are on PATH. */
+export function redisToolsOnPath(): boolean;
+
+export interface PrivateRedisCluster {
+  /** `host:port` of every master. */
+  nodes: string[];
+  /** Kills every node and removes their files. */
+  stop(): Promise<void>;
+}
+
+/** A throw-away Redis Cluster of `size` masters on spare loopback ports. */
+export function startRedisCluster(size?: number): Promise<PrivateRedisCluster>;

@@ -1,7 +1,10 @@
 // Starting and probing a throw-away redis-server, shared by `npm test` and the Redis suites
 // (which also kill one mid-run to prove degradation).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Resolves true when something at `url` answers PING with PONG within 500 ms. */
 export function redisAnswers(url) {
@@ -32,11 +35,10 @@ export function freePort() {
 }
 
 /** Starts `redis-server` from PATH on a spare loopback port; rejects if there is none. */
-export async function startRedisServer(port) {
+export async function startRedisServer(port, extraArgs = [], cwd = undefined) {
   port ??= await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs];
+  const child = spawn('redis-server', args, { stdio: 'ignore', cwd });
   await new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('spawn', resolve);
@@ -58,4 +60,47 @@ export async function startRedisServer(port) {
         child.kill('SIGKILL');
       }),
   };
+}
+
+/** True when both `redis-server` and `redis-cli` (which builds a Cluster) are on PATH. */
+export function redisToolsOnPath() {
+  return ['redis-server', 'redis-cli'].every((tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0);
+}
+
+/**
+ * A throw-away Redis Cluster of `size` masters (no replicas) on spare loopback ports, built with
+ * `redis-cli --cluster create`; resolves once every node reports `cluster_state:ok`.
+ */
+export async function startRedisCluster(size = 3) {
+  const dir = mkdtempSync(join(tmpdir(), 'redis-cluster-'));
+  const servers = [];
+  const stop = async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < size; i++) {
+      // Each node writes its own nodes-<port>.conf into the throw-away folder.
+      const port = await freePort();
+      servers.push(await startRedisServer(port, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`], dir));
+    }
+    const nodes = servers.map((s) => `127.0.0.1:${s.port}`);
+    const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stderr || create.stdout}`);
+    for (const server of servers) {
+      for (let i = 0; ; i++) {
+        const info = spawnSync('redis-cli', ['-p', String(server.port), 'cluster', 'info'], { encoding: 'utf8' });
+        if (info.stdout.includes('cluster_state:ok')) break;
+        if (i > 200) throw new Error(`Redis Cluster node ${server.port} never reached cluster_state:ok`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    return { nodes, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
