@@ -5,7 +5,7 @@
 // Redis: REDIS_URL if set, else 127.0.0.1:6379; if neither answers, a private
 // `redis-server` from PATH on a spare port; if there is none, the Redis suites
 // are skipped with one clear line (never under CI=true: there it is an error).
-// The Redis Cluster suite builds its own cluster, so it needs redis-server and redis-cli on PATH.
+// The Redis Cluster and Sentinel suites build their own servers, so they need redis-server and redis-cli on PATH.
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,10 +35,10 @@ if (await redisAnswers(candidate)) {
 if (redisToolsOnPath()) {
   env.TEST_REDIS_CLUSTER = '1';
 } else if (env.CI === 'true') {
-  console.error('redis: redis-server and redis-cli are needed on PATH for the Redis Cluster suite; CI never skips it');
+  console.error('redis: redis-server and redis-cli are needed on PATH for the Redis Cluster and Sentinel suites; CI never skips them');
   process.exit(1);
 } else {
-  console.log('redis: no redis-server/redis-cli on PATH: the Redis Cluster suite is SKIPPED');
+  console.log('redis: no redis-server/redis-cli on PATH: the Redis Cluster and Sentinel suites are SKIPPED');
 }
 
 const outDir = mkdtempSync(join(tmpdir(), 'jest-json-'));
