@@ -11,8 +11,17 @@ export interface PrivateRedisServer {
 
 export function redisAnswers(url: string): Promise<boolean>;
 export function freePort(): Promise<number>;
-/** A redis-server from PATH on `port` (default: a spare one), with extra arguments, run in `cwd`; rejects if none starts. */
-export function startRedisServer(port?: number, extraArgs?: string[], cwd?: string): Promise<PrivateRedisServer>;
+export interface RedisServerOptions {
+  /** Extra command-line arguments. */
+  args?: string[];
+  /** Working directory (where the server writes its files). */
+  cwd?: string;
+  /** A configuration file, relative to `cwd`. */
+  configFile?: string;
+}
+
+/** A redis-server from PATH on `port` (default: a spare one); rejects if none starts. */
+export function startRedisServer(port?: number, options?: RedisServerOptions): Promise<PrivateRedisServer>;
 
 /** True when both `redis-server` and `redis-cli` are on PATH. */
 export function redisToolsOnPath(): boolean;
@@ -26,3 +35,16 @@ export interface PrivateRedisCluster {
 
 /** A throw-away Redis Cluster of `size` masters on spare loopback ports. */
 export function startRedisCluster(size?: number): Promise<PrivateRedisCluster>;
+
+export interface PrivateRedisSentinel {
+  /** `host:port` of the Sentinel. */
+  sentinels: string[];
+  /** The master group name it watches. */
+  name: string;
+  master: PrivateRedisServer;
+  /** Kills the Sentinel and the master and removes their files. */
+  stop(): Promise<void>;
+}
+
+/** A throw-away master and one Sentinel watching it, on spare loopback ports. */
+export function startRedisSentinel(name?: string): Promise<PrivateRedisSentinel>;

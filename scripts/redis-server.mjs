@@ -1,7 +1,7 @@
 // Starting and probing a throw-away redis-server, shared by `npm test` and the Redis suites
 // (which also kill one mid-run to prove degradation).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,9 +35,11 @@ export function freePort() {
 }
 
 /** Starts `redis-server` from PATH on a spare loopback port; rejects if there is none. */
-export async function startRedisServer(port, extraArgs = [], cwd = undefined) {
+export async function startRedisServer(port, { args: extraArgs = [], cwd, configFile } = {}) {
   port ??= await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs];
+  // A configuration file, when given, must come first; a Sentinel refuses persistence options.
+  const persistence = configFile ? [] : ['--save', '', '--appendonly', 'no'];
+  const args = [...(configFile ? [configFile] : []), ...extraArgs, '--port', String(port), '--bind', '127.0.0.1', ...persistence];
   const child = spawn('redis-server', args, { stdio: 'ignore', cwd });
   await new Promise((resolve, reject) => {
     child.once('error', reject);
@@ -82,7 +84,7 @@ export async function startRedisCluster(size = 3) {
     for (let i = 0; i < size; i++) {
       // Each node writes its own nodes-<port>.conf into the throw-away folder.
       const port = await freePort();
-      servers.push(await startRedisServer(port, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`], dir));
+      servers.push(await startRedisServer(port, { args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`], cwd: dir }));
     }
     const nodes = servers.map((s) => `127.0.0.1:${s.port}`);
     const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], {
@@ -99,6 +101,30 @@ export async function startRedisCluster(size = 3) {
       }
     }
     return { nodes, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * A throw-away master and one Sentinel watching it as `name`, on spare loopback ports. The
+ * Sentinel rewrites its configuration file, so it lives in a throw-away folder.
+ */
+export async function startRedisSentinel(name = 'mymaster') {
+  const dir = mkdtempSync(join(tmpdir(), 'redis-sentinel-'));
+  const servers = [];
+  const stop = async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const master = await startRedisServer();
+    servers.push(master);
+    const port = await freePort();
+    writeFileSync(join(dir, 'sentinel.conf'), `sentinel monitor ${name} 127.0.0.1 ${master.port} 1\n`);
+    servers.push(await startRedisServer(port, { args: ['--sentinel'], cwd: dir, configFile: 'sentinel.conf' }));
+    return { sentinels: [`127.0.0.1:${port}`], name, master, stop };
   } catch (error) {
     await stop();
     throw error;
