@@ -80,6 +80,16 @@ describeRedis('several gateways against one Redis', () => {
     expect(emulators.tokenRequests('prio').length).toBe(before);
   });
 
+  it('after a key rotation, a gateway with the new key reads the token sealed with the old one', async () => {
+    const rotated = { ...sharedEnv, TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'), TOKEN_ENCRYPTION_PREVIOUS_KEYS: sharedEnv.TOKEN_ENCRYPTION_KEY };
+    expect((await get(gateways[0], '/prio/echo')).status).toBe(200); // a token sealed with the old key is in Redis
+    const before = emulators.tokenRequests('prio').length;
+    const gateway = await createGateway(rotated, { port: 0, host: '127.0.0.1', logDestination: logs, oauth: { retry: FAST_RETRY, refresher: { warmOnStart: false } } });
+    gateways.push(gateway);
+    expect((await get(gateway, '/prio/echo')).status).toBe(200);
+    expect(emulators.tokenRequests('prio').length).toBe(before);
+  });
+
   it('reports the shared store in /tokens', async () => {
     const body = (await (await get(gateways[0], '/tokens')).json()) as unknown;
     expect(JSON.stringify(body)).toMatch(/"shared":true/);

@@ -70,12 +70,16 @@ export interface GatewayConfig {
   redis?: RedisConfig;
   /** The 32 bytes of `TOKEN_ENCRYPTION_KEY`. */
   tokenEncryptionKey?: Buffer;
+  /** `TOKEN_ENCRYPTION_PREVIOUS_KEYS`: retired keys, still used to read what they sealed. */
+  tokenPreviousKeys?: Buffer[];
   tokens: {
     refreshSkewSeconds: number;
     requestTimeoutMs: number;
     defaultTtlSeconds: number;
     maxTtlSeconds: number;
     rejectedCooldownSeconds: number;
+    /** `TOKEN_WARM_ON_START`: fetch every provider's token at start-up and keep it renewed (else: only tokens in use). */
+    warmOnStart: boolean;
   };
   upstreamTimeoutMs: number;
   maxBodyBytes: number;

@@ -161,6 +161,23 @@ describe('parseGatewayConfig', () => {
       }
     });
 
+    it('reads retired keys for a rotation, and refuses bad ones or ones without a current key, without printing them', () => {
+      const old = Buffer.alloc(32, 1);
+      const older = Buffer.alloc(32, 2);
+      const config = parseGatewayConfig({
+        TOKEN_ENCRYPTION_KEY: key.toString('hex'),
+        TOKEN_ENCRYPTION_PREVIOUS_KEYS: `${old.toString('base64')}, ${older.toString('hex')}`,
+      });
+      expect(config.tokenPreviousKeys).toEqual([old, older]);
+      const leaked = 'not-a-key-but-secret';
+      expect(problems({ TOKEN_ENCRYPTION_KEY: key.toString('hex'), TOKEN_ENCRYPTION_PREVIOUS_KEYS: `${old.toString('hex')},${leaked}` })).toEqual([
+        'TOKEN_ENCRYPTION_PREVIOUS_KEYS: must be comma-separated keys of 32 bytes each, base64 or hex encoded',
+      ]);
+      expect(problems({ TOKEN_ENCRYPTION_PREVIOUS_KEYS: old.toString('hex') })).toEqual([
+        'TOKEN_ENCRYPTION_PREVIOUS_KEYS: needs TOKEN_ENCRYPTION_KEY (the key that seals new entries)',
+      ]);
+    });
+
     it('refuses REDIS_URL without a key in production, and accepts it elsewhere', () => {
       expect(problems({ NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379/0' })).toEqual([
         expect.stringMatching(/^TOKEN_ENCRYPTION_KEY: required when Redis is configured and NODE_ENV=production/),

@@ -64,11 +64,22 @@ const gatewaySchema = z.object({
     .string()
     .transform((v, ctx) => decodeKey(v) ?? (ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, base64 or hex encoded' }), z.NEVER))
     .optional(),
+  // Keys retired by a rotation: entries they sealed are still read until they expire.
+  TOKEN_ENCRYPTION_PREVIOUS_KEYS: z
+    .string()
+    .transform((v, ctx) => {
+      const keys = v.split(',').map((entry) => decodeKey(entry.trim()));
+      if (keys.every((key) => key !== undefined)) return keys as Buffer[];
+      ctx.addIssue({ code: 'custom', message: 'must be comma-separated keys of 32 bytes each, base64 or hex encoded' });
+      return z.NEVER;
+    })
+    .optional(),
   TOKEN_REFRESH_SKEW_SECONDS: integer(60, 0),
   TOKEN_REQUEST_TIMEOUT_MS: integer(10_000, 1),
   TOKEN_DEFAULT_TTL_SECONDS: integer(3600, 1),
   TOKEN_MAX_TTL_SECONDS: integer(604_800, 1),
   TOKEN_REJECTED_COOLDOWN_SECONDS: integer(30, 0),
+  TOKEN_WARM_ON_START: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
   UPSTREAM_TIMEOUT_MS: integer(30_000, 1),
   MAX_BODY_BYTES: integer(10_485_760, 1),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
@@ -113,6 +124,9 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
     problems.push('REDIS_CLUSTER_NODES: cannot be combined with REDIS_SENTINELS (pick one Redis topology)');
   }
   if (v.REDIS_SENTINELS && !v.REDIS_SENTINEL_NAME) problems.push('REDIS_SENTINEL_NAME: required when REDIS_SENTINELS is set');
+  if (v.TOKEN_ENCRYPTION_PREVIOUS_KEYS && !v.TOKEN_ENCRYPTION_KEY) {
+    problems.push('TOKEN_ENCRYPTION_PREVIOUS_KEYS: needs TOKEN_ENCRYPTION_KEY (the key that seals new entries)');
+  }
   if (redisWanted && production && !v.TOKEN_ENCRYPTION_KEY) {
     problems.push('TOKEN_ENCRYPTION_KEY: required when Redis is configured and NODE_ENV=production (tokens are encrypted at rest)');
   }
@@ -130,12 +144,14 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
       ? { url: v.REDIS_URL, clusterNodes: v.REDIS_CLUSTER_NODES, sentinels: v.REDIS_SENTINELS, sentinelName: v.REDIS_SENTINEL_NAME }
       : undefined,
     tokenEncryptionKey: v.TOKEN_ENCRYPTION_KEY,
+    tokenPreviousKeys: v.TOKEN_ENCRYPTION_PREVIOUS_KEYS,
     tokens: {
       refreshSkewSeconds: v.TOKEN_REFRESH_SKEW_SECONDS,
       requestTimeoutMs: v.TOKEN_REQUEST_TIMEOUT_MS,
       defaultTtlSeconds: v.TOKEN_DEFAULT_TTL_SECONDS,
       maxTtlSeconds: v.TOKEN_MAX_TTL_SECONDS,
       rejectedCooldownSeconds: v.TOKEN_REJECTED_COOLDOWN_SECONDS,
+      warmOnStart: v.TOKEN_WARM_ON_START === 'true',
     },
     upstreamTimeoutMs: v.UPSTREAM_TIMEOUT_MS,
     maxBodyBytes: v.MAX_BODY_BYTES,

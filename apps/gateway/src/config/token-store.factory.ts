@@ -6,7 +6,8 @@ const hostPort = ({ host, port }: HostPort) => `${host}:${port}`;
 /**
  * The token store the OAuth module uses. `undefined` means the library's in-process store; with
  * Redis configured (one server, a Cluster or Sentinels), tokens are shared by every instance and
- * encrypted at rest with `TOKEN_ENCRYPTION_KEY`. The store owns the connection it creates and the
+ * encrypted at rest with `TOKEN_ENCRYPTION_KEY` (and read with
+ * `TOKEN_ENCRYPTION_PREVIOUS_KEYS` after a rotation). The store owns the connection it creates and the
  * OAuth module closes it on shutdown.
  */
 export function buildTokenStore(config: GatewayConfig): TokenStore | undefined {
@@ -19,6 +20,6 @@ export function buildTokenStore(config: GatewayConfig): TokenStore | undefined {
       sentinels: sentinels?.map(hostPort),
       sentinelName,
     },
-    { encryptionKey: config.tokenEncryptionKey },
+    { encryptionKey: config.tokenEncryptionKey, previousKeys: config.tokenPreviousKeys },
   );
 }
