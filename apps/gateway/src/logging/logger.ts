@@ -33,6 +33,17 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
+/**
+ * The proxy's access logger: the root's child without redaction. Wildcard redaction over these
+ * paths costs ~75 µs per line in pino 10 (`@pinojs/redact` walks every path on every object),
+ * about ten times the rest of a proxied request; the access line needs none, since it is only
+ * ever given fixed fields (request id, provider, method, path without query, status, timings).
+ * Everything else keeps going through the redacting root.
+ */
+export function createAccessLogger(root: Logger): Logger {
+  return root.child({}, { redact: { paths: [] } });
+}
+
 export async function createRootLogger({ level, production, destination }: LoggerOptions): Promise<Logger> {
   const options = { level, redact: { paths: REDACT_PATHS, censor: '[Redacted]' }, base: { pid: process.pid } };
   if (destination || production) return pino(options, destination ?? pino.destination({ sync: false }));
