@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { expect } from '@jest/globals';
-import { startProviderEmulators, type ProviderEmulators } from '#provider-emulators';
+import { gatewayEnv, startProviderEmulators, type ProviderEmulators } from '#provider-emulators';
 import { TokenService } from '#oauth-providers';
 import { createGateway, type Gateway, type GatewayOptions } from '../../apps/gateway/src/gateway.factory.js';
 
@@ -12,40 +12,12 @@ export const KEY_LATAM_PRIO = 'k-limited-2a8e4f6b0c';
 
 /** The five built-ins plus a generic provider (`acme`, answered by the RFC 6749 emulator), all pointed at the emulators. */
 export function emulatorEnv(e: ProviderEmulators): Record<string, string> {
-  const c = e.credentials;
   return {
-    LATAM_TOKEN_URL: e.tokenUrl('latam'),
-    LATAM_API_URL: e.apiUrl('latam'),
-    LATAM_CLIENT_ID: c.latam.clientId,
-    LATAM_CLIENT_SECRET: c.latam.clientSecret,
-    TRANSATEL_TOKEN_URL: e.tokenUrl('transatel'),
-    TRANSATEL_API_URL: e.apiUrl('transatel'),
-    TRANSATEL_CLIENT_ID: c.transatel.clientId,
-    TRANSATEL_CLIENT_SECRET: c.transatel.clientSecret,
-    PAYME_TOKEN_URL: e.tokenUrl('payme'),
-    PAYME_API_URL: e.apiUrl('payme'),
-    PAYME_CLIENT_ID: c.payme.clientId,
-    PAYME_CLIENT_SECRET: c.payme.clientSecret,
-    PAYME_AUDIENCE: c.payme.audience,
-    PAYME_USERNAME: c.payme.username,
-    PAYME_PASSWORD: c.payme.password,
-    PRIO_TOKEN_URL: e.tokenUrl('prio'),
-    PRIO_API_URL: e.apiUrl('prio'),
-    PRIO_CLIENT_ID: c.prio.clientId,
-    PRIO_CLIENT_SECRET: c.prio.clientSecret,
-    SABRE_TOKEN_URL: e.tokenUrl('sabre'),
-    SABRE_API_URL: e.apiUrl('sabre'),
-    SABRE_CLIENT_ID: c.sabre.clientId,
-    SABRE_CLIENT_SECRET: c.sabre.clientSecret,
-    SABRE_USERNAME: c.sabre.username,
-    SABRE_PASSWORD: c.sabre.password,
-    OAUTH_PROVIDERS: 'acme',
-    ACME_TOKEN_URL: e.tokenUrl('oauth2'),
-    ACME_API_URL: e.apiUrl('oauth2'),
-    ACME_CLIENT_ID: c.oauth2.clientId,
-    ACME_CLIENT_SECRET: c.oauth2.clientSecret,
+    ...gatewayEnv(e),
     GATEWAY_API_KEYS: `${KEY_ALL}:*,${KEY_LATAM_PRIO}:latam|prio`,
     SANDBOX: 'false',
+    // Cold start: each test decides when the first token request happens (lifecycle tests warm up).
+    TOKEN_WARM_ON_START: 'false',
     LOG_LEVEL: 'debug',
   };
 }

@@ -3,8 +3,8 @@ import type { GatewayConfig } from './gateway-config.js';
 import { strategyFor } from './provider-strategies.js';
 import { buildTokenStore } from './token-store.factory.js';
 
-/** What tests may change in the OAuth module beyond the environment (fast retries, a fake clock). */
-export type OAuthOverrides = Pick<OAuthModuleOptions, 'retry' | 'clock' | 'clusterWaitMs'>;
+/** What tests may change in the OAuth module beyond the environment (fast retries, a fake clock, circuit, refresher). */
+export type OAuthOverrides = Pick<OAuthModuleOptions, 'retry' | 'clock' | 'clusterWaitMs' | 'circuitBreaker' | 'refresher'>;
 
 export function oauthOptions(config: GatewayConfig, overrides: OAuthOverrides = {}): OAuthModuleOptions {
   return {
@@ -15,6 +15,9 @@ export function oauthOptions(config: GatewayConfig, overrides: OAuthOverrides = 
     defaultTtlSeconds: config.tokens.defaultTtlSeconds,
     maxTtlSeconds: config.tokens.maxTtlSeconds,
     rejectedCooldownSeconds: config.tokens.rejectedCooldownSeconds,
+    // By default every enabled provider gets its token at start-up and is kept renewed in the
+    // background, so callers practically never wait on a token endpoint.
+    refresher: { warmOnStart: config.tokens.warmOnStart },
     ...overrides,
   };
 }

@@ -5,8 +5,8 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { OAuthModuleOptions } from '../interfaces/oauth-module-options.interface.js';
 import { OAuthModule } from '../oauth.module.js';
 import { TokenService } from './token.service.js';
-import { TokenRefresher } from './token-refresher.service.js';
-import { ScriptedStrategy, unavailable } from '../../test-support/scripted-strategy.js';
+import { renewalLeadMs, TokenRefresher } from './token-refresher.service.js';
+import { rejected, ScriptedStrategy, unavailable } from '../../test-support/scripted-strategy.js';
 
 /** The real module under Jest's fake timers: Date.now and setTimeout move only when the test says. */
 async function start(strategy: ScriptedStrategy, options: Partial<OAuthModuleOptions> = {}) {
@@ -100,6 +100,105 @@ describe('TokenRefresher', () => {
     await jest.advanceTimersByTimeAsync(0);
     expect(strategy.calls).toHaveLength(2);
     expect(tokens.cacheCounters()[0].misses).toBe(0);
+  });
+
+  it('renews short tokens half-way through their usable life (5 s tokens, 60 s skew)', async () => {
+    const strategy = new ScriptedStrategy().answers(tokenFor(5));
+    let tokens: TokenService;
+    ({ app, tokens } = await start(strategy, { refreshSkewSeconds: 60 }));
+    // Usable until 2.5 s (the skew shrinks to half the life); the lead is half of that: 1.25 s.
+    await jest.advanceTimersByTimeAsync(1_249);
+    expect(strategy.calls).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(strategy.calls).toHaveLength(2);
+    expect((await tokens.getToken('acme')).accessToken).toBe('tok-2');
+  });
+
+  it('leads a renewal by 10% of the usable life, at least 5 s (or half a short life), at most 30 s', () => {
+    expect(renewalLeadMs(3_540_000)).toBe(30_000); // one-hour token, 60 s skew
+    expect(renewalLeadMs(90_000)).toBe(9_000);
+    expect(renewalLeadMs(20_000)).toBe(5_000);
+    expect(renewalLeadMs(2_500)).toBe(1_250);
+    expect(renewalLeadMs(0)).toBe(0);
+  });
+
+  it('waits out the cool-down before renewing again after the credentials were rejected', async () => {
+    const fresh = tokenFor(100);
+    const strategy = new ScriptedStrategy().answers(fresh, rejected('acme'), fresh);
+    let tokens: TokenService;
+    ({ app, tokens } = await start(strategy, { rejectedCooldownSeconds: 30 }));
+    await jest.advanceTimersByTimeAsync(81_000); // the renewal is refused: cool-down until 111 s
+    expect(strategy.calls).toHaveLength(2);
+    expect(tokens.status()[0]).toMatchObject({ state: 'valid', cooldownUntil: expect.any(Number) });
+    await jest.advanceTimersByTimeAsync(29_000);
+    expect(strategy.calls).toHaveLength(2); // not asked again during the cool-down, token still served until 90 s
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(strategy.calls).toHaveLength(3);
+    expect((await tokens.getToken('acme')).accessToken).toBe('tok-2');
+  });
+
+  it('renews through the circuit: fails fast while open, probes when it half-opens', async () => {
+    const fresh = tokenFor(100);
+    const strategy = new ScriptedStrategy().answers(fresh, unavailable('acme'), unavailable('acme'), fresh);
+    let tokens: TokenService;
+    ({ app, tokens } = await start(strategy, { circuitBreaker: { failureThreshold: 2, openMs: 5_000 } }));
+    await jest.advanceTimersByTimeAsync(81_000); // first failure
+    await jest.advanceTimersByTimeAsync(1_000); // retry 500..1000 ms later: second failure, circuit opens for 5 s
+    expect(strategy.calls).toHaveLength(3);
+    expect(tokens.status()[0]).toMatchObject({ state: 'valid', circuitOpenUntil: expect.any(Number) });
+    await jest.advanceTimersByTimeAsync(4_000);
+    expect(strategy.calls).toHaveLength(3); // nothing sent while open
+    await jest.advanceTimersByTimeAsync(2_000); // the half-open probe, rescheduled at the circuit's Retry-After
+    expect(strategy.calls).toHaveLength(4);
+    expect((await tokens.getToken('acme')).accessToken).toBe('tok-2');
+    expect(tokens.status()[0].circuitOpenUntil).toBeUndefined();
+  });
+
+  it('catches an error inside its own handlers: the token request still succeeds and the renewal is re-armed', async () => {
+    const strategy = new ScriptedStrategy().answers(tokenFor(100));
+    let tokens: TokenService;
+    let refresher: TokenRefresher;
+    ({ app, tokens, refresher } = await start(strategy));
+    const lifetime = jest.spyOn(tokens, 'lifetime').mockImplementationOnce(() => {
+      throw new Error('boom');
+    });
+    await expect(tokens.getToken('acme', { forceRefresh: true })).resolves.toMatchObject({ accessToken: 'tok-2' });
+    expect(lifetime).toHaveBeenCalled();
+    expect(refresher.scheduled()).toEqual(['acme']); // retried after retryBaseMs
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(strategy.calls).toHaveLength(3);
+    expect(refresher.scheduled()).toEqual(['acme']);
+  });
+
+  it('without warm-up, renews only tokens that were used since they were obtained', async () => {
+    const strategy = new ScriptedStrategy().answers(tokenFor(100));
+    let tokens: TokenService;
+    ({ app, tokens } = await start(strategy, { refresher: { warmOnStart: false, jitterMs: 0 } }));
+    expect(strategy.calls).toHaveLength(0); // nothing fetched at start-up
+    await tokens.getToken('acme');
+    await jest.advanceTimersByTimeAsync(40_000);
+    await tokens.getToken('acme'); // in use
+    await jest.advanceTimersByTimeAsync(41_000); // 81 s: renewed in the background
+    expect(strategy.calls).toHaveLength(2);
+    await jest.advanceTimersByTimeAsync(90_000); // nobody used tok-2: left to lapse
+    expect(strategy.calls).toHaveLength(2);
+    expect(tokens.status()[0].state).toBe('expired');
+    await tokens.getToken('acme'); // the next caller fetches on demand
+    expect(strategy.calls).toHaveLength(3);
+  });
+
+  it('stops when the app shuts down even while a renewal is being retried', async () => {
+    const strategy = new ScriptedStrategy().answers(tokenFor(100), unavailable('acme'));
+    let registry: SchedulerRegistry;
+    ({ app, registry } = await start(strategy, { circuitBreaker: { failureThreshold: 100 } }));
+    await jest.advanceTimersByTimeAsync(81_000);
+    expect(registry.getTimeouts()).toEqual(['oauth-refresh:acme']); // the retry is armed
+    await app.close();
+    app = undefined;
+    expect(registry.getTimeouts()).toEqual([]);
+    expect(jest.getTimerCount()).toBe(0);
+    await jest.advanceTimersByTimeAsync(120_000);
+    expect(strategy.calls).toHaveLength(2);
   });
 
   it('leaves no timer behind on shutdown', async () => {

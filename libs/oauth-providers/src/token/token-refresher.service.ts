@@ -15,7 +15,21 @@ import { TokenService } from './token.service.js';
 
 /** setTimeout cannot wait longer than 2^31-1 ms; longer waits are re-armed on expiry. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Longest lead of a renewal over the end of the token's usable life. */
 const LEAD_CAP_MS = 30_000;
+/** Shortest lead, unless the usable life is shorter than twice that (then: half the life). */
+const LEAD_FLOOR_MS = 5_000;
+
+/**
+ * How long before the token stops being handed out its renewal starts: 10% of the usable life, at
+ * least 5 s (at most half the life, for very short tokens), at most 30 s. One-hour tokens renew
+ * 30 s early; 5-second test tokens (2.5 s usable) half-way through, so a slow token endpoint or a
+ * busy event loop still leaves time before callers would have to wait.
+ */
+export function renewalLeadMs(usableLifeMs: number): number {
+  const life = Math.max(0, usableLifeMs);
+  return Math.min(Math.max(life * 0.1, Math.min(life / 2, LEAD_FLOOR_MS)), LEAD_CAP_MS);
+}
 
 /**
  * Renews every token ahead of `expiresAt - skew` (by a lead plus jitter) in the background, so request handlers practically
@@ -28,9 +42,12 @@ export class TokenRefresher implements OnApplicationBootstrap, BeforeApplication
   private readonly logger = new Logger('TokenRefresher');
   private readonly names = new Set<string>();
   private readonly failures = new Map<string, number>();
+  /** Per provider: token uses (cache hits + misses) counted when its renewal was armed. */
+  private readonly usesAtSchedule = new Map<string, number>();
   private stopped = false;
-  private readonly onObtained = (event: TokenObtainedEvent) => this.scheduleRenewal(event.provider);
-  private readonly onInvalidated = ({ provider }: { provider: string }) => this.schedule(provider, 0);
+  // These run inside TokenService's emit: an exception here must never fail the token request.
+  private readonly onObtained = (event: TokenObtainedEvent) => this.guard(event.provider, () => this.scheduleRenewal(event.provider));
+  private readonly onInvalidated = ({ provider }: { provider: string }) => this.guard(provider, () => this.schedule(provider, 0));
 
   constructor(
     private readonly tokens: TokenService,
@@ -53,7 +70,7 @@ export class TokenRefresher implements OnApplicationBootstrap, BeforeApplication
     this.stopped = true;
     this.tokens.events.off('obtained', this.onObtained);
     this.tokens.events.off('invalidated', this.onInvalidated);
-    for (const name of this.names) this.clear(name);
+    for (const name of [...this.names]) this.clear(name);
   }
 
   /** Providers with a renewal timer armed (for tests and `/tokens`). */
@@ -66,11 +83,12 @@ export class TokenRefresher implements OnApplicationBootstrap, BeforeApplication
     this.failures.delete(provider);
     const lifetime = this.tokens.lifetime(provider);
     if (!lifetime) return;
-    // Renew a little before the token stops being handed out, so the renewal (and a retry or two)
-    // finishes while callers still get the current token: a lead of 10% of the life, at most 30 s,
-    // plus a random advance so providers and instances do not renew in lockstep.
+    this.usesAtSchedule.set(provider, this.uses(provider));
+    // Renew before the token stops being handed out, so the renewal (and a retry or two) finishes
+    // while callers still get the current token (see renewalLeadMs), plus a random advance so
+    // providers and instances do not renew in lockstep.
     const life = lifetime.validUntil - lifetime.obtainedAt;
-    const lead = Math.min(life * 0.1, LEAD_CAP_MS);
+    const lead = renewalLeadMs(life);
     const jitter = Math.random() * Math.min(this.options.refresher.jitterMs, life * 0.1);
     this.schedule(provider, lifetime.validUntil - lead - jitter - this.options.clock.now());
   }
@@ -81,10 +99,11 @@ export class TokenRefresher implements OnApplicationBootstrap, BeforeApplication
     this.clear(name);
     const wait = Math.min(Math.max(0, delayMs), MAX_TIMER_MS);
     const timer = setTimeout(() => {
-      this.names.delete(name);
-      this.registry?.deleteTimeout(name);
-      if (wait < delayMs) this.schedule(provider, delayMs - wait);
-      else void this.renew(provider);
+      this.guard(provider, () => {
+        this.clear(name);
+        if (wait < delayMs) this.schedule(provider, delayMs - wait);
+        else void this.renew(provider);
+      });
     }, wait);
     timer.unref();
     this.registry.addTimeout(name, timer);
@@ -93,6 +112,12 @@ export class TokenRefresher implements OnApplicationBootstrap, BeforeApplication
 
   private async renew(provider: string): Promise<void> {
     if (this.stopped) return;
+    // Not warming every provider: a token nobody used since it was obtained is left to lapse, and
+    // the next caller fetches one (failed renewals, being retries, are not skipped).
+    if (!this.options.refresher.warmOnStart && !this.failures.has(provider) && this.usesAtSchedule.get(provider) === this.uses(provider)) {
+      this.logger.debug(`${provider}: token unused since its last renewal; not renewing it in the background`);
+      return;
+    }
     try {
       // Success arms the next timer through the 'obtained' event.
       await this.tokens.refreshInBackground(provider);
@@ -104,6 +129,26 @@ export class TokenRefresher implements OnApplicationBootstrap, BeforeApplication
       const delay = Math.max(retryAfter, backoffDelay(attempt, retryBaseMs, retryMaxMs));
       this.logger.warn(`${provider}: background renewal failed (${(error as Error).message}); retrying in ${delay} ms`);
       this.schedule(provider, delay);
+    }
+  }
+
+  /** Token uses so far (cache hits + misses) of one provider. */
+  private uses(provider: string): number {
+    const counters = this.tokens.cacheCounters().find((c) => c.provider === provider);
+    return counters ? counters.hits + counters.misses : 0;
+  }
+
+  /** Timer callbacks and event handlers never throw: an error is logged and the renewal retried later. */
+  private guard(provider: string, run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      this.logger.error(`${provider}: refresher error (${(error as Error).message}); retrying in ${this.options.refresher.retryBaseMs} ms`);
+      try {
+        this.schedule(provider, this.options.refresher.retryBaseMs);
+      } catch {
+        // the registry itself is failing: renewals fall back to callers (on demand)
+      }
     }
   }
 
