@@ -7,8 +7,10 @@ import { createGateway, type Gateway } from '../apps/gateway/src/gateway.factory
 import { startRedisCluster, startRedisSentinel } from '../scripts/redis-server.mjs';
 import { emulatorEnv, expectNoSecretIn, FAST_RETRY, KEY_ALL, LogCapture } from './support/gateway-harness.js';
 
-// `npm test` sets TEST_REDIS_CLUSTER when redis-server and redis-cli are on PATH (always in CI):
-// these suites build their own Cluster and Sentinel.
+// `npm test` sets TEST_REDIS_URL to a Redis that answers, and TEST_REDIS_CLUSTER when
+// redis-server and redis-cli are on PATH to build a Cluster and a Sentinel (both always in CI).
+const redisUrl = process.env.TEST_REDIS_URL;
+const describeRedis = redisUrl ? describe : describe.skip;
 const describeTopologies = process.env.TEST_REDIS_CLUSTER ? describe : describe.skip;
 
 interface Topology {
@@ -21,7 +23,7 @@ interface Topology {
   stop(): Promise<void>;
 }
 
-/** The same scenario for every topology: two gateways share tokens through it. */
+/** The same scenario for every topology: gateways share tokens through it. */
 function sharesTokensThrough(start: () => Promise<Topology>): void {
   let topology: Topology;
   let emulators: ProviderEmulators;
@@ -30,9 +32,11 @@ function sharesTokensThrough(start: () => Promise<Topology>): void {
   const gateways: Gateway[] = [];
   /** Distinct tokens the gateways obtained (each instance reports the shared one too). */
   const issued = new Map<string, AccessToken>();
+  const newKey = randomBytes(32).toString('hex');
 
-  const startGateway = async () => {
-    const gateway = await createGateway(env, { port: 0, host: '127.0.0.1', logDestination: logs, oauth: { retry: FAST_RETRY, refresher: { warmOnStart: false } } });
+  const startGateway = async (gatewayEnv = env) => {
+    // No warm-up: the first burst is really cold.
+    const gateway = await createGateway(gatewayEnv, { port: 0, host: '127.0.0.1', logDestination: logs, oauth: { retry: FAST_RETRY, refresher: { warmOnStart: false } } });
     gateway.app.get(TokenService).events.on('obtained', ({ token }) => issued.set(token.accessToken, token));
     gateways.push(gateway);
     return gateway;
@@ -50,20 +54,19 @@ function sharesTokensThrough(start: () => Promise<Topology>): void {
     topology = await start();
     emulators = await startProviderEmulators();
     env = { ...emulatorEnv(emulators), ...topology.env, TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
-    await startGateway();
-    await startGateway();
+    for (let i = 0; i < 3; i++) await startGateway();
   }, 60_000);
 
   afterAll(async () => {
     for (const gateway of gateways) await gateway.close().catch(() => undefined);
     await emulators?.close();
     await topology?.stop();
-    expectNoSecretIn(logs.text(), [env.TOKEN_ENCRYPTION_KEY, KEY_ALL, emulators.credentials.sabre.clientSecret, ...issued.keys()]);
+    expectNoSecretIn(logs.text(), [env.TOKEN_ENCRYPTION_KEY, newKey, KEY_ALL, emulators.credentials.sabre.clientSecret, ...issued.keys()]);
   });
 
-  it('sends one token request in total for 100 concurrent cold calls spread over two gateways', async () => {
-    const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => get(gateways[i % 2], `/sabre/echo/${i}`)));
-    expect(answers.map((a) => a.status)).toEqual(Array(100).fill(200));
+  it('sends one token request in total for 150 concurrent cold calls spread over three gateways', async () => {
+    const answers = await Promise.all(Array.from({ length: 150 }, (_, i) => get(gateways[i % 3], `/sabre/echo/${i}`)));
+    expect(answers.map((a) => a.status)).toEqual(Array(150).fill(200));
     expect(emulators.tokenRequests('sabre')).toHaveLength(1);
     expect([...issued.values()].filter((t) => t.provider === 'sabre')).toHaveLength(1);
   });
@@ -80,12 +83,21 @@ function sharesTokensThrough(start: () => Promise<Topology>): void {
     }
   });
 
-  it('renews once for every gateway when the provider revokes the token', async () => {
+  it('renews once for the whole fleet when the provider revokes the token (upstream 401 on every instance)', async () => {
     const before = emulators.tokenRequests('sabre').length;
     emulators.revokeTokens('sabre');
-    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => get(gateways[i % 2], '/sabre/echo')));
-    expect(answers.map((a) => a.status)).toEqual(Array(60).fill(200));
+    const answers = await Promise.all(Array.from({ length: 90 }, (_, i) => get(gateways[i % 3], '/sabre/echo')));
+    expect(answers.map((a) => a.status)).toEqual(Array(90).fill(200));
     expect(emulators.tokenRequests('sabre').length - before).toBe(1);
+  });
+
+  it('after a key rotation, a gateway with the new key reads the token sealed with the old one', async () => {
+    expect((await get(gateways[0], '/sabre/echo')).status).toBe(200); // a token sealed with the old key is stored
+    const before = emulators.tokenRequests('sabre').length;
+    const rotated = { ...env, TOKEN_ENCRYPTION_KEY: newKey, TOKEN_ENCRYPTION_PREVIOUS_KEYS: env.TOKEN_ENCRYPTION_KEY };
+    const gateway = await startGateway(rotated);
+    expect((await get(gateway, '/sabre/echo')).status).toBe(200);
+    expect(emulators.tokenRequests('sabre').length).toBe(before);
   });
 
   it('lets a new gateway reuse the shared token without asking the provider', async () => {
@@ -97,6 +109,13 @@ function sharesTokensThrough(start: () => Promise<Topology>): void {
     expect(status.providers.find((p) => p.provider === 'sabre')?.store).toEqual({ shared: true, degraded: false });
   });
 }
+
+describeRedis('several gateways against one Redis server (REDIS_URL)', () => {
+  sharesTokensThrough(async () => {
+    const server = new Redis(redisUrl!);
+    return { env: { REDIS_URL: redisUrl! }, dataNodes: () => [server], stop: async () => void server.disconnect() };
+  });
+});
 
 describeTopologies('several gateways against a real Redis Cluster (REDIS_CLUSTER_NODES)', () => {
   sharesTokensThrough(async () => {

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, ConfigService, registerAs } from '@nestjs/config';
 import { ScheduleModule } from '@nestjs/schedule';
+import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { OAuthModule } from '#oauth-providers';
@@ -11,7 +12,8 @@ import type { GatewayConfig } from './config/gateway-config.js';
 import { oauthOptions, type OAuthOverrides } from './config/oauth-options.js';
 import { TokenEventsLogger } from './logging/token-events.logger.js';
 import { HealthController } from './health/health.controller.js';
-import { READINESS_TIMEOUT_MS, ReadinessController } from './health/readiness.controller.js';
+import { ProviderTokensHealth, READINESS_TIMEOUT_MS } from './health/provider-tokens.health.js';
+import { ReadinessController } from './health/readiness.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { ProblemExceptionFilter } from './problem/problem.filter.js';
@@ -43,11 +45,21 @@ export class AppModule {
         // Parsed and validated before Nest starts (see parse-config.ts); here it is only served.
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, ignoreEnvVars: true, skipProcessEnv: true, load: [gatewayConfig(config)] }),
         LoggerModule.forRoot({
-          pinoHttp: { logger, autoLogging: false, genReqId: (req) => requestIdFor(req.headers['x-request-id']) },
+          pinoHttp: {
+            logger,
+            autoLogging: false,
+            genReqId: (req) => requestIdFor(req.headers['x-request-id']),
+            // Lines logged while serving a Nest route name the request by id, method and path only:
+            // no headers (keys, cookies) and no query string (it may carry a secret).
+            quietReqLogger: true,
+            serializers: { req: (req: { id: unknown; method: string; url?: string }) => ({ id: req.id, method: req.method, path: req.url?.split('?')[0] }) },
+          },
           // Only the Nest routes: the proxy writes its own access line, without per-request middleware.
           forRoutes: CONTROLLERS,
         }),
         ScheduleModule.forRoot(),
+        // Failed readiness checks are answered (503, per provider), not logged: token failures are logged as they happen.
+        TerminusModule.forRoot({ logger: false }),
         OAuthModule.forRootAsync({
           isGlobal: true,
           inject: [ConfigService],
@@ -58,6 +70,7 @@ export class AppModule {
       providers: [
         MetricsService,
         TokenEventsLogger,
+        ProviderTokensHealth,
         AllProvidersKeyGuard,
         { provide: ApiKeys, useValue: new ApiKeys(config.apiKeys) },
         { provide: READINESS_TIMEOUT_MS, useValue: readinessTimeoutMs },

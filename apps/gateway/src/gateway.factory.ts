@@ -1,7 +1,8 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -31,7 +32,11 @@ export interface GatewayOptions {
   banner?: (text: string) => void;
   oauth?: OAuthOverrides;
   readinessTimeoutMs?: number;
+  /** How long `close()` lets in-flight requests finish before cutting their connections; default 10 s. */
+  shutdownTimeoutMs?: number;
 }
+
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 export interface Gateway {
   app: NestFastifyApplication;
@@ -39,6 +44,11 @@ export interface Gateway {
   url: string;
   config: GatewayConfig;
   sandbox?: Sandbox;
+  /**
+   * Graceful stop: stops accepting connections at once, lets in-flight requests finish (within
+   * `shutdownTimeoutMs`), then stops the refresher, closes the token store (Redis) and the
+   * upstream pools. Calling it again returns the same promise.
+   */
   close(): Promise<void>;
 }
 
@@ -72,8 +82,11 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
     app.useLogger(app.get(NestPinoLogger));
     await app.init();
     const fastify = app.getHttpAdapter().getInstance();
+    let draining = false;
     // find-my-way routes "GET http://evil/x" as "/x": such a target is refused before any route runs.
     fastify.addHook('onRequest', (request, reply, done) => {
+      // A request arriving on a kept-alive connection while draining is served, and its connection ends with it.
+      if (draining) reply.raw.setHeader('connection', 'close');
       if (request.raw.url?.charCodeAt(0) === 0x2f) return done();
       sendProblem(reply, new ProblemError('invalid_path', { detail: 'the request target is not a path' }), request);
     });
@@ -92,22 +105,54 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
     if (sandbox) (options.banner ?? ((text) => process.stdout.write(`${text}\n`)))(sandboxBanner(sandbox, url));
     logger.info({ url, providers: config.providers.map((p) => p.name), sandbox: sandbox !== undefined }, 'gateway listening');
     const started = app;
+    const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    let closing: Promise<void> | undefined;
+    const close = async () => {
+      draining = true;
+      const server = started.getHttpServer() as Server;
+      logger.info({ timeoutMs: shutdownTimeoutMs }, 'shutting down: no new connections, finishing in-flight requests');
+      const { forced, ms } = await drain(server, shutdownTimeoutMs);
+      if (forced) logger.warn({ ms }, 'shutdown bound reached: remaining connections cut');
+      // Nest's hooks: the refresher stops, the token store (Redis) closes, the upstream pools close.
+      await started.close();
+      await sandbox?.emulators.close();
+      logger.info({ ms, forced }, 'gateway stopped');
+      logger.flush();
+    };
     return {
       app: started,
       url,
       config,
       sandbox,
-      close: async () => {
-        await started.close();
-        await sandbox?.emulators.close();
-        logger.flush();
-      },
+      close: () => (closing ??= close()),
     };
   } catch (error) {
     await app?.close().catch(() => undefined);
     await sandbox?.emulators.close();
     throw error;
   }
+}
+
+/**
+ * Stops listening (new connections are refused), closes idle kept-alive connections as soon as
+ * their request is done (Node only closes those idle at the moment `close()` is called), and
+ * after `boundMs` cuts whatever is left.
+ */
+function drain(server: Server, boundMs: number): Promise<{ forced: boolean; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    let forced = false;
+    const sweep = setInterval(() => server.closeIdleConnections(), 20);
+    const bound = setTimeout(() => {
+      forced = true;
+      server.closeAllConnections();
+    }, boundMs);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(bound);
+      resolve({ forced, ms: Math.round(performance.now() - started) });
+    });
+  });
 }
 
 function sendProblem(reply: FastifyReply, problem: ProblemError, request: FastifyRequest): void {

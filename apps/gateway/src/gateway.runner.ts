@@ -1,10 +1,13 @@
+import type { EventEmitter } from 'node:events';
 import { ConfigValidationError, type Env } from './config/parse-config.js';
-import { createGateway, type Gateway } from './gateway.factory.js';
+import { createGateway, DEFAULT_SHUTDOWN_TIMEOUT_MS, type Gateway, type GatewayOptions } from './gateway.factory.js';
 
 export interface RunnerIo {
   exit(code: number): void;
   /** One line to stderr. */
   error(line: string): void;
+  /** Where SIGTERM / SIGINT come from; default `process`. */
+  signals?: Pick<EventEmitter, 'once'>;
 }
 
 const processIo: RunnerIo = {
@@ -12,14 +15,22 @@ const processIo: RunnerIo = {
   error: (line) => process.stderr.write(`${line}\n`),
 };
 
+/** After the drain bound, the rest of the stop (Redis, pools) gets this long before the process exits anyway. */
+const CLOSE_GRACE_MS = 5_000;
+
 /**
  * What `main.ts` does: start the gateway from the environment, or print why not and exit 1.
- * Stops cleanly (emulators included) on SIGTERM / SIGINT.
+ * On SIGTERM / SIGINT: stop accepting, let in-flight requests finish within
+ * `SHUTDOWN_TIMEOUT_MS` (default 10 s; then the connections left are cut), stop the refresher,
+ * close Redis, exit 0 (1 if closing failed or took more than 5 s past the bound). The handlers
+ * are one-shot: a second SIGTERM gets Node's default, an immediate kill.
  */
-export async function runGateway(env: Env, io: RunnerIo = processIo): Promise<Gateway | undefined> {
+export async function runGateway(env: Env, io: RunnerIo = processIo, options: GatewayOptions = {}): Promise<Gateway | undefined> {
   let gateway: Gateway;
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? parseShutdownTimeout(env.SHUTDOWN_TIMEOUT_MS);
   try {
-    gateway = await createGateway(env);
+    if (Number.isNaN(shutdownTimeoutMs)) throw new ConfigValidationError(['SHUTDOWN_TIMEOUT_MS: expected a whole number of milliseconds between 0 and 600000']);
+    gateway = await createGateway(env, { ...options, shutdownTimeoutMs });
   } catch (error) {
     if (error instanceof ConfigValidationError) {
       io.error('Invalid configuration:');
@@ -31,8 +42,21 @@ export async function runGateway(env: Env, io: RunnerIo = processIo): Promise<Ga
     io.exit(1);
     return undefined;
   }
-  const stop = () => void gateway.close().then(() => io.exit(0), () => io.exit(1));
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  const stop = () => {
+    const hard = setTimeout(() => io.exit(1), shutdownTimeoutMs + CLOSE_GRACE_MS).unref();
+    void gateway.close().then(
+      () => io.exit(0),
+      () => io.exit(1),
+    ).finally(() => clearTimeout(hard));
+  };
+  const signals = io.signals ?? process;
+  signals.once('SIGTERM', stop);
+  signals.once('SIGINT', stop);
   return gateway;
+}
+
+function parseShutdownTimeout(value: string | undefined): number {
+  if (value === undefined || value === '') return DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  const ms = Number(value);
+  return /^\d+$/.test(value) && ms <= 600_000 ? ms : NaN;
 }

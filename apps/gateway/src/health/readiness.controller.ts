@@ -1,37 +1,37 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { TokenService } from '#oauth-providers';
 import { tokenStatusView } from '../tokens/token-status.view.js';
+import { ProviderTokensHealth } from './provider-tokens.health.js';
 
-/** How long `/health/ready` waits for each provider's token before calling it not ready. */
-export const READINESS_TIMEOUT_MS = Symbol('READINESS_TIMEOUT_MS');
+export { READINESS_TIMEOUT_MS } from './provider-tokens.health.js';
 
 @Controller('health')
 export class ReadinessController {
   constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: ProviderTokensHealth,
     private readonly tokens: TokenService,
-    @Inject(READINESS_TIMEOUT_MS) private readonly timeoutMs: number,
   ) {}
 
   /**
-   * Ready when every enabled provider can produce a token now: a cached one, or a renewal that
-   * succeeds within the timeout (a slow one keeps running and serves the next callers).
+   * Readiness: 200 when every enabled provider can produce a token now, else 503. The body keeps
+   * the gateway's shape (`status` ok / unavailable, `providers` as `/tokens` shows them) plus
+   * Terminus' per-check details under `checks` (a degraded token store does not fail readiness).
    */
   @Get('ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
-    const results = await Promise.all(this.tokens.providers().map((p) => this.canGetToken(p)));
-    const ready = results.every(Boolean);
+    let result: HealthCheckResult;
+    try {
+      result = await this.health.check([...this.indicators.providerChecks(), () => this.indicators.store()]);
+    } catch (error) {
+      // Terminus reports a failed check as a 503 exception carrying the result.
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      result = error.getResponse() as HealthCheckResult;
+    }
+    const ready = result.status === 'ok' || result.status === 'degraded';
     reply.code(ready ? 200 : 503);
-    return { status: ready ? 'ok' : 'unavailable', providers: this.tokens.status().map(tokenStatusView) };
-  }
-
-  private canGetToken(provider: string): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, this.timeoutMs, false)));
-    const attempt = this.tokens.getToken(provider).then(
-      () => true,
-      () => false,
-    );
-    return Promise.race([attempt, timeout]).finally(() => clearTimeout(timer));
+    return { status: ready ? 'ok' : 'unavailable', providers: this.tokens.status().map(tokenStatusView), checks: result.details };
   }
 }

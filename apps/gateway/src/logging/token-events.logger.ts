@@ -2,19 +2,56 @@ import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/com
 import { PinoLogger } from 'nestjs-pino';
 import { TokenService, type TokenFailedEvent, type TokenObtainedEvent } from '#oauth-providers';
 
-/** Token renewals and failures in the log: named fields only, never the token or the event whole. */
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Token events in the log, with named fields only, never the token or an event whole:
+ * - `token obtained` (a provider's first token) and `token renewed` (every later one), info;
+ * - `token request failed`, warn, with the provider's error kind, status and message;
+ * - `token cooling down` (credentials refused: not asked again until `until`) and
+ *   `token circuit open` (repeated failures: calls fail fast until `until`), warn.
+ */
 @Injectable()
 export class TokenEventsLogger implements OnModuleInit, OnModuleDestroy {
-  private readonly onObtained = (e: TokenObtainedEvent) =>
-    this.logger.debug(
-      { provider: e.provider, source: e.source, grant: e.grant, background: e.background, expiresAt: new Date(e.token.expiresAt).toISOString(), ms: e.durationMs },
-      'token obtained',
+  private readonly seen = new Set<string>();
+
+  private readonly onObtained = (e: TokenObtainedEvent) => {
+    const renewed = this.seen.has(e.provider);
+    this.seen.add(e.provider);
+    this.logger.info(
+      {
+        provider: e.provider,
+        source: e.source,
+        grant: e.grant,
+        trigger: e.background ? 'background' : 'request',
+        expiresAt: iso(e.token.expiresAt),
+        ms: e.durationMs,
+      },
+      renewed ? 'token renewed' : 'token obtained',
     );
-  private readonly onFailed = (e: TokenFailedEvent) =>
+  };
+
+  private readonly onFailed = (e: TokenFailedEvent) => {
     this.logger.warn(
-      { provider: e.provider, kind: e.error.kind, status: e.error.status, code: e.error.code, description: e.error.description, background: e.background },
+      {
+        provider: e.provider,
+        kind: e.error.kind,
+        status: e.error.status,
+        code: e.error.code,
+        description: e.error.description,
+        trigger: e.background ? 'background' : 'request',
+        ms: e.durationMs,
+      },
       'token request failed',
     );
+    // Failures are rare: the provider's state tells whether this one started a cool-down or opened the circuit.
+    const status = this.tokens.status().find((s) => s.provider === e.provider);
+    if (status?.cooldownUntil !== undefined) {
+      this.logger.warn({ provider: e.provider, until: iso(status.cooldownUntil), description: e.error.description }, 'token cooling down');
+    } else if (status?.circuitOpenUntil !== undefined) {
+      this.logger.warn({ provider: e.provider, until: iso(status.circuitOpenUntil) }, 'token circuit open');
+    }
+  };
 
   constructor(
     private readonly tokens: TokenService,

@@ -1,68 +1,223 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { TokenService } from '#oauth-providers';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { TokenService, type ProviderTokenState, type TokenFailedEvent, type TokenObtainedEvent, type TokenServiceEvents } from '#oauth-providers';
 
 type ProxyLabel = 'provider' | 'method' | 'status_class';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const TOKEN_STATES: ProviderTokenState[] = ['empty', 'valid', 'renewing', 'expired', 'failing', 'cooling_down', 'circuit_open'];
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** The gateway's own share is usually well under a millisecond: finer buckets at the low end. */
+const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+interface ProxyChildren {
+  count: Counter.Internal;
+  duration: Histogram.Internal<ProxyLabel>;
+  upstream: Histogram.Internal<ProxyLabel>;
+  overhead: Histogram.Internal<ProxyLabel>;
+}
+
+type TokenRequestEvent = TokenServiceEvents['request'][0];
 
 /**
  * The gateway's Prometheus registry. One registry per app (not prom-client's global one), so
- * several gateways in one process (tests) do not collide. Add metrics here, next to their
- * recording methods.
+ * several gateways in one process (tests) do not collide.
+ *
+ * Costs: on the proxy's path, one Map lookup and a few `inc`/`observe` on cached label children.
+ * Token events (renewals, failures, token endpoint calls) are rare and counted as they happen.
+ * Everything that is a state rather than an event (time to expiry, circuit, store, cache hit and
+ * miss counts kept as plain integers by `TokenService`) is read at scrape time in `collect()`.
  */
 @Injectable()
 export class MetricsService implements OnModuleInit, OnModuleDestroy {
   readonly registry = new Registry();
+  private readonly registers = [this.registry];
+
+  // --- proxy ---------------------------------------------------------------------------------
   private readonly proxied = new Counter({
     name: 'gateway_proxied_requests_total',
     help: 'Requests handled by the proxy route, by provider, method and status class',
     labelNames: ['provider', 'method', 'status_class'] as const,
-    registers: [this.registry],
+    registers: this.registers,
   });
   private readonly duration = new Histogram({
     name: 'gateway_proxied_request_duration_seconds',
     help: 'Time from receiving a proxied request to the end of its answer',
     labelNames: ['provider', 'method', 'status_class'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [this.registry],
+    buckets: DURATION_BUCKETS,
+    registers: this.registers,
   });
+  private readonly upstreamDuration = new Histogram({
+    name: 'gateway_proxied_upstream_duration_seconds',
+    help: "Part of a proxied request's time spent on the provider's API: from sending the request to the end of its answer (both calls when a 401 is replayed)",
+    labelNames: ['provider', 'method', 'status_class'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: this.registers,
+  });
+  private readonly overheadDuration = new Histogram({
+    name: 'gateway_proxied_overhead_duration_seconds',
+    help: "Part of a proxied request's time spent in the gateway (authentication, path checks, waiting for a token, headers): total minus upstream",
+    labelNames: ['provider', 'method', 'status_class'] as const,
+    buckets: OVERHEAD_BUCKETS,
+    registers: this.registers,
+  });
+  private readonly replays = new Counter({
+    name: 'gateway_upstream_401_replays_total',
+    help: 'Requests replayed once with a renewed token after the provider answered 401',
+    labelNames: ['provider'] as const,
+    registers: this.registers,
+  });
+
+  // --- tokens: events ------------------------------------------------------------------------
   private readonly tokenRequests = new Counter({
     name: 'gateway_token_requests_total',
-    help: 'Calls to token endpoints, by provider and outcome',
+    help: 'Calls to token endpoints, by provider and outcome (each retry is a call)',
     labelNames: ['provider', 'outcome'] as const,
-    registers: [this.registry],
+    registers: this.registers,
   });
-  /** Label children cached per combination: the hot path skips prom-client's label hashing. */
-  private readonly children = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<ProxyLabel> }>();
-  private readonly onTokenRequest = ({ provider, outcome }: { provider: string; outcome: string }) =>
-    this.tokenRequests.inc({ provider, outcome });
+  private readonly tokenRequestDuration = new Histogram({
+    name: 'gateway_token_request_duration_seconds',
+    help: 'Duration of one call to a token endpoint, by provider and outcome',
+    labelNames: ['provider', 'outcome'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: this.registers,
+  });
+  private readonly renewals = new Counter({
+    name: 'gateway_token_renewals_total',
+    help: 'Token renewals (retries included in one renewal), by provider, trigger (background refresher or request path) and result',
+    labelNames: ['provider', 'trigger', 'result'] as const,
+    registers: this.registers,
+  });
 
   constructor(private readonly tokens: TokenService) {
     collectDefaultMetrics({ register: this.registry });
+    const registers = this.registers;
+
+    // --- tokens: state, read at scrape time ----------------------------------------------------
+    new Counter({
+      name: 'gateway_token_cache_hits_total',
+      help: 'Token requests served from the local cache without any I/O',
+      labelNames: ['provider'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const { provider, hits } of tokens.cacheCounters()) this.inc({ provider }, hits);
+      },
+    });
+    new Counter({
+      name: 'gateway_token_cache_misses_total',
+      help: 'Token requests that found no valid cached token (they join or start a renewal)',
+      labelNames: ['provider'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const { provider, misses } of tokens.cacheCounters()) this.inc({ provider }, misses);
+      },
+    });
+    new Gauge({
+      name: 'gateway_token_expiry_seconds',
+      help: "Seconds until the provider's cached token expires (negative once expired; absent without a token)",
+      labelNames: ['provider'] as const,
+      registers,
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const s of tokens.status()) if (s.expiresAt !== undefined) this.set({ provider: s.provider }, (s.expiresAt - now) / 1000);
+      },
+    });
+    new Gauge({
+      name: 'gateway_token_state',
+      help: "The provider's token state: 1 for the current one, 0 for the others",
+      labelNames: ['provider', 'state'] as const,
+      registers,
+      collect() {
+        for (const s of tokens.status()) for (const state of TOKEN_STATES) this.set({ provider: s.provider, state }, s.state === state ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'gateway_token_circuit_open',
+      help: "1 while the provider's circuit breaker is open (token calls fail fast), else 0",
+      labelNames: ['provider'] as const,
+      registers,
+      collect() {
+        for (const s of tokens.status()) this.set({ provider: s.provider }, s.circuitOpenUntil === undefined ? 0 : 1);
+      },
+    });
+    new Gauge({
+      name: 'gateway_token_store_degraded',
+      help: '1 while the shared token store (Redis) is unreachable and instances work from local copies, else 0',
+      labelNames: ['shared'] as const,
+      registers,
+      collect() {
+        this.reset();
+        this.set({ shared: String(tokens.status()[0]?.store.shared ?? false) }, tokens.isStoreDegraded() ? 1 : 0);
+      },
+    });
   }
+
+  /** Label children cached per combination: the hot path skips prom-client's label hashing. */
+  private readonly children = new Map<string, ProxyChildren>();
+  private readonly replayChildren = new Map<string, Counter.Internal>();
+
+  private readonly onTokenRequest = ({ provider, outcome, durationMs }: TokenRequestEvent) => {
+    this.tokenRequests.inc({ provider, outcome });
+    this.tokenRequestDuration.observe({ provider, outcome }, durationMs / 1000);
+  };
+  private readonly onObtained = ({ provider, background }: TokenObtainedEvent) =>
+    this.renewals.inc({ provider, trigger: background ? 'background' : 'request', result: 'success' });
+  private readonly onFailed = ({ provider, background }: TokenFailedEvent) =>
+    this.renewals.inc({ provider, trigger: background ? 'background' : 'request', result: 'failure' });
 
   onModuleInit(): void {
     this.tokens.events.on('request', this.onTokenRequest);
+    this.tokens.events.on('obtained', this.onObtained);
+    this.tokens.events.on('failed', this.onFailed);
   }
 
   onModuleDestroy(): void {
     this.tokens.events.off('request', this.onTokenRequest);
+    this.tokens.events.off('obtained', this.onObtained);
+    this.tokens.events.off('failed', this.onFailed);
   }
 
-  /** One proxied request; `provider` is `-` when the request never got as far as a provider. */
-  recordProxied(provider: string, method: string, status: number, seconds: number): void {
+  /**
+   * One proxied request; `provider` is `-` when the request never got as far as a provider.
+   * `upstreamSeconds`: time spent on the provider's API, when it was called at all; the rest of
+   * `seconds` is the gateway's overhead.
+   */
+  recordProxied(provider: string, method: string, status: number, seconds: number, upstreamSeconds?: number): void {
     const m = KNOWN_METHODS.has(method) ? method : 'OTHER';
     const statusClass = `${Math.floor(status / 100)}xx`;
     const key = `${provider} ${m} ${statusClass}`;
     let child = this.children.get(key);
     if (!child) {
       const labels = { provider, method: m, status_class: statusClass };
-      child = { count: this.proxied.labels(labels), duration: this.duration.labels(labels) };
+      child = {
+        count: this.proxied.labels(labels),
+        duration: this.duration.labels(labels),
+        upstream: this.upstreamDuration.labels(labels),
+        overhead: this.overheadDuration.labels(labels),
+      };
       this.children.set(key, child);
     }
     child.count.inc();
     child.duration.observe(seconds);
+    if (upstreamSeconds === undefined) {
+      child.overhead.observe(seconds);
+    } else {
+      child.upstream.observe(upstreamSeconds);
+      child.overhead.observe(Math.max(0, seconds - upstreamSeconds));
+    }
+  }
+
+  /** The provider answered 401 and the request was replayed with a renewed token. */
+  recordReplay(provider: string): void {
+    let child = this.replayChildren.get(provider);
+    if (!child) {
+      child = this.replays.labels({ provider });
+      this.replayChildren.set(provider, child);
+    }
+    child.inc();
   }
 
   contentType(): string {

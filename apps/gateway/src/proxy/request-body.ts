@@ -46,6 +46,11 @@ export class RequestBody extends Transform {
     callback();
   }
 
+  /** Bytes received from the caller so far (the access line's `bytesIn`). */
+  get bytes(): number {
+    return this.received;
+  }
+
   /** The whole body, when it was read to its end and was small enough to keep; else undefined. */
   replay(): Buffer | undefined {
     return this.ended && this.kept ? Buffer.concat(this.kept) : undefined;
