@@ -10,7 +10,7 @@ import { AllProvidersKeyGuard } from './auth/all-providers-key.guard.js';
 import { ApiKeys } from './auth/api-keys.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { oauthOptions, type OAuthOverrides } from './config/oauth-options.js';
-import { TokenEventsLogger } from './logging/token-events.logger.js';
+import { GATEWAY_LOGGER, TokenEventsLogger } from './logging/token-events.logger.js';
 import { HealthController } from './health/health.controller.js';
 import { ProviderTokensHealth, READINESS_TIMEOUT_MS } from './health/provider-tokens.health.js';
 import { ReadinessController } from './health/readiness.controller.js';
@@ -71,6 +71,7 @@ export class AppModule {
         MetricsService,
         TokenEventsLogger,
         ProviderTokensHealth,
+        { provide: GATEWAY_LOGGER, useValue: logger },
         AllProvidersKeyGuard,
         { provide: ApiKeys, useValue: new ApiKeys(config.apiKeys) },
         { provide: READINESS_TIMEOUT_MS, useValue: readinessTimeoutMs },

@@ -1,8 +1,15 @@
-import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { PinoLogger } from 'nestjs-pino';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { TokenService, type TokenFailedEvent, type TokenObtainedEvent } from '#oauth-providers';
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The gateway's root pino logger (redacting). Injected as is rather than through nestjs-pino's
+ * `PinoLogger`, whose out-of-request logger is process-wide: with several gateways in one process
+ * (tests) every one would log into the first one's destination.
+ */
+export const GATEWAY_LOGGER = Symbol('GATEWAY_LOGGER');
 
 /**
  * Token events in the log, with named fields only, never the token or an event whole:
@@ -53,11 +60,13 @@ export class TokenEventsLogger implements OnModuleInit, OnModuleDestroy {
     }
   };
 
+  private readonly logger: Logger;
+
   constructor(
     private readonly tokens: TokenService,
-    private readonly logger: PinoLogger,
+    @Inject(GATEWAY_LOGGER) root: Logger,
   ) {
-    logger.setContext('TokenService');
+    this.logger = root.child({ context: 'TokenService' });
   }
 
   onModuleInit(): void {
