@@ -32,11 +32,9 @@ export interface GatewayOptions {
   banner?: (text: string) => void;
   oauth?: OAuthOverrides;
   readinessTimeoutMs?: number;
-  /** How long `close()` lets in-flight requests finish before cutting their connections; default 10 s. */
+  /** Overrides `SHUTDOWN_TIMEOUT_MS`: how long `close()` lets in-flight requests finish before cutting their connections. */
   shutdownTimeoutMs?: number;
 }
-
-export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 export interface Gateway {
   app: NestFastifyApplication;
@@ -105,7 +103,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
     if (sandbox) (options.banner ?? ((text) => process.stdout.write(`${text}\n`)))(sandboxBanner(sandbox, url));
     logger.info({ url, providers: config.providers.map((p) => p.name), sandbox: sandbox !== undefined }, 'gateway listening');
     const started = app;
-    const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    const shutdownTimeoutMs = options.shutdownTimeoutMs ?? config.shutdownTimeoutMs;
     let closing: Promise<void> | undefined;
     const close = async () => {
       draining = true;

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { ConfigValidationError, type Env } from './config/parse-config.js';
-import { createGateway, DEFAULT_SHUTDOWN_TIMEOUT_MS, type Gateway, type GatewayOptions } from './gateway.factory.js';
+import { createGateway, type Gateway, type GatewayOptions } from './gateway.factory.js';
 
 export interface RunnerIo {
   exit(code: number): void;
@@ -27,10 +27,8 @@ const CLOSE_GRACE_MS = 5_000;
  */
 export async function runGateway(env: Env, io: RunnerIo = processIo, options: GatewayOptions = {}): Promise<Gateway | undefined> {
   let gateway: Gateway;
-  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? parseShutdownTimeout(env.SHUTDOWN_TIMEOUT_MS);
   try {
-    if (Number.isNaN(shutdownTimeoutMs)) throw new ConfigValidationError(['SHUTDOWN_TIMEOUT_MS: expected a whole number of milliseconds between 0 and 600000']);
-    gateway = await createGateway(env, { ...options, shutdownTimeoutMs });
+    gateway = await createGateway(env, options);
   } catch (error) {
     if (error instanceof ConfigValidationError) {
       io.error('Invalid configuration:');
@@ -42,6 +40,7 @@ export async function runGateway(env: Env, io: RunnerIo = processIo, options: Ga
     io.exit(1);
     return undefined;
   }
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? gateway.config.shutdownTimeoutMs;
   const stop = () => {
     const hard = setTimeout(() => io.exit(1), shutdownTimeoutMs + CLOSE_GRACE_MS).unref();
     void gateway.close().then(
@@ -53,10 +52,4 @@ export async function runGateway(env: Env, io: RunnerIo = processIo, options: Ga
   signals.once('SIGTERM', stop);
   signals.once('SIGINT', stop);
   return gateway;
-}
-
-function parseShutdownTimeout(value: string | undefined): number {
-  if (value === undefined || value === '') return DEFAULT_SHUTDOWN_TIMEOUT_MS;
-  const ms = Number(value);
-  return /^\d+$/.test(value) && ms <= 600_000 ? ms : NaN;
 }

@@ -82,6 +82,8 @@ export interface GatewayConfig {
     warmOnStart: boolean;
   };
   upstreamTimeoutMs: number;
+  /** `SHUTDOWN_TIMEOUT_MS`: how long in-flight requests may take to finish once a stop is asked. */
+  shutdownTimeoutMs: number;
   maxBodyBytes: number;
   logLevel: LogLevel;
   sandbox: 'true' | 'false' | 'auto';

@@ -28,6 +28,7 @@ describe('parseGatewayConfig', () => {
       apiKeys: [],
       tokens: { refreshSkewSeconds: 60, requestTimeoutMs: 10_000, defaultTtlSeconds: 3600, maxTtlSeconds: 604_800, rejectedCooldownSeconds: 30 },
       upstreamTimeoutMs: 30_000,
+      shutdownTimeoutMs: 10_000,
       maxBodyBytes: 10_485_760,
       logLevel: 'info',
       sandbox: 'auto',
@@ -127,6 +128,7 @@ describe('parseGatewayConfig', () => {
         PORT: '80a',
         TOKEN_REFRESH_SKEW_SECONDS: '-1',
         MAX_BODY_BYTES: '0',
+        SHUTDOWN_TIMEOUT_MS: '700000',
         LOG_LEVEL: 'verbose',
         SANDBOX: 'yes',
         LATAM_TOKEN_URL: 'ftp://x',
@@ -137,6 +139,7 @@ describe('parseGatewayConfig', () => {
     ).toEqual([
       'PORT: must be a whole number between 0 and 65535',
       'TOKEN_REFRESH_SKEW_SECONDS: must be a whole number, at least 0',
+      'SHUTDOWN_TIMEOUT_MS: must be at most 600000',
       'MAX_BODY_BYTES: must be at least 1',
       'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace',
       'SANDBOX: must be true, false or auto',
