@@ -15,6 +15,10 @@ describeRedis('gateways whose Redis dies mid-run', () => {
   const logs = new LogCapture();
   const gateways: Gateway[] = [];
   const get = (gateway: Gateway, path: string) => fetch(`${gateway.url}${path}`, { headers: { 'x-api-key': KEY_ALL } });
+  const degradedGauge = async (gateway: Gateway) => {
+    const text = await (await fetch(`${gateway.url}/metrics`)).text();
+    return /^gateway_token_store_degraded\{shared="true"\} (\d)$/m.exec(text)?.[1];
+  };
   const storeOf = async (gateway: Gateway) => {
     const answer = await get(gateway, '/health/ready');
     const body = (await answer.json()) as { providers: Array<{ provider: string; store: { degraded: boolean } }> };
@@ -36,7 +40,7 @@ describeRedis('gateways whose Redis dies mid-run', () => {
     await redis.stop();
   });
 
-  it('fails no call while Redis is killed and restarted, reports degraded meanwhile, and recovers by itself', async () => {
+  it('fails no call while Redis is killed and restarted, reports degraded (ready details and metric) meanwhile, and recovers by itself', async () => {
     const statuses: number[] = [];
     const traffic = async (rounds: number) => {
       for (let i = 0; i < rounds; i++) {
@@ -50,6 +54,7 @@ describeRedis('gateways whose Redis dies mid-run', () => {
     await Promise.all([traffic(20), redis.stop()]);
     await waitUntil(async () => (await storeOf(gateways[0])).degraded, 'the gateway to report the store degraded');
     expect(await storeOf(gateways[1])).toEqual({ status: 200, degraded: true }); // still ready: its token is valid
+    expect(await degradedGauge(gateways[1])).toBe('1');
     // Forced renewals while Redis is away: each gateway fetches for itself, no call fails.
     emulators.revokeTokens('prio');
     await traffic(10);
@@ -57,6 +62,7 @@ describeRedis('gateways whose Redis dies mid-run', () => {
 
     redis = await startRedisServer(redis.port);
     await waitUntil(async () => !(await storeOf(gateways[0])).degraded && !(await storeOf(gateways[1])).degraded, 'both gateways to reconnect', 15_000);
+    expect(await degradedGauge(gateways[0])).toBe('0');
     await traffic(5);
     expect(statuses).toHaveLength(80);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
