@@ -72,7 +72,7 @@ describeRedis('TokenService on a shared Redis store (several instances)', () => 
     const config: ClusterWorkerConfig = { redisUrl, tokenUrl: server.url, provider, encryptionKey, callers: 50 };
     const children = Array.from({ length: 3 }, () =>
       fork(fileURLToPath(new URL('../../test-support/redis-cluster-worker.ts', import.meta.url)), [JSON.stringify(config)], {
-        execArgv: ['--import', fileURLToPath(new URL('../../test-support/redis-ts-register.mjs', import.meta.url))],
+        execArgv: ['--import', fileURLToPath(new URL('../../test-support/ts-register.mjs', import.meta.url))],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       }),
     );

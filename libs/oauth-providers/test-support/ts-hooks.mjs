@@ -1,12 +1,16 @@
-// Module hooks that let a plain `node` child process run the library's TypeScript sources, compiled
-// on the fly by @swc/core with the options Jest uses (jest.config.js): the cluster tests spawn real
-// OS processes against the current sources, never a possibly stale dist/.
+// Module hooks that let a plain `node` child process run the TypeScript sources, compiled on the
+// fly by @swc/core with the options Jest uses (jest.config.js): tests that spawn real OS processes
+// (cluster workers, a gateway receiving SIGTERM) run the current sources, never a possibly stale dist/.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { transform } from '@swc/core';
 
-/** Sources import `./x.js`; on disk there is `./x.ts`. */
+/**
+ * Sources import `./x.js`; on disk there is `./x.ts`. Library aliases (`#oauth-providers`) resolve
+ * through package.json's `types` condition, i.e. to the sources, as TypeScript and Jest see them.
+ */
 export async function resolve(specifier, context, nextResolve) {
+  if (specifier.startsWith('#')) return nextResolve(specifier, { ...context, conditions: ['types', ...context.conditions] });
   try {
     return await nextResolve(specifier, context);
   } catch (error) {
