@@ -53,6 +53,13 @@ export interface ProviderEmulators {
    * field. Only a positive number also makes the emulator expire the token; anything else lives forever.
    */
   setTokenLifetime(p: EmulatedEndpoint, expiresIn: unknown): void;
+  /** Token requests held open right now by a `hang` failure. */
+  hangingRequests(p: EmulatedEndpoint): number;
+  /**
+   * Answers the token requests a `hang` failure holds, as the endpoint would answer now: the
+   * failure mode still set (unless it is `hang`), else a normal token. Counts of `times` apply.
+   */
+  releaseHanging(p: EmulatedEndpoint): void;
   /** Every access token issued so far becomes invalid for the API (401). */
   revokeTokens(p: EmulatedEndpoint): void;
   /** Every refresh token issued so far (Pay-me) is refused from now on. */

@@ -367,6 +367,32 @@ describe('provider emulators: failure modes', () => {
     await expect(pending).rejects.toThrow();
   });
 
+  it('releases hanging requests with the answer the endpoint gives now: a token, or the failure set since', async () => {
+    // Wrapped: an async function returning the pending promise would wait for it.
+    const held = async () => {
+      const pending = latamToken();
+      while (emu.hangingRequests('latam') < 1) await new Promise((r) => setTimeout(r, 5));
+      return { pending };
+    };
+    emu.failTokenEndpoint('latam', { kind: 'hang', times: 1 });
+    const one = await held();
+    expect(emu.hangingRequests('prio')).toBe(0);
+    emu.releaseHanging('prio'); // another endpoint: nothing released
+    expect(emu.hangingRequests('latam')).toBe(1);
+    emu.releaseHanging('latam');
+    const first = await one.pending;
+    expect(first.status).toBe(200);
+    expect(first.json.access_token).toEqual(expect.any(String));
+    expect(emu.hangingRequests('latam')).toBe(0);
+
+    emu.failTokenEndpoint('latam', { kind: 'hang', times: 1 });
+    const { pending } = await held();
+    emu.failTokenEndpoint('latam', { kind: 'status', status: 503, times: 1 });
+    emu.releaseHanging('latam');
+    expect((await pending).status).toBe(503);
+    expect((await latamToken()).status).toBe(200); // the 503 was used up by the released request
+  });
+
   it('refuses a times that is not a positive integer', () => {
     expect(() => emu.failTokenEndpoint('latam', { kind: 'hang', times: 0 })).toThrow(/positive integer/);
   });

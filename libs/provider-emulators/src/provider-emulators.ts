@@ -91,7 +91,8 @@ export async function startProviderEmulators(opts: StartProviderEmulatorsOptions
     byTokenPath.set(state.emulator.tokenPath, state);
   }
 
-  const hanging = new Set<ServerResponse>();
+  /** Token requests held by a `hang` failure, with what answers them when released. */
+  const hanging = new Map<ServerResponse, { endpoint: EmulatedEndpoint; answer: () => void }>();
   const timers = new Set<NodeJS.Timeout>();
   let baseUrl = '';
 
@@ -126,7 +127,18 @@ export async function startProviderEmulators(opts: StartProviderEmulatorsOptions
     if (failure) {
       if (--failure.left <= 0) state.failure = undefined;
       if (failure.mode.kind === 'hang') {
-        hanging.add(res);
+        hanging.set(res, {
+          endpoint: state.name,
+          // Released: answered as the endpoint would answer now (a failure still set, else a token).
+          answer: () => {
+            const now = state.failure;
+            if (now && now.mode.kind !== 'hang') {
+              if (--now.left <= 0) state.failure = undefined;
+              return send(res, failureAnswer(state.emulator, now.mode, `${baseUrl}${path}`));
+            }
+            send(res, state.emulator.token(received, state.credentials, state.issuer));
+          },
+        });
         res.on('close', () => hanging.delete(res));
         return;
       }
@@ -183,6 +195,14 @@ export async function startProviderEmulators(opts: StartProviderEmulatorsOptions
     setTokenLifetime(p, expiresIn) {
       state(p).lifetime = { value: expiresIn };
     },
+    hangingRequests: (p) => [...hanging.values()].filter((h) => h.endpoint === state(p).name).length,
+    releaseHanging(p) {
+      for (const [res, held] of [...hanging]) {
+        if (held.endpoint !== state(p).name) continue;
+        hanging.delete(res);
+        if (!res.destroyed) held.answer();
+      }
+    },
     revokeTokens: (p) => state(p).tokens.revokeAccess(),
     revokeRefreshTokens: (p) => state(p).tokens.revokeRefresh(),
     reset() {
@@ -199,7 +219,7 @@ export async function startProviderEmulators(opts: StartProviderEmulatorsOptions
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const res of hanging) res.destroy();
+      for (const res of hanging.keys()) res.destroy();
       server.closeAllConnections();
       await closed;
     },

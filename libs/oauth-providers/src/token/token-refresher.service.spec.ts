@@ -243,6 +243,31 @@ describe('circuit breaker', () => {
     expect(tokens.status()[0].state).toBe('valid');
   });
 
+  it('tells callers when to come back: the failure that opens the circuit, and a rejection, carry retryAfterMs', async () => {
+    const strategy = new ScriptedStrategy().answers(unavailable('acme'));
+    const refused = new ScriptedStrategy('refused').answers(rejected('refused'));
+    jest.useFakeTimers({ now: Date.UTC(2026, 0, 1), doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ScheduleModule.forRoot(),
+        OAuthModule.forRoot({
+          providers: [strategy, refused],
+          retry: { maxAttempts: 1 },
+          refresher: { enabled: false },
+          rejectedCooldownSeconds: 30,
+          circuitBreaker: { failureThreshold: 2, openMs: 5000 },
+        }),
+      ],
+    }).compile();
+    app = await moduleRef.init();
+    const tokens = app.get(TokenService);
+    const first = await tokens.getToken('acme').catch((e: unknown) => e);
+    expect(first).toMatchObject({ kind: 'unavailable' });
+    expect((first as { retryAfterMs?: number }).retryAfterMs).toBeUndefined(); // below the threshold: nothing known
+    await expect(tokens.getToken('acme')).rejects.toMatchObject({ kind: 'unavailable', retryAfterMs: 5000 }); // opens it
+    await expect(tokens.getToken('refused')).rejects.toMatchObject({ kind: 'rejected', retryAfterMs: 30_000 });
+  });
+
   it('doubles the open period when the probe fails', async () => {
     const strategy = new ScriptedStrategy().answers(unavailable('acme'));
     let tokens: TokenService;

@@ -258,15 +258,19 @@ export class TokenService {
         const at = this.options.clock.now();
         state.lastError = { error, at };
         state.failingSince ??= at;
+        // When a cool-down starts or the circuit opens, callers are told when asking again makes sense.
+        let waitMs: number | undefined;
         if (error.kind === 'rejected' && this.options.rejectedCooldownMs > 0) {
           state.rejection = { error, until: at + this.options.rejectedCooldownMs };
+          waitMs = this.options.rejectedCooldownMs;
         } else if (error.kind !== 'rejected' && state.consecutiveFailures >= this.options.circuit.failureThreshold) {
           const openMs = state.circuit ? Math.min(state.circuit.openMs * 2, this.options.circuit.maxOpenMs) : this.options.circuit.openMs;
           state.circuit = { openUntil: at + openMs, openMs };
+          waitMs = openMs;
           this.logger.warn(`${state.strategy.name}: circuit open for ${openMs} ms after ${state.consecutiveFailures} failed token calls`);
         }
         this.events.emit('failed', { provider: state.strategy.name, error, background, durationMs: at - started });
-        throw error;
+        throw waitMs === undefined ? error : error.with({ retryAfterMs: Math.max(waitMs, error.retryAfterMs ?? 0) });
       })
       .finally(() => {
         state.inflight = undefined;
