@@ -96,6 +96,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
         upstreams: new Upstreams(config),
         metrics: app.get(MetricsService),
         logger,
+        draining: () => draining,
       }),
     );
     await app.listen(options.port ?? config.port, options.host ?? config.host);

@@ -23,6 +23,8 @@ export interface ProxyDependencies {
   upstreams: Upstreams;
   metrics: MetricsService;
   logger: Logger;
+  /** True once a shutdown began: answers then say `connection: close`, so callers do not reuse a closing connection. */
+  draining: () => boolean;
 }
 
 /** What the access line and the metrics say about one request. */
@@ -122,6 +124,7 @@ export class ProxyHandler {
     // allocates an AbortController and aborts it, stack trace included, on every call).
     const relay = ({ statusCode, headers: answerHeaders }: Dispatcher.StreamFactoryData) => {
       exchange.status = statusCode;
+      if (this.deps.draining()) res.setHeader('connection', 'close');
       return res.writeHead(statusCode, callerResponseHeaders(answerHeaders, requestId));
     };
     /** True when the answer was relayed whole; false when it was cut short after its status was sent. */
@@ -202,7 +205,7 @@ export class ProxyHandler {
     }
     const { status, headers, body } = renderProblem(problem, requestId);
     // A body we did not read would otherwise be drained to keep the connection: close it instead.
-    if (!req.complete) headers.connection = 'close';
+    if (!req.complete || this.deps.draining()) headers.connection = 'close';
     res.writeHead(status, headers).end(body);
   }
 }
