@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -109,6 +109,19 @@ export async function waitForHttp(url: string, child: ChildProcess, timeoutMs: n
     await sleep(50);
   }
   throw new Error(`${url} did not answer 200 within ${timeoutMs} ms: ${stderr().slice(-2000)}`);
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/**
+ * CPU time a process has used so far (user + system, all its threads), in seconds, from
+ * `/proc/<pid>/stat`: what a request costs does not depend on how the CPUs were shared.
+ */
+export function cpuSeconds(pid: number): number {
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 /** Resident set size of a process, in bytes, from `/proc/<pid>/status`. */

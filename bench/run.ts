@@ -5,14 +5,14 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { prio, type TokenHttpClient } from '#oauth-providers';
-import { freePort, killAll, nextMessage, RssSampler, runJson, spawnNode, stopChild, waitForHttp } from './children.js';
+import { cpuSeconds, freePort, killAll, nextMessage, RssSampler, runJson, spawnNode, stopChild, waitForHttp } from './children.js';
 import type { BurstResult, BurstSpec, LoadResult, LoadSpec } from './load.js';
 import { renderSummary, summariseProfileFile, type ProfileSummary } from './profile-summary.js';
 import { download, upload, type Transfer } from './streaming.js';
 import type { HotPathResult } from './token-hot-path.js';
 
 /**
- * `npm run bench [-- --profile] [--duration 5] [--connections 50] [--runs 2]`: the gateway against
+ * `npm run bench [-- --profile] [--duration 6] [--connections 50] [--runs 3]`: the gateway against
  * direct calls and a bare proxy, a cold start under 1,000 concurrent callers, the token hot path,
  * 200 MiB streamed each way, and (with --profile) a CPU profile of the gateway under load.
  * Prints a report and writes it to bench/results.md. Every server and the load generator run in
@@ -31,9 +31,10 @@ function option(name: string, fallback: number): number {
   return value;
 }
 const PROFILE = process.argv.includes('--profile');
-const DURATION_S = option('duration', 5);
+const DURATION_S = option('duration', 6);
 const CONNECTIONS = option('connections', 50);
-const RUNS = option('runs', 2);
+const RUNS = option('runs', 3);
+const WARMUP_S = 3;
 const PIPELINING = 1;
 const CALLERS = 1000;
 const STREAM_BYTES = 200 * 1024 * 1024;
@@ -88,7 +89,10 @@ interface Gateway {
 }
 
 /** `node dist/apps/gateway/src/main.js` as in production, pointed at the upstream with PRIO_* variables. */
-async function startGateway(upstream: Upstream, opts: { logLevel: string; maxBodyBytes?: number; execArgv?: string[]; name: string }): Promise<Gateway> {
+async function startGateway(
+  upstream: Upstream,
+  opts: { logLevel: string; maxBodyBytes?: number; execArgv?: string[]; name: string; warmOnStart?: boolean },
+): Promise<Gateway> {
   const port = await freePort();
   const logFile = join(tmp, `${opts.name}.log`);
   const logFd = openSync(logFile, 'w');
@@ -113,6 +117,7 @@ async function startGateway(upstream: Upstream, opts: { logLevel: string; maxBod
       PRIO_CLIENT_ID: upstream.prio.clientId,
       PRIO_CLIENT_SECRET: upstream.prio.clientSecret,
       ...(opts.maxBodyBytes !== undefined && { MAX_BODY_BYTES: String(opts.maxBodyBytes) }),
+      ...(opts.warmOnStart === false && { TOKEN_WARM_ON_START: 'false' }),
     },
   });
   closeSync(logFd);
@@ -127,16 +132,77 @@ async function loadOnce(url: string, headers: Record<string, string>, extra: Par
   return runJson<LoadResult>(script('load.js'), [JSON.stringify(spec)], (spec.duration + 30) * 1000);
 }
 
-/** `RUNS` runs (the first warms up), the one with the most requests per second kept. */
-async function measure(label: string, url: string, headers: Record<string, string>): Promise<LoadResult> {
-  await expectOk(label, url, headers);
-  let best: LoadResult | undefined;
-  for (let run = 1; run <= RUNS; run++) {
-    const result = await loadOnce(url, headers);
-    log(`${label} run ${run}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, errors ${result.errors}, non-2xx ${result.non2xx}`);
-    if (!best || result.rps > best.rps) best = result;
+interface Target {
+  label: string;
+  url: string;
+  headers: Record<string, string>;
+  /** The process whose CPU time is charged to each request. */
+  pid: number;
+}
+
+/** One load run and the CPU time the target's process spent per request meanwhile, in µs. */
+type Run = LoadResult & { cpuUs: number };
+
+/** The median of each figure over the runs (errors summed), and the range of req/s. */
+type Measured = Run & { runs: number; minRps: number; maxRps: number };
+
+async function runOnce(target: Target, extra: Partial<LoadSpec> = {}): Promise<Run> {
+  const before = cpuSeconds(target.pid);
+  const result = await loadOnce(target.url, target.headers, extra);
+  return { ...result, cpuUs: ((cpuSeconds(target.pid) - before) * 1e6) / result.requests };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+function summarise(runs: Run[]): Measured {
+  const of = (key: 'rps' | 'p50' | 'p99' | 'max' | 'cpuUs') => median(runs.map((r) => r[key]));
+  const sum = (key: 'requests' | 'errors' | 'non2xx') => runs.reduce((n, r) => n + r[key], 0);
+  const statuses: Record<string, number> = {};
+  for (const r of runs) for (const [code, n] of Object.entries(r.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
+  const rps = runs.map((r) => r.rps);
+  return {
+    requests: sum('requests'),
+    rps: of('rps'),
+    p50: of('p50'),
+    p99: of('p99'),
+    max: of('max'),
+    cpuUs: of('cpuUs'),
+    errors: sum('errors'),
+    non2xx: sum('non2xx'),
+    statuses,
+    runs: runs.length,
+    minRps: Math.min(...rps),
+    maxRps: Math.max(...rps),
+  };
+}
+
+/**
+ * The targets measured in turns, under the same conditions (connections, duration, whatever else
+ * the machine is doing at the time): a warm-up run each, then `RUNS` rounds, every other round in
+ * reverse order so that no target always runs right after the same one. On two cores the load
+ * generator, the upstream and the proxy share the CPUs, so single runs swing widely; medians of
+ * interleaved runs do not favour either side.
+ */
+async function compare(targets: Target[]): Promise<Measured[]> {
+  for (const target of targets) {
+    await expectOk(target.label, target.url, target.headers);
+    await loadOnce(target.url, target.headers, { duration: WARMUP_S });
   }
-  return best!;
+  const runs = targets.map((): Run[] => []);
+  for (let round = 1; round <= RUNS; round++) {
+    const order = targets.map((_, i) => i);
+    if (round % 2 === 0) order.reverse();
+    for (const i of order) {
+      const r = await runOnce(targets[i]);
+      log(`${targets[i].label} round ${round}: ${r.rps.toFixed(0)} req/s, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, ${r.cpuUs.toFixed(0)} µs CPU/request, errors ${r.errors}, non-2xx ${r.non2xx}`);
+      runs[i].push(r);
+    }
+  }
+  return runs.map(summarise);
 }
 
 async function expectOk(label: string, url: string, headers: Record<string, string>): Promise<void> {
@@ -233,40 +299,40 @@ async function main(): Promise<void> {
   }, TOTAL_BUDGET_MS);
   budget.unref();
 
-  log(`${CONNECTIONS} connections, pipelining ${PIPELINING}, ${DURATION_S} s per run, best of ${RUNS}${PROFILE ? ', with profile' : ''}`);
+  log(`${CONNECTIONS} connections, pipelining ${PIPELINING}, ${DURATION_S} s per run, median of ${RUNS} interleaved rounds${PROFILE ? ', with profile' : ''}`);
   const upstream = await startUpstream();
   const authorization = await directAuthorization(upstream);
   const direct = { 'x-api-key': API_KEY, authorization };
   const viaGateway = { 'x-api-key': API_KEY };
 
-  const directResult = await measure('direct', `${upstream.prio.apiUrl}/echo`, direct);
-  const bare = await startBareProxy(upstream, authorization);
-  const bareResult = await measure('bare proxy', `${bare.url}/echo`, { 'x-api-key': API_KEY });
-  const bareFixed = await loadOnce(`${bare.url}/echo`, { 'x-api-key': API_KEY }, { connections: 10, overallRate: FIXED_RATE });
-  log(`bare proxy at ${FIXED_RATE} req/s: p50 ${ms(bareFixed.p50)} ms, p99 ${ms(bareFixed.p99)} ms`);
-  await stopChild(bare.proc);
-
-  // Cold start: a fresh gateway (empty token cache), 1,000 callers at once.
+  // Cold start: a fresh gateway (empty token cache, no warm-up at start-up), 1,000 callers at once.
   const before = await upstream.tokenRequests();
-  const gateway = await startGateway(upstream, { logLevel: 'info', name: 'gateway-info' });
+  const gateway = await startGateway(upstream, { logLevel: 'info', name: 'gateway-info', warmOnStart: false });
   const atStart = (await upstream.tokenRequests()) - before;
   const burstSpec: BurstSpec = { mode: 'burst', url: `${gateway.url}/prio/echo`, headers: viaGateway, callers: CALLERS };
   const burst = await runJson<BurstResult>(script('load.js'), [JSON.stringify(burstSpec)], 60_000);
   const coldTokenRequests = (await upstream.tokenRequests()) - before;
   log(`cold burst: ${burst.ok}/${burst.callers} ok, ${coldTokenRequests} token request(s) (${atStart} at start-up), p50 ${ms(burst.p50)} ms, p99 ${ms(burst.p99)} ms`);
 
-  // The same gateway, its token now cached: production logging.
-  const linesBefore = countLines(gateway.logFile, '"msg":"proxied"');
-  const infoResult = await measure('gateway (info)', `${gateway.url}/prio/echo`, viaGateway);
-  const accessLines = countLines(gateway.logFile, '"msg":"proxied"') - linesBefore;
-  const gatewayFixed = await loadOnce(`${gateway.url}/prio/echo`, viaGateway, { connections: 10, overallRate: FIXED_RATE });
-  log(`gateway at ${FIXED_RATE} req/s: p50 ${ms(gatewayFixed.p50)} ms, p99 ${ms(gatewayFixed.p99)} ms`);
-  await gateway.stop();
-
+  // The same gateway, its token now cached, production logging; all targets up at once, measured in turns.
+  const bare = await startBareProxy(upstream, authorization);
   const quiet = await startGateway(upstream, { logLevel: 'warn', name: 'gateway-warn' });
-  await expectOk('gateway (warn)', `${quiet.url}/prio/echo`, viaGateway);
-  const warnResult = await measure('gateway (warn)', `${quiet.url}/prio/echo`, viaGateway);
+  const linesBefore = countLines(gateway.logFile, '"msg":"proxied"');
+  const [directResult, bareResult, infoResult, warnResult] = await compare([
+    { label: 'direct', url: `${upstream.prio.apiUrl}/echo`, headers: direct, pid: upstream.proc.pid! },
+    { label: 'bare proxy', url: `${bare.url}/echo`, headers: viaGateway, pid: bare.proc.pid! },
+    { label: 'gateway (info)', url: `${gateway.url}/prio/echo`, headers: viaGateway, pid: gateway.proc.pid! },
+    { label: 'gateway (warn)', url: `${quiet.url}/prio/echo`, headers: viaGateway, pid: quiet.proc.pid! },
+  ]);
+  const accessLines = countLines(gateway.logFile, '"msg":"proxied"') - linesBefore;
   await quiet.stop();
+  const fixed = { connections: 10, overallRate: FIXED_RATE };
+  const bareFixed = await loadOnce(`${bare.url}/echo`, viaGateway, fixed);
+  log(`bare proxy at ${FIXED_RATE} req/s: p50 ${ms(bareFixed.p50)} ms, p99 ${ms(bareFixed.p99)} ms`);
+  const gatewayFixed = await loadOnce(`${gateway.url}/prio/echo`, viaGateway, fixed);
+  log(`gateway at ${FIXED_RATE} req/s: p50 ${ms(gatewayFixed.p50)} ms, p99 ${ms(gatewayFixed.p99)} ms`);
+  await stopChild(bare.proc);
+  await gateway.stop();
 
   // 200 MiB each way through a fresh gateway whose body limit allows it.
   const streamer = await startGateway(upstream, { logLevel: 'info', name: 'gateway-stream', maxBodyBytes: 1024 * 1024 * 1024 });
@@ -286,12 +352,12 @@ async function main(): Promise<void> {
 }
 
 interface Results {
-  directResult: LoadResult;
-  bareResult: LoadResult;
+  directResult: Measured;
+  bareResult: Measured;
   bareFixed: LoadResult;
-  infoResult: LoadResult;
+  infoResult: Measured;
   gatewayFixed: LoadResult;
-  warnResult: LoadResult;
+  warnResult: Measured;
   accessLines: number;
   burst: BurstResult;
   coldTokenRequests: number;
@@ -303,12 +369,13 @@ interface Results {
 
 function render(r: Results): string {
   const cpu = cpus();
-  const row = (name: string, x: LoadResult, note = '') =>
-    `| ${name} | ${int(x.rps)} | ${ms(x.p50)} | ${ms(x.p99)} | ${int(x.errors)} | ${int(x.non2xx)} | ${note} |`;
+  const row = (name: string, x: Measured, cpuOf: string, note = '') =>
+    `| ${name} | ${int(x.rps)} | ${int(x.minRps)}–${int(x.maxRps)} | ${ms(x.p50)} | ${ms(x.p99)} | ${x.cpuUs.toFixed(0)} (${cpuOf}) | ${int(x.errors)} | ${int(x.non2xx)} | ${note} |`;
   const ratio = r.infoResult.rps / r.bareResult.rps;
   const p99Delta = r.infoResult.p99 - r.bareResult.p99;
   const warnRatio = r.warnResult.rps / r.bareResult.rps;
   const logCost = 1 - r.infoResult.rps / r.warnResult.rps;
+  const cpuRatio = r.infoResult.cpuUs / r.bareResult.cpuUs;
   const transferOk = (t: Transfer) => t.status === 200 && t.bytes === t.expected.bytes && t.sha256 === t.expected.sha256;
   const transferNote = (t: Transfer & { growth: number; baseline: number }) =>
     `${mib(t.growth)} (baseline ${mib(t.baseline)}); ${transferOk(t) ? 'bytes and sha256 match' : `MISMATCH: status ${t.status}, ${t.bytes} vs ${t.expected.bytes} bytes`}; ${((t.bytes / 1024 / 1024) / (t.ms / 1000)).toFixed(0)} MiB/s`;
@@ -321,17 +388,19 @@ function render(r: Results): string {
     '',
     `${new Date().toISOString()} · Node ${process.version} · ${osType()} ${release()} · ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}`,
     '',
-    `Load: autocannon in its own process, ${CONNECTIONS} connections, pipelining ${PIPELINING}, ${DURATION_S} s per run, best of ${RUNS} runs ` +
-      `(the first warms up). Upstream emulator, bare proxy and gateway each run in their own process. Request: \`GET …/echo\` ` +
-      `(the emulator validates the token and echoes the request as JSON). Gateway: \`NODE_ENV=production\`, token cached, ` +
-      `access log to a file. Latencies are per response, in ms.`,
+    `Load: autocannon in its own process, ${CONNECTIONS} connections, pipelining ${PIPELINING}, ${DURATION_S} s per run. ` +
+      `Upstream emulator, bare proxy and both gateways run at the same time, each in its own process, and are measured in turns: ` +
+      `a ${WARMUP_S} s warm-up each, then ${RUNS} rounds (every other one in reverse order); each figure is the median of its ${RUNS} runs, ` +
+      `req/s also with its range. CPU µs/request: user + system time of the process under test during its runs, per request. ` +
+      `Request: \`GET …/echo\` (the emulator validates the token and echoes the request as JSON). Gateway: \`NODE_ENV=production\`, ` +
+      `token cached, access log to a file. Latencies are per response, in ms.`,
     '',
-    '| target | req/s | p50 ms | p99 ms | errors | non-2xx | |',
-    '|---|---:|---:|---:|---:|---:|---|',
-    row('direct → upstream emulator', r.directResult),
-    row('bare node:http proxy (floor)', r.bareResult, '1.00 × bare'),
-    row('gateway, LOG_LEVEL=info (production)', r.infoResult, `${ratio.toFixed(2)} × bare; ${int(r.accessLines)} access lines written`),
-    row('gateway, LOG_LEVEL=warn', r.warnResult, `${warnRatio.toFixed(2)} × bare; the access log costs ${(logCost * 100).toFixed(1)}% of throughput`),
+    '| target | req/s (median) | req/s range | p50 ms | p99 ms | CPU µs/request | errors | non-2xx | |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    row('direct → upstream emulator', r.directResult, 'upstream'),
+    row('bare node:http proxy (floor)', r.bareResult, 'proxy', '1.00 × bare'),
+    row('gateway, LOG_LEVEL=info (production)', r.infoResult, 'gateway', `${ratio.toFixed(2)} × bare; ${int(r.accessLines)} access lines written`),
+    row('gateway, LOG_LEVEL=warn', r.warnResult, 'gateway', `${warnRatio.toFixed(2)} × bare; the access log costs ${(logCost * 100).toFixed(1)}% of throughput`),
     '',
     `At a fixed ${FIXED_RATE} req/s (10 connections, below saturation): bare p50 ${ms(r.bareFixed.p50)} / p99 ${ms(r.bareFixed.p99)} ms, ` +
       `gateway (info) p50 ${ms(r.gatewayFixed.p50)} / p99 ${ms(r.gatewayFixed.p99)} ms ` +
@@ -340,6 +409,7 @@ function render(r: Results): string {
     '| check | measured | target | |',
     '|---|---|---|---|',
     `| gateway throughput / bare | ${ratio.toFixed(2)} (${int(r.infoResult.rps)} / ${int(r.bareResult.rps)} req/s) | ≥ 0.85 | ${verdict(ratio >= 0.85)} |`,
+    `| gateway CPU per request / bare (not a target: what the throughput ratio tends to when the proxy is the bottleneck) | ${cpuRatio.toFixed(2)} (${r.infoResult.cpuUs.toFixed(0)} / ${r.bareResult.cpuUs.toFixed(0)} µs) | – | – |`,
     `| gateway p99 − bare p99 | ${p99Delta >= 0 ? '+' : ''}${ms(p99Delta)} ms (${ms(r.infoResult.p99)} vs ${ms(r.bareResult.p99)}) | ≤ +2 ms | ${verdict(p99Delta <= 2)} |`,
     `| token requests, cold start with ${int(r.burst.callers)} concurrent callers | ${r.coldTokenRequests} (${r.burst.ok} × 2xx, ${JSON.stringify(r.burst.statuses)}; p50 ${ms(r.burst.p50)} ms, p99 ${ms(r.burst.p99)} ms, max ${ms(r.burst.max)} ms) | 1 | ${verdict(r.coldTokenRequests === 1 && r.burst.ok === r.burst.callers)} |`,
     `| getToken hot path, in-memory | ${int(hot.inMemory)} ops/s | ≥ 1,000,000 ops/s | ${verdict(hot.inMemory >= 1_000_000)} |`,
