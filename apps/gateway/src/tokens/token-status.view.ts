@@ -10,6 +10,7 @@ export function tokenStatusView(s: ProviderTokenStatus) {
     valid: s.valid,
     renewing: s.renewing,
     expiresAt: iso(s.expiresAt),
+    validUntil: iso(s.validUntil),
     obtainedAt: iso(s.obtainedAt),
     lastRefreshAt: iso(s.lastRefreshAt),
     failingSince: iso(s.failingSince),

@@ -39,6 +39,8 @@ export interface ProviderTokenStatus {
   valid: boolean;
   renewing: boolean;
   expiresAt?: number;
+  /** When the token stops being handed out: expiry minus the refresh skew. */
+  validUntil?: number;
   obtainedAt?: number;
   lastRefreshAt?: number;
   failingSince?: number;

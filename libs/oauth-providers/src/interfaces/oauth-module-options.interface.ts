@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Type } from '@nestjs/common';
 import type { TokenStore } from '../stores/token-store.interface.js';
 import type { TokenStrategy } from './token-strategy.interface.js';
@@ -5,8 +6,11 @@ import type { TokenStrategy } from './token-strategy.interface.js';
 /** Injected time source, so tests can move time instead of sleeping. */
 export interface Clock {
   now(): number;
-  /** Waits between retries; a fake clock advances `now` and resolves at once. */
-  sleep(ms: number): Promise<void>;
+  /**
+   * Waits between retries; a fake clock advances `now` and resolves at once. Rejects early when
+   * `signal` aborts (the app is shutting down), so no retry timer outlives the app.
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export interface RetryOptions {
@@ -83,7 +87,7 @@ export interface ResolvedOAuthOptions {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms, signal) => sleep(ms, undefined, { signal }),
 };
 
 export function resolveOptions(options: OAuthModuleOptions): ResolvedOAuthOptions {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { OAuthProviderError } from '../errors/oauth-provider.error.js';
 import { UnknownProviderError } from '../errors/unknown-provider.error.js';
-import { resolveOptions, type OAuthModuleOptions } from '../interfaces/oauth-module-options.interface.js';
+import { resolveOptions, systemClock, type OAuthModuleOptions } from '../interfaces/oauth-module-options.interface.js';
 import type { TokenHttpClient } from '../interfaces/token-strategy.interface.js';
 import { InMemoryTokenStore } from '../stores/in-memory-token.store.js';
 import { FakeClock } from '../../test-support/fake-clock.js';
@@ -178,6 +178,23 @@ describe('TokenService', () => {
       await expect(service.getToken('acme')).rejects.toMatchObject({ kind: 'unavailable', retryAfterMs: 120_000 });
       expect(strategy.calls).toHaveLength(1);
       expect(clock.sleeps).toEqual([]);
+    });
+
+    it('gives up a renewal waiting between retries when the app shuts down, leaving no timer behind', async () => {
+      // The real clock, watched: a wait that did not end on shutdown would hold this test a minute.
+      const sleeps: Array<Promise<void>> = [];
+      const clock = { now: () => Date.now(), sleep: (ms: number, signal?: AbortSignal) => (sleeps.push(systemClock.sleep(ms, signal)), sleeps.at(-1)!) };
+      const retry = { maxAttempts: 3, baseDelayMs: 60_000, maxDelayMs: 60_000, maxTotalMs: 300_000 };
+      const service = new TokenService(resolveOptions({ providers: [], retry, clock }), new InMemoryTokenStore(), noHttp);
+      const strategy = new ScriptedStrategy().answers(unavailable('acme'));
+      service.register(strategy);
+      const pending = service.getToken('acme');
+      while (sleeps.length < 1) await new Promise((resolve) => setImmediate(resolve));
+      service.onApplicationShutdown();
+      await expect(pending).rejects.toMatchObject({ kind: 'unavailable' });
+      // node:timers/promises clears the timer of an aborted wait.
+      await expect(sleeps[0]).rejects.toMatchObject({ name: 'AbortError' });
+      expect(strategy.calls).toHaveLength(1);
     });
 
     it('stops retrying when the total time bound would be exceeded', async () => {

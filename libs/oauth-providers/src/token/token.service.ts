@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { OAuthProviderError } from '../errors/oauth-provider.error.js';
 import { UnknownProviderError } from '../errors/unknown-provider.error.js';
 import type { AccessToken, ProviderTokenStatus, TokenGrant } from '../interfaces/access-token.interface.js';
@@ -66,12 +66,14 @@ export interface GetTokenOptions {
  * `Retry-After`, and a cool-down after rejected credentials. Strategies only speak HTTP.
  */
 @Injectable()
-export class TokenService {
+export class TokenService implements OnApplicationShutdown {
   readonly events = new EventEmitter<TokenServiceEvents>();
   private readonly logger = new Logger('TokenService');
   private readonly states = new Map<string, ProviderState>();
   private readonly ctx: TokenRequestContext;
   private storeDegradedSince?: number;
+  /** Aborted on shutdown: a renewal waiting between retries gives up instead of holding the process. */
+  private readonly stopping = new AbortController();
 
   constructor(
     @Inject(RESOLVED_OAUTH_OPTIONS) private readonly options: ResolvedOAuthOptions,
@@ -79,6 +81,10 @@ export class TokenService {
     @Inject(TOKEN_HTTP_CLIENT) http: TokenHttpClient,
   ) {
     this.ctx = { http };
+  }
+
+  onApplicationShutdown(): void {
+    this.stopping.abort();
   }
 
   /** Adds a provider; the module calls this for every configured strategy. */
@@ -187,6 +193,7 @@ export class TokenService {
         valid,
         renewing: s.inflight !== undefined,
         expiresAt: s.local?.expiresAt,
+        validUntil: s.local && validUntil(s.local, this.options.refreshSkewMs),
         obtainedAt: s.local?.obtainedAt,
         lastRefreshAt: s.lastRefreshAt,
         failingSince: s.failingSince,
@@ -386,7 +393,11 @@ export class TokenService {
         if (error.kind !== 'unavailable' || attempt >= retry.maxAttempts) throw error;
         const delay = error.retryAfterMs ?? backoffDelay(attempt, retry.baseDelayMs, retry.maxDelayMs);
         if (delay > retry.maxDelayMs || clock.now() - started + delay > retry.maxTotalMs) throw error;
-        await clock.sleep(delay);
+        try {
+          await clock.sleep(delay, this.stopping.signal);
+        } catch {
+          throw error; // shutting down: give up with the last failure instead of waiting on
+        }
       }
     }
   }
