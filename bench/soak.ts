@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { TokenService, type TokenObtainedEvent } from '#oauth-providers';
-import { gatewayEnv, startProviderEmulators, type EmulatedEndpoint } from '#provider-emulators';
+import { GATEWAY_PROVIDERS, gatewayEnv, startProviderEmulators } from '#provider-emulators';
 import { createGateway } from '../apps/gateway/src/gateway.factory.js';
 
 /**
@@ -15,14 +15,7 @@ import { createGateway } from '../apps/gateway/src/gateway.factory.js';
 
 const API_KEY = 'soak-key-4c1d9e7a2b';
 const MAX_IN_FLIGHT = 64;
-const PROVIDERS: Array<[string, EmulatedEndpoint]> = [
-  ['latam', 'latam'],
-  ['transatel', 'transatel'],
-  ['payme', 'payme'],
-  ['prio', 'prio'],
-  ['sabre', 'sabre'],
-  ['acme', 'oauth2'],
-];
+const PROVIDERS = GATEWAY_PROVIDERS;
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -70,17 +70,30 @@ export function redisToolsOnPath() {
 }
 
 /**
- * A throw-away Redis Cluster of `size` masters (no replicas) on spare loopback ports, built with
- * `redis-cli --cluster create`; resolves once every node reports `cluster_state:ok`.
+ * Runs `build(dir, servers)` with a throw-away folder; `stop()` of what it returns kills every
+ * server it pushed to `servers` and removes the folder, which also happens if `build` fails.
  */
-export async function startRedisCluster(size = 3) {
-  const dir = mkdtempSync(join(tmpdir(), 'redis-cluster-'));
+async function throwAway(prefix, build) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const servers = [];
   const stop = async () => {
     await Promise.all(servers.map((s) => s.stop()));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
+    return { ...(await build(dir, servers)), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * A throw-away Redis Cluster of `size` masters (no replicas) on spare loopback ports, built with
+ * `redis-cli --cluster create`; resolves once every node reports `cluster_state:ok`.
+ */
+export function startRedisCluster(size = 3) {
+  return throwAway('redis-cluster-', async (dir, servers) => {
     for (let i = 0; i < size; i++) {
       // Each node writes its own nodes-<port>.conf into the throw-away folder.
       const port = await freePort();
@@ -100,33 +113,21 @@ export async function startRedisCluster(size = 3) {
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-    return { nodes, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+    return { nodes };
+  });
 }
 
 /**
  * A throw-away master and one Sentinel watching it as `name`, on spare loopback ports. The
  * Sentinel rewrites its configuration file, so it lives in a throw-away folder.
  */
-export async function startRedisSentinel(name = 'mymaster') {
-  const dir = mkdtempSync(join(tmpdir(), 'redis-sentinel-'));
-  const servers = [];
-  const stop = async () => {
-    await Promise.all(servers.map((s) => s.stop()));
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
+export function startRedisSentinel(name = 'mymaster') {
+  return throwAway('redis-sentinel-', async (dir, servers) => {
     const master = await startRedisServer();
     servers.push(master);
     const port = await freePort();
     writeFileSync(join(dir, 'sentinel.conf'), `sentinel monitor ${name} 127.0.0.1 ${master.port} 1\n`);
     servers.push(await startRedisServer(port, { args: ['--sentinel'], cwd: dir, configFile: 'sentinel.conf' }));
-    return { sentinels: [`127.0.0.1:${port}`], name, master, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+    return { sentinels: [`127.0.0.1:${port}`], name, master };
+  });
 }

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { EmulatedEndpoint, FailureMode } from '#provider-emulators';
+import { GATEWAY_PROVIDERS, type EmulatedEndpoint, type FailureMode } from '#provider-emulators';
 import type { Clock, TokenObtainedEvent } from '#oauth-providers';
 import { FAST_RETRY, KEY_ALL, problemOf, send, startHarness, type Harness, type RawAnswer } from './support/gateway-harness.js';
 
@@ -67,14 +67,7 @@ async function readiness(h: Harness): Promise<{ status: number; providers: Provi
   return { status: answer.status, providers: (JSON.parse(answer.body) as { providers: ProviderView[] }).providers };
 }
 
-const PROVIDERS: Array<[string, EmulatedEndpoint]> = [
-  ['latam', 'latam'],
-  ['transatel', 'transatel'],
-  ['payme', 'payme'],
-  ['prio', 'prio'],
-  ['sabre', 'sabre'],
-  ['acme', 'oauth2'],
-];
+const PROVIDERS = GATEWAY_PROVIDERS;
 
 const sum = (h: Harness, count: (p: EmulatedEndpoint) => number) => PROVIDERS.reduce((n, [, e]) => n + count(e), 0);
 const misses = (h: Harness) => h.tokens.cacheCounters().reduce((n, c) => n + c.misses, 0);

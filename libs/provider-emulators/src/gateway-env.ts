@@ -1,4 +1,14 @@
-import type { ProviderEmulators } from './emulator.types.js';
+import type { EmulatedEndpoint, ProviderEmulators } from './emulator.types.js';
+
+/** The gateway's providers under `gatewayEnv`, each with the emulated endpoint that answers it. */
+export const GATEWAY_PROVIDERS: ReadonlyArray<readonly [provider: string, emulated: EmulatedEndpoint]> = [
+  ['latam', 'latam'],
+  ['transatel', 'transatel'],
+  ['payme', 'payme'],
+  ['prio', 'prio'],
+  ['sabre', 'sabre'],
+  ['acme', 'oauth2'],
+];
 
 /**
  * The gateway variables (configuration.md) that point every built-in provider, plus one generic

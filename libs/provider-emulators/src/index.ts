@@ -1,6 +1,6 @@
 export { startProviderEmulators } from './provider-emulators.js';
 export { DEFAULT_EMULATOR_CREDENTIALS } from './emulator-credentials.js';
-export { gatewayEnv, toDotenv } from './gateway-env.js';
+export { GATEWAY_PROVIDERS, gatewayEnv, toDotenv } from './gateway-env.js';
 export type {
   EmulatedProvider,
   EmulatedEndpoint,
