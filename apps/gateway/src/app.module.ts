@@ -3,7 +3,6 @@ import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, ConfigService, registerAs } from '@nestjs/config';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
-import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { OAuthModule } from '#oauth-providers';
 import { AllProvidersKeyGuard } from './auth/all-providers-key.guard.js';
@@ -17,7 +16,6 @@ import { ReadinessController } from './health/readiness.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { ProblemExceptionFilter } from './problem/problem.filter.js';
-import { requestIdFor } from './proxy/proxy-headers.js';
 import { TokensController } from './tokens/tokens.controller.js';
 
 export interface AppModuleOptions {
@@ -30,11 +28,10 @@ export interface AppModuleOptions {
 /** `ConfigService.get('gateway')`: the validated configuration. */
 const gatewayConfig = (config: GatewayConfig) => registerAs('gateway', () => config);
 
-const CONTROLLERS = [HealthController, ReadinessController, TokensController, MetricsController];
-
 /**
- * The Nest part of the gateway: configuration, logging, the OAuth library and the static routes.
- * The proxy itself is a raw Fastify route (see `proxy/proxy.plugin.ts`).
+ * The Nest part of the gateway: configuration, the OAuth library and the static routes. The proxy
+ * itself is a raw Fastify route (see `proxy/proxy.plugin.ts`). Nest logs through the root pino
+ * logger (`logging/nest-logger.ts`): no per-request logging middleware.
  */
 @Module({})
 export class AppModule {
@@ -44,19 +41,6 @@ export class AppModule {
       imports: [
         // Parsed and validated before Nest starts (see parse-config.ts); here it is only served.
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, ignoreEnvVars: true, skipProcessEnv: true, load: [gatewayConfig(config)] }),
-        LoggerModule.forRoot({
-          pinoHttp: {
-            logger,
-            autoLogging: false,
-            genReqId: (req) => requestIdFor(req.headers['x-request-id']),
-            // Lines logged while serving a Nest route name the request by id, method and path only:
-            // no headers (keys, cookies) and no query string (it may carry a secret).
-            quietReqLogger: true,
-            serializers: { req: (req: { id: unknown; method: string; url?: string }) => ({ id: req.id, method: req.method, path: req.url?.split('?')[0] }) },
-          },
-          // Only the Nest routes: the proxy writes its own access line, without per-request middleware.
-          forRoutes: CONTROLLERS,
-        }),
         ScheduleModule.forRoot(),
         // Failed readiness checks are answered (503, per provider), not logged: token failures are logged as they happen.
         TerminusModule.forRoot({ logger: false }),
@@ -66,7 +50,7 @@ export class AppModule {
           useFactory: (configService: ConfigService) => oauthOptions(configService.getOrThrow<GatewayConfig>('gateway'), oauth),
         }),
       ],
-      controllers: CONTROLLERS,
+      controllers: [HealthController, ReadinessController, TokensController, MetricsController],
       providers: [
         MetricsService,
         TokenEventsLogger,

@@ -6,7 +6,6 @@ import { STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { TokenService } from '#oauth-providers';
 import { AppModule } from './app.module.js';
@@ -16,6 +15,7 @@ import type { OAuthOverrides } from './config/oauth-options.js';
 import { parseGatewayConfig, type Env } from './config/parse-config.js';
 import { sandboxBanner, sandboxWanted, startSandbox, type Sandbox } from './config/sandbox.js';
 import { createRootLogger } from './logging/logger.js';
+import { PinoNestLogger } from './logging/nest-logger.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { ProblemError, problemForStatus, renderProblem, type ProblemCode } from './problem/problem.js';
 import { requestIdFor } from './proxy/proxy-headers.js';
@@ -75,9 +75,8 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
     app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forGateway({ config, logger, oauth: options.oauth, readinessTimeoutMs: options.readinessTimeoutMs }),
       adapter,
-      { bufferLogs: true, abortOnError: false },
+      { logger: new PinoNestLogger(logger), abortOnError: false },
     );
-    app.useLogger(app.get(NestPinoLogger));
     await app.init();
     const fastify = app.getHttpAdapter().getInstance();
     let draining = false;

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { ApiKeyEntry } from '../config/gateway-config.js';
 
 /** Who called: the permissions of the key they presented (never the key itself). */
@@ -7,7 +7,8 @@ export interface Caller {
   readonly allowsAll: boolean;
 }
 
-const digest = (key: string) => createHash('sha256').update(key).digest();
+/** One-shot `crypto.hash` (Node ≥ 20.12): no Hash object per request, about half the cost of `createHash`. */
+const digest = (key: string) => hash('sha256', key, 'buffer');
 
 /**
  * The callers of `GATEWAY_API_KEYS`. Keys are compared as SHA-256 digests with

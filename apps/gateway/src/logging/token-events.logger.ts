@@ -5,9 +5,9 @@ import { TokenService, type TokenFailedEvent, type TokenObtainedEvent } from '#o
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
- * The gateway's root pino logger (redacting). Injected as is rather than through nestjs-pino's
- * `PinoLogger`, whose out-of-request logger is process-wide: with several gateways in one process
- * (tests) every one would log into the first one's destination.
+ * The gateway's root pino logger (redacting), injected as is rather than through Nest's `Logger`,
+ * whose logger is process-wide: with several gateways in one process (tests) every one would log
+ * into the last one's destination.
  */
 export const GATEWAY_LOGGER = Symbol('GATEWAY_LOGGER');
 
