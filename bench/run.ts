@@ -41,6 +41,7 @@ const STREAM_BYTES = 200 * 1024 * 1024;
 const PROFILE_S = 10;
 const FIXED_RATE = 1000;
 const API_KEY = 'bench-key';
+const NO_PRETENURING = '--no-allocation-site-pretenuring';
 const TOTAL_BUDGET_MS = 6 * 60_000;
 
 const tmp = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
@@ -288,6 +289,7 @@ async function profile(upstream: Upstream, headers: Record<string, string>): Pro
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const ms = (value: number) => value.toFixed(2);
+const signed = (value: number) => `${value >= 0 ? '+' : ''}${ms(value)}`;
 const int = (value: number) => Math.round(value).toLocaleString('en-US');
 const verdict = (pass: boolean) => (pass ? 'PASS' : 'MISS');
 
@@ -307,25 +309,37 @@ async function main(): Promise<void> {
 
   // Cold start: a fresh gateway (empty token cache, no warm-up at start-up), 1,000 callers at once.
   const before = await upstream.tokenRequests();
-  const gateway = await startGateway(upstream, { logLevel: 'info', name: 'gateway-info', warmOnStart: false });
+  const cold = await startGateway(upstream, { logLevel: 'info', name: 'gateway-cold', warmOnStart: false });
   const atStart = (await upstream.tokenRequests()) - before;
-  const burstSpec: BurstSpec = { mode: 'burst', url: `${gateway.url}/prio/echo`, headers: viaGateway, callers: CALLERS };
+  const burstSpec: BurstSpec = { mode: 'burst', url: `${cold.url}/prio/echo`, headers: viaGateway, callers: CALLERS };
   const burst = await runJson<BurstResult>(script('load.js'), [JSON.stringify(burstSpec)], 60_000);
   const coldTokenRequests = (await upstream.tokenRequests()) - before;
   log(`cold burst: ${burst.ok}/${burst.callers} ok, ${coldTokenRequests} token request(s) (${atStart} at start-up), p50 ${ms(burst.p50)} ms, p99 ${ms(burst.p99)} ms`);
+  // The same burst on a gateway run with V8's allocation-site pretenuring off (see below).
+  const unpretenured = await startGateway(upstream, { logLevel: 'info', name: 'gateway-cold-unpretenured', warmOnStart: false, execArgv: [NO_PRETENURING] });
+  await runJson<BurstResult>(script('load.js'), [JSON.stringify({ ...burstSpec, url: `${unpretenured.url}/prio/echo` })], 60_000);
 
-  // The same gateway, its token now cached, production logging; all targets up at once, measured in turns.
+  // The measured gateways are started alike (production, warm start), differing only in LOG_LEVEL.
+  // The one that took the burst is measured as well, apart: V8 pretenures the allocation sites that
+  // the 1,000 long-lived requests went through, and from then on short-lived request objects are
+  // allocated in the old generation (about +30 µs of GC per request, in helper threads too), unless
+  // the process runs with --no-allocation-site-pretenuring (the sixth target).
   const bare = await startBareProxy(upstream, authorization);
+  const gateway = await startGateway(upstream, { logLevel: 'info', name: 'gateway-info' });
   const quiet = await startGateway(upstream, { logLevel: 'warn', name: 'gateway-warn' });
   const linesBefore = countLines(gateway.logFile, '"msg":"proxied"');
-  const [directResult, bareResult, infoResult, warnResult] = await compare([
+  const [directResult, bareResult, infoResult, warnResult, burstedResult, unpretenuredResult] = await compare([
     { label: 'direct', url: `${upstream.prio.apiUrl}/echo`, headers: direct, pid: upstream.proc.pid! },
     { label: 'bare proxy', url: `${bare.url}/echo`, headers: viaGateway, pid: bare.proc.pid! },
     { label: 'gateway (info)', url: `${gateway.url}/prio/echo`, headers: viaGateway, pid: gateway.proc.pid! },
     { label: 'gateway (warn)', url: `${quiet.url}/prio/echo`, headers: viaGateway, pid: quiet.proc.pid! },
+    { label: 'gateway (info, after the burst)', url: `${cold.url}/prio/echo`, headers: viaGateway, pid: cold.proc.pid! },
+    { label: `gateway (info, after the burst, ${NO_PRETENURING})`, url: `${unpretenured.url}/prio/echo`, headers: viaGateway, pid: unpretenured.proc.pid! },
   ]);
   const accessLines = countLines(gateway.logFile, '"msg":"proxied"') - linesBefore;
   await quiet.stop();
+  await cold.stop();
+  await unpretenured.stop();
   const fixed = { connections: 10, overallRate: FIXED_RATE };
   const bareFixed = await loadOnce(`${bare.url}/echo`, viaGateway, fixed);
   log(`bare proxy at ${FIXED_RATE} req/s: p50 ${ms(bareFixed.p50)} ms, p99 ${ms(bareFixed.p99)} ms`);
@@ -345,7 +359,7 @@ async function main(): Promise<void> {
   const profiled = PROFILE ? await profile(upstream, viaGateway) : undefined;
   await stopChild(upstream.proc);
 
-  const report = render({ directResult, bareResult, bareFixed, infoResult, gatewayFixed, warnResult, accessLines, burst, coldTokenRequests, atStart, stream, hot, profiled });
+  const report = render({ directResult, bareResult, bareFixed, infoResult, gatewayFixed, warnResult, burstedResult, unpretenuredResult, accessLines, burst, coldTokenRequests, atStart, stream, hot, profiled });
   process.stdout.write(`\n${report}\n`);
   writeFileSync(resolve(repo, 'bench/results.md'), `${report}\n`);
   log(`done; written to bench/results.md${profiled ? `, profile kept in ${profiled.file}` : ''}`);
@@ -358,6 +372,8 @@ interface Results {
   infoResult: Measured;
   gatewayFixed: LoadResult;
   warnResult: Measured;
+  burstedResult: Measured;
+  unpretenuredResult: Measured;
   accessLines: number;
   burst: BurstResult;
   coldTokenRequests: number;
@@ -389,11 +405,12 @@ function render(r: Results): string {
     `${new Date().toISOString()} · Node ${process.version} · ${osType()} ${release()} · ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}`,
     '',
     `Load: autocannon in its own process, ${CONNECTIONS} connections, pipelining ${PIPELINING}, ${DURATION_S} s per run. ` +
-      `Upstream emulator, bare proxy and both gateways run at the same time, each in its own process, and are measured in turns: ` +
+      `Upstream emulator, bare proxy and four gateways run at the same time, each in its own process, and are measured in turns: ` +
       `a ${WARMUP_S} s warm-up each, then ${RUNS} rounds (every other one in reverse order); each figure is the median of its ${RUNS} runs, ` +
       `req/s also with its range. CPU µs/request: user + system time of the process under test during its runs, per request. ` +
       `Request: \`GET …/echo\` (the emulator validates the token and echoes the request as JSON). Gateway: \`NODE_ENV=production\`, ` +
-      `token cached, access log to a file. Latencies are per response, in ms.`,
+      `token cached, access log to a file; the info and warn gateways are started alike (warm start), the last two are the ones that ` +
+      `took the cold burst of ${int(CALLERS)} callers. Latencies are per response, in ms.`,
     '',
     '| target | req/s (median) | req/s range | p50 ms | p99 ms | CPU µs/request | errors | non-2xx | |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---|',
@@ -401,16 +418,23 @@ function render(r: Results): string {
     row('bare node:http proxy (floor)', r.bareResult, 'proxy', '1.00 × bare'),
     row('gateway, LOG_LEVEL=info (production)', r.infoResult, 'gateway', `${ratio.toFixed(2)} × bare; ${int(r.accessLines)} access lines written`),
     row('gateway, LOG_LEVEL=warn', r.warnResult, 'gateway', `${warnRatio.toFixed(2)} × bare; the access log costs ${(logCost * 100).toFixed(1)}% of throughput`),
+    row('gateway, LOG_LEVEL=info, after the cold burst', r.burstedResult, 'gateway', `${(r.burstedResult.rps / r.bareResult.rps).toFixed(2)} × bare`),
+    row(`same, run with \`${NO_PRETENURING}\``, r.unpretenuredResult, 'gateway', `${(r.unpretenuredResult.rps / r.bareResult.rps).toFixed(2)} × bare`),
+    '',
+    `After the burst, V8 has pretenured the allocation sites that ${int(CALLERS)} concurrent (so long-lived) requests went through: ` +
+      `from then on short-lived request objects are allocated in the old generation, scavenges keep what they point to alive and promote it, ` +
+      `and GC costs several times more per request (main thread and V8 helper threads). The last row is the same burst on a gateway ` +
+      `whose V8 does not pretenure.`,
     '',
     `At a fixed ${FIXED_RATE} req/s (10 connections, below saturation): bare p50 ${ms(r.bareFixed.p50)} / p99 ${ms(r.bareFixed.p99)} ms, ` +
       `gateway (info) p50 ${ms(r.gatewayFixed.p50)} / p99 ${ms(r.gatewayFixed.p99)} ms ` +
-      `(+${ms(r.gatewayFixed.p50 - r.bareFixed.p50)} / +${ms(r.gatewayFixed.p99 - r.bareFixed.p99)} ms).`,
+      `(${signed(r.gatewayFixed.p50 - r.bareFixed.p50)} / ${signed(r.gatewayFixed.p99 - r.bareFixed.p99)} ms).`,
     '',
     '| check | measured | target | |',
     '|---|---|---|---|',
     `| gateway throughput / bare | ${ratio.toFixed(2)} (${int(r.infoResult.rps)} / ${int(r.bareResult.rps)} req/s) | ≥ 0.85 | ${verdict(ratio >= 0.85)} |`,
     `| gateway CPU per request / bare (not a target: what the throughput ratio tends to when the proxy is the bottleneck) | ${cpuRatio.toFixed(2)} (${r.infoResult.cpuUs.toFixed(0)} / ${r.bareResult.cpuUs.toFixed(0)} µs) | – | – |`,
-    `| gateway p99 − bare p99 | ${p99Delta >= 0 ? '+' : ''}${ms(p99Delta)} ms (${ms(r.infoResult.p99)} vs ${ms(r.bareResult.p99)}) | ≤ +2 ms | ${verdict(p99Delta <= 2)} |`,
+    `| gateway p99 − bare p99 | ${signed(p99Delta)} ms (${ms(r.infoResult.p99)} vs ${ms(r.bareResult.p99)}) | ≤ +2 ms | ${verdict(p99Delta <= 2)} |`,
     `| token requests, cold start with ${int(r.burst.callers)} concurrent callers | ${r.coldTokenRequests} (${r.burst.ok} × 2xx, ${JSON.stringify(r.burst.statuses)}; p50 ${ms(r.burst.p50)} ms, p99 ${ms(r.burst.p99)} ms, max ${ms(r.burst.max)} ms) | 1 | ${verdict(r.coldTokenRequests === 1 && r.burst.ok === r.burst.callers)} |`,
     `| getToken hot path, in-memory | ${int(hot.inMemory)} ops/s | ≥ 1,000,000 ops/s | ${verdict(hot.inMemory >= 1_000_000)} |`,
     redisLine,
