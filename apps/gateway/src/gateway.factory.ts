@@ -100,8 +100,8 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
     );
     await app.listen(options.port ?? config.port, options.host ?? config.host);
     const url = displayUrl(app.getHttpServer().address() as AddressInfo);
-    if (sandbox) (options.banner ?? ((text) => process.stdout.write(`${text}\n`)))(sandboxBanner(sandbox, url));
     logger.info({ url, providers: config.providers.map((p) => p.name), sandbox: sandbox !== undefined }, 'gateway listening');
+    if (sandbox) (options.banner ?? ((text) => process.stdout.write(`${text}\n`)))(sandboxBanner(sandbox, url));
     const started = app;
     const shutdownTimeoutMs = options.shutdownTimeoutMs ?? config.shutdownTimeoutMs;
     let closing: Promise<void> | undefined;

@@ -56,5 +56,6 @@ export async function createRootLogger({ level, production, destination }: Logge
   if (destination || production) return pino(options, destination ?? pino.destination(BATCHED_STDOUT));
   // pino-pretty is a dev dependency: only loaded outside production.
   const { default: pretty } = await import('pino-pretty');
-  return pino(options, pretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }));
+  // Synchronous in development: lines keep their order with what the gateway prints itself (the sandbox banner).
+  return pino(options, pretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true }));
 }
