@@ -1,18 +1,9 @@
 // Nest 12 ships ES modules only, so Jest runs in its native ESM mode
 // (node --experimental-vm-modules, set by scripts/test.mjs) and @swc/jest
 // compiles TypeScript to ESM with legacy decorators + metadata, as tsc does.
-const swc = [
-  '@swc/jest',
-  {
-    jsc: {
-      target: 'es2022',
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-    },
-    module: { type: 'es6' },
-    sourceMaps: 'inline',
-  },
-];
+import { SWC_OPTIONS } from './swc.options.js';
+
+const swc = ['@swc/jest', SWC_OPTIONS];
 
 export default {
   rootDir: '.',

@@ -1,9 +1,10 @@
 // Module hooks that let a plain `node` child process run the TypeScript sources, compiled on the
-// fly by @swc/core with the options Jest uses (jest.config.js): tests that spawn real OS processes
+// fly by @swc/core with the options Jest uses (swc.options.js): tests that spawn real OS processes
 // (cluster workers, a gateway receiving SIGTERM) run the current sources, never a possibly stale dist/.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { transform } from '@swc/core';
+import { SWC_OPTIONS } from '../../../swc.options.js';
 
 /**
  * Sources import `./x.js`; on disk there is `./x.ts`. Library aliases (`#oauth-providers`) resolve
@@ -23,15 +24,6 @@ export async function resolve(specifier, context, nextResolve) {
 export async function load(url, context, nextLoad) {
   if (!url.startsWith('file:') || !url.endsWith('.ts')) return nextLoad(url, context);
   const filename = fileURLToPath(url);
-  const { code } = await transform(await readFile(filename, 'utf8'), {
-    filename,
-    jsc: {
-      target: 'es2022',
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-    },
-    module: { type: 'es6' },
-    sourceMaps: 'inline',
-  });
+  const { code } = await transform(await readFile(filename, 'utf8'), { ...SWC_OPTIONS, filename });
   return { format: 'module', source: code, shortCircuit: true };
 }
