@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { KEY_ALL, KEY_LATAM_PRIO, problemOf, send, startHarness, type Harness } from './support/gateway-harness.js';
-
-const get = (h: Harness, target: string) => send(h.url, target, { headers: { 'x-api-key': KEY_ALL } });
+import { getAsAdmin as get, KEY_ALL, KEY_LATAM_PRIO, problemOf, send, startHarness, type Harness } from './support/gateway-harness.js';
 
 describe('tokens on the request path', () => {
   let h: Harness;

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { GATEWAY_PROVIDERS, type EmulatedEndpoint, type FailureMode } from '#provider-emulators';
 import type { Clock, TokenObtainedEvent } from '#oauth-providers';
-import { FAST_RETRY, KEY_ALL, problemOf, send, startHarness, type Harness, type RawAnswer } from './support/gateway-harness.js';
+import { FAST_RETRY, getAsAdmin as get, KEY_ALL, problemOf, send, startHarness, type Harness, type RawAnswer } from './support/gateway-harness.js';
 
 /**
  * The token lifecycle through the real gateway and the emulators' failure switches: warm start,
@@ -52,7 +52,6 @@ function expectUnset(view: ProviderView, ...fields: Array<keyof ProviderView>): 
   for (const field of fields) expect(view[field]).toBeUndefined();
 }
 
-const get = (h: Harness, target: string): Promise<RawAnswer> => send(h.url, target, { headers: { 'x-api-key': KEY_ALL } });
 const many = (n: number, call: (i: number) => Promise<RawAnswer>) => Promise.all(Array.from({ length: n }, (_, i) => call(i)));
 const statuses = (answers: RawAnswer[]) => answers.map((a) => a.status);
 

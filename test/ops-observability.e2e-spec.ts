@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { KEY_ALL, send, startHarness, type Harness } from './support/gateway-harness.js';
+import { getAsAdmin as get, KEY_ALL, send, startHarness, type Harness } from './support/gateway-harness.js';
 
 /** Every sample of a scrape: `name{labels}` → value. */
 function samples(text: string): Map<string, number> {
@@ -16,7 +16,6 @@ const series = (name: string, labels: Record<string, string> = {}) =>
   Object.keys(labels).length === 0 ? name : `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',')}}`;
 
 const scrape = async (h: Harness) => samples(await (await fetch(`${h.url}/metrics`)).text());
-const get = (h: Harness, target: string, headers: Record<string, string> = {}) => send(h.url, target, { headers: { 'x-api-key': KEY_ALL, ...headers } });
 
 describe('metrics: every series moves when it should', () => {
   let h: Harness;

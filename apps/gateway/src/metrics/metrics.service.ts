@@ -40,27 +40,21 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     labelNames: ['provider', 'method', 'status_class'] as const,
     registers: this.registers,
   });
-  private readonly duration = new Histogram({
-    name: 'gateway_proxied_request_duration_seconds',
-    help: 'Time from receiving a proxied request to the end of its answer',
-    labelNames: ['provider', 'method', 'status_class'] as const,
-    buckets: DURATION_BUCKETS,
-    registers: this.registers,
-  });
-  private readonly upstreamDuration = new Histogram({
-    name: 'gateway_proxied_upstream_duration_seconds',
-    help: "Part of a proxied request's time spent on the provider's API: from sending the request to the end of its answer (both calls when a 401 is replayed)",
-    labelNames: ['provider', 'method', 'status_class'] as const,
-    buckets: DURATION_BUCKETS,
-    registers: this.registers,
-  });
-  private readonly overheadDuration = new Histogram({
-    name: 'gateway_proxied_overhead_duration_seconds',
-    help: "Part of a proxied request's time spent in the gateway (authentication, path checks, waiting for a token, headers): total minus upstream",
-    labelNames: ['provider', 'method', 'status_class'] as const,
-    buckets: OVERHEAD_BUCKETS,
-    registers: this.registers,
-  });
+  private readonly duration = this.proxyHistogram(
+    'gateway_proxied_request_duration_seconds',
+    'Time from receiving a proxied request to the end of its answer',
+    DURATION_BUCKETS,
+  );
+  private readonly upstreamDuration = this.proxyHistogram(
+    'gateway_proxied_upstream_duration_seconds',
+    "Part of a proxied request's time spent on the provider's API: from sending the request to the end of its answer (both calls when a 401 is replayed)",
+    DURATION_BUCKETS,
+  );
+  private readonly overheadDuration = this.proxyHistogram(
+    'gateway_proxied_overhead_duration_seconds',
+    "Part of a proxied request's time spent in the gateway (authentication, path checks, waiting for a token, headers): total minus upstream",
+    OVERHEAD_BUCKETS,
+  );
   private readonly replays = new Counter({
     name: 'gateway_upstream_401_replays_total',
     help: 'Requests replayed once with a renewed token after the provider answered 401',
@@ -178,6 +172,11 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     this.tokens.events.off('request', this.onTokenRequest);
     this.tokens.events.off('obtained', this.onObtained);
     this.tokens.events.off('failed', this.onFailed);
+  }
+
+  /** A histogram of proxied requests, labelled like `gateway_proxied_requests_total`. */
+  private proxyHistogram(name: string, help: string, buckets: number[]): Histogram<ProxyLabel> {
+    return new Histogram({ name, help, labelNames: ['provider', 'method', 'status_class'], buckets, registers: this.registers });
   }
 
   /**

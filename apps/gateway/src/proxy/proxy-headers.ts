@@ -46,12 +46,7 @@ export function requestIdFor(header: string | string[] | undefined): string {
 export function upstreamRequestHeaders(req: IncomingMessage, requestId: string): Record<string, string | string[]> {
   const incoming: IncomingHttpHeaders = req.headers;
   const named = connectionNamed(incoming.connection);
-  const out: Record<string, string | string[]> = {};
-  for (const name in incoming) {
-    if (NOT_FORWARDED_UPSTREAM.has(name) || named?.has(name)) continue;
-    const value = incoming[name];
-    if (value !== undefined) out[name] = value;
-  }
+  const out = withoutHeaders(incoming, NOT_FORWARDED_UPSTREAM, named);
   const peer = req.socket.remoteAddress ?? 'unknown';
   const prior = incoming['x-forwarded-for'];
   out['x-forwarded-for'] = prior && !named?.has('x-forwarded-for') ? `${prior}, ${peer}` : peer;
@@ -85,13 +80,22 @@ export function callerResponseHeaders(
   upstream: Record<string, string | string[] | undefined>,
   requestId: string,
 ): Record<string, string | string[]> {
-  const named = connectionNamed(upstream.connection);
+  const out = withoutHeaders(upstream, NOT_RETURNED, connectionNamed(upstream.connection));
+  out['x-request-id'] = requestId;
+  return out;
+}
+
+/** A copy of `headers` less the names in `dropped` and those the `connection` header named. */
+function withoutHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  dropped: ReadonlySet<string>,
+  named: ReadonlySet<string> | undefined,
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const name in upstream) {
-    if (NOT_RETURNED.has(name) || named?.has(name)) continue;
-    const value = upstream[name];
+  for (const name in headers) {
+    if (dropped.has(name) || named?.has(name)) continue;
+    const value = headers[name];
     if (value !== undefined) out[name] = value;
   }
-  out['x-request-id'] = requestId;
   return out;
 }
