@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { EmulatedEndpoint } from '#provider-emulators';
-import { KEY_ALL, KEY_LATAM_PRIO, problemOf, send, startHarness, type Harness } from './support/gateway-harness.js';
+import { KEY_ALL, KEY_LATAM_PRIO, problemOf, send, startHarness, until, type Harness } from './support/gateway-harness.js';
 
 const MiB = 1024 * 1024;
 const echo = (answer: { body: string }) =>
@@ -134,6 +134,17 @@ describe('proxy', () => {
     }
   });
 
+  it('serves only the exact routes of the app itself; other paths and methods on those names reach the proxy', async () => {
+    for (const [method, target] of [['GET', '/health'], ['GET', '/health?probe=1'], ['HEAD', '/health']]) {
+      const answer = await send(h.url, target, { method });
+      expect({ method, target, status: answer.status }).toEqual({ method, target, status: 200 });
+    }
+    for (const [method, target] of [['POST', '/health'], ['GET', '/health/x'], ['GET', '/metrics/'], ['DELETE', '/tokens']]) {
+      const answer = await send(h.url, target, { method, headers: { 'x-api-key': KEY_ALL } });
+      expect({ method, target, status: answer.status, code: problemOf(answer).code }).toEqual({ method, target, status: 404, code: 'unknown_provider' });
+    }
+  });
+
   it('strips hop-by-hop, connection-named and credential headers and adds x-forwarded-* and x-request-id', async () => {
     const answer = await send(h.url, '/transatel/echo', {
       headers: {
@@ -208,6 +219,30 @@ describe('proxy', () => {
     expect(body.status).toBe('ok');
     expect(body.providers.map((p) => p.provider).sort()).toEqual(['acme', 'latam', 'payme', 'prio', 'sabre', 'transatel']);
     expect(body.providers.every((p) => p.state === 'valid')).toBe(true);
+  });
+
+  it("relays a download at the caller's pace, and stops the provider's answer when the caller goes away", async () => {
+    const size = 1024 * MiB;
+    const { hostname, port } = new URL(h.url);
+    const req = httpRequest({ host: hostname, port, path: `/prio/bytes/${size}`, headers: { 'x-api-key': KEY_ALL } });
+    const res = await new Promise<IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject).end());
+    expect(res.statusCode).toBe(200);
+    res.pause(); // the caller reads nothing more
+    const download = h.emulators.downloads('prio').at(-1)!;
+    expect(download.total).toBe(size);
+    // Back-pressure: once the buffers between the provider and the caller are full, the provider is held.
+    let seen = -1;
+    let still = 0;
+    await until(() => {
+      still = download.written === seen ? still + 1 : 0;
+      seen = download.written;
+      return still >= 40;
+    }, 'the download to stop advancing', 30_000);
+    expect(download.state).toBe('streaming');
+    expect(download.written).toBeLessThan(64 * MiB);
+    res.destroy();
+    await until(() => download.state !== 'streaming', "the provider's answer to close");
+    expect(download.state).toBe('closed');
   });
 
   it('counts proxied requests in /metrics', async () => {

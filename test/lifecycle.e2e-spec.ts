@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { GATEWAY_PROVIDERS, type EmulatedEndpoint, type FailureMode } from '#provider-emulators';
 import type { Clock, TokenObtainedEvent } from '#oauth-providers';
-import { FAST_RETRY, getAsAdmin as get, KEY_ALL, problemOf, send, startHarness, type Harness, type RawAnswer } from './support/gateway-harness.js';
+import { FAST_RETRY, getAsAdmin as get, KEY_ALL, problemOf, send, startHarness, type Harness, type RawAnswer, until } from './support/gateway-harness.js';
 
 /**
  * The token lifecycle through the real gateway and the emulators' failure switches: warm start,
@@ -22,15 +22,6 @@ class ShiftableClock implements Clock {
   }
   advance(ms: number): void {
     this.offset += ms;
-  }
-}
-
-/** Waits for a condition to hold (an event happened, a counter moved); fails after `limitMs`. */
-async function until(condition: () => boolean, what: string, limitMs = 15_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`still waiting for ${what} after ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 

@@ -118,12 +118,12 @@ export function send(
   });
 }
 
-/** Bytes on a socket, for what no HTTP client will send (absolute-form targets, raw control characters). */
 /** A GET through the harness gateway with the key allowed everything (and any extra headers). */
 export function getAsAdmin(h: Harness, target: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
   return send(h.url, target, { headers: { 'x-api-key': KEY_ALL, ...headers } });
 }
 
+/** Bytes on a socket, for what no HTTP client will send (absolute-form targets, raw control characters). */
 export function sendRaw(base: string, requestHead: string): Promise<{ status: number; head: string; body: string }> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
@@ -142,3 +142,12 @@ export function sendRaw(base: string, requestHead: string): Promise<{ status: nu
 }
 
 export const problemOf = (answer: { body: string }) => JSON.parse(answer.body) as Record<string, unknown>;
+
+/** Waits for a condition to hold (an event happened, a counter moved); fails after `limitMs`. */
+export async function until(condition: () => boolean, what: string, limitMs = 15_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`still waiting for ${what} after ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -30,7 +30,7 @@ const gatewayConfig = (config: GatewayConfig) => registerAs('gateway', () => con
 
 /**
  * The Nest part of the gateway: configuration, the OAuth library and the static routes. The proxy
- * itself is a raw Fastify route (see `proxy/proxy.plugin.ts`). Nest logs through the root pino
+ * itself works on Node's raw requests, ahead of Fastify (see `proxy/gateway-server.ts`). Nest logs through the root pino
  * logger (`logging/nest-logger.ts`): no per-request logging middleware.
  */
 @Module({})

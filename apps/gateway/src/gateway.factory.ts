@@ -19,7 +19,8 @@ import { PinoNestLogger } from './logging/nest-logger.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { ProblemError, problemForStatus, renderProblem, type ProblemCode } from './problem/problem.js';
 import { requestIdFor } from './proxy/proxy-headers.js';
-import { proxyPlugin } from './proxy/proxy.plugin.js';
+import { GatewayServer } from './proxy/gateway-server.js';
+import { PROXIED_METHODS, ProxyHandler } from './proxy/proxy.handler.js';
 import { Upstreams } from './proxy/upstreams.js';
 
 export interface GatewayOptions {
@@ -62,7 +63,9 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
   let app: NestFastifyApplication | undefined;
   try {
     const logger = await createRootLogger({ level: config.logLevel, production: config.production, destination: options.logDestination });
+    const gatewayServer = new GatewayServer();
     const adapter = new FastifyAdapter({
+      serverFactory: gatewayServer.serverFactory,
       logger: false,
       requestIdHeader: false,
       // The router's own 400/414 (malformed URL...) as problems too.
@@ -72,6 +75,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
       },
       clientErrorHandler: answerClientError,
     });
+    adapter.getInstance().addHook('onRoute', ({ method, url }) => gatewayServer.addOwnRoute(method, url));
     app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forGateway({ config, logger, oauth: options.oauth, readinessTimeoutMs: options.readinessTimeoutMs }),
       adapter,
@@ -87,17 +91,18 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
       if (request.raw.url?.charCodeAt(0) === 0x2f) return done();
       sendProblem(reply, new ProblemError('invalid_path', { detail: 'the request target is not a path' }), request);
     });
-    await fastify.register(
-      proxyPlugin({
-        config,
-        tokens: app.get(TokenService),
-        apiKeys: app.get(ApiKeys),
-        upstreams: new Upstreams(config),
-        metrics: app.get(MetricsService),
-        logger,
-        draining: () => draining,
-      }),
-    );
+    const upstreams = new Upstreams(config);
+    fastify.addHook('onClose', async () => upstreams.close());
+    const proxy = new ProxyHandler({
+      config,
+      tokens: app.get(TokenService),
+      apiKeys: app.get(ApiKeys),
+      upstreams,
+      metrics: app.get(MetricsService),
+      logger,
+      draining: () => draining,
+    });
+    gatewayServer.attachProxy(proxy.listener, PROXIED_METHODS);
     await app.listen(options.port ?? config.port, options.host ?? config.host);
     const url = displayUrl(app.getHttpServer().address() as AddressInfo);
     logger.info({ url, providers: config.providers.map((p) => p.name), sandbox: sandbox !== undefined }, 'gateway listening');

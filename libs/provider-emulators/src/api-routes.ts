@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { EmulatedEndpoint } from './emulator.types.js';
+import type { DownloadRecord, EmulatedEndpoint } from './emulator.types.js';
 
 /**
  * The emulated business APIs, behind each provider's token check: an echo of what arrived (the
@@ -26,6 +26,8 @@ const PRIO_PRODUCTS = {
 export interface ApiRouteContext {
   /** Slow answers register here so `close()` can cancel their timers. */
   timers: Set<NodeJS.Timeout>;
+  /** Downloads of this provider's API are recorded here. */
+  downloads: DownloadRecord[];
 }
 
 export async function serveApi(
@@ -39,7 +41,9 @@ export async function serveApi(
   const method = req.method ?? 'GET';
   let match: RegExpExecArray | null;
   if (method === 'GET' && (match = /^\/bytes\/(\d{1,13})$/.exec(subPath)) && Number(match[1]) <= MAX_DOWNLOAD_BYTES) {
-    return streamPattern(res, Number(match[1]));
+    const download: DownloadRecord = { total: Number(match[1]), written: 0, state: 'streaming' };
+    ctx.downloads.push(download);
+    return streamPattern(res, download);
   }
   if ((method === 'POST' || method === 'PUT') && subPath === '/upload') {
     const { bytes, sha256 } = await digest(req);
@@ -83,15 +87,20 @@ async function digest(req: IncomingMessage): Promise<{ bytes: number; sha256: st
   return { bytes, sha256: hash.digest('hex') };
 }
 
-async function streamPattern(res: ServerResponse, total: number): Promise<void> {
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total) });
-  let left = total;
-  while (left > 0 && !res.destroyed) {
+async function streamPattern(res: ServerResponse, download: DownloadRecord): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(download.total) });
+  res.once('close', () => {
+    if (download.state === 'streaming') download.state = 'closed';
+  });
+  while (download.written < download.total && !res.destroyed) {
+    const left = download.total - download.written;
     const chunk = left >= PATTERN.length ? PATTERN : PATTERN.subarray(0, left);
-    left -= chunk.length;
+    download.written += chunk.length;
     if (!res.write(chunk)) await drainedOrClosed(res);
   }
+  if (res.destroyed) return;
   res.end();
+  download.state = 'ended';
 }
 
 function drainedOrClosed(res: ServerResponse): Promise<void> {

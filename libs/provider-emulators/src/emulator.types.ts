@@ -32,6 +32,15 @@ export interface TokenRequestRecord {
   at: number;
 }
 
+/** One `GET …/api/bytes/{n}` answer, as the emulator streams it. */
+export interface DownloadRecord {
+  total: number;
+  /** Bytes written into the response so far (what the client's side let through, back-pressure included). */
+  written: number;
+  /** `streaming`; `ended`: all of it was written; `closed`: the connection closed before the end. */
+  state: 'streaming' | 'ended' | 'closed';
+}
+
 export interface ProviderEmulators {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
@@ -53,6 +62,8 @@ export interface ProviderEmulators {
    * field. Only a positive number also makes the emulator expire the token; anything else lives forever.
    */
   setTokenLifetime(p: EmulatedEndpoint, expiresIn: unknown): void;
+  /** The downloads served so far, oldest first (live: `written` and `state` change as they stream). */
+  downloads(p: EmulatedEndpoint): readonly Readonly<DownloadRecord>[];
   /** Token requests held open right now by a `hang` failure. */
   hangingRequests(p: EmulatedEndpoint): number;
   /**

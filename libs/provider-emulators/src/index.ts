@@ -2,6 +2,7 @@ export { startProviderEmulators } from './provider-emulators.js';
 export { DEFAULT_EMULATOR_CREDENTIALS } from './emulator-credentials.js';
 export { GATEWAY_PROVIDERS, gatewayEnv, toDotenv } from './gateway-env.js';
 export type {
+  DownloadRecord,
   EmulatedProvider,
   EmulatedEndpoint,
   EmulatorCredentials,

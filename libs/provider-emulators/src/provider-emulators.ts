@@ -6,6 +6,7 @@ import { mergeCredentials } from './emulator-credentials.js';
 import { opaqueToken, wafPage } from './emulator-wire.js';
 import type {
   Answer,
+  DownloadRecord,
   EmulatedEndpoint,
   EmulatorCredentials,
   FailureMode,
@@ -48,6 +49,7 @@ interface EndpointState {
   apiCount: number;
   /** API requests refused for their token (unknown, expired or revoked). */
   apiRejected: number;
+  downloads: DownloadRecord[];
   failure?: { mode: FailureMode; left: number };
   /** Set by `setTokenLifetime`; `{ value: undefined }` means "omit expires_in". */
   lifetime?: { value: unknown };
@@ -72,6 +74,7 @@ export async function startProviderEmulators(opts: StartProviderEmulatorsOptions
       records: [],
       apiCount: 0,
       apiRejected: 0,
+      downloads: [],
       issuer: {
         issue: () => {
           const token = opaqueToken(state.emulator.tokenShape);
@@ -113,7 +116,7 @@ export async function startProviderEmulators(opts: StartProviderEmulatorsOptions
         state.apiRejected++;
         return send(res, refusal);
       }
-      return serveApi(state.name, path.slice(apiBase.length), query, req, res, { timers });
+      return serveApi(state.name, path.slice(apiBase.length), query, req, res, { timers, downloads: state.downloads });
     }
     sendJson(res, 404, { error: 'not_found', path });
   }
@@ -195,6 +198,7 @@ export async function startProviderEmulators(opts: StartProviderEmulatorsOptions
     setTokenLifetime(p, expiresIn) {
       state(p).lifetime = { value: expiresIn };
     },
+    downloads: (p) => state(p).downloads,
     hangingRequests: (p) => [...hanging.values()].filter((h) => h.endpoint === state(p).name).length,
     releaseHanging(p) {
       for (const [res, held] of [...hanging]) {
@@ -211,6 +215,7 @@ export async function startProviderEmulators(opts: StartProviderEmulatorsOptions
         s.records = [];
         s.apiCount = 0;
         s.apiRejected = 0;
+        s.downloads = [];
         s.failure = undefined;
         s.lifetime = undefined;
       }

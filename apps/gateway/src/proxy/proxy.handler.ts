@@ -1,8 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { OAuthProviderError, type AccessToken, type TokenService } from '#oauth-providers';
@@ -14,6 +11,7 @@ import { ProblemError, renderProblem } from '../problem/problem.js';
 import { callerResponseHeaders, requestIdFor, upstreamRequestHeaders, withProviderHeaders } from './proxy-headers.js';
 import { parseProxyTarget } from './proxy-target.js';
 import { RequestBody } from './request-body.js';
+import { UpstreamExchange, type AnswerStart } from './upstream-exchange.js';
 import type { Upstream, Upstreams } from './upstreams.js';
 
 export interface ProxyDependencies {
@@ -37,10 +35,10 @@ interface Exchange {
   body?: RequestBody;
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+/** The methods forwarded; others get the router's 404. HEAD is forwarded as HEAD, not answered by running GET. */
+export const PROXIED_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
-/** Where the body of a 401 that is about to be replayed goes: read to its end and dropped. */
-const discard = () => new Writable({ write: (_chunk, _encoding, done) => done() });
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
  * `ANY /{provider}/{path...}`: authenticates the caller, checks the path, attaches the
@@ -55,11 +53,17 @@ export class ProxyHandler {
     this.accessLog = createAccessLogger(deps.logger);
   }
 
-  async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  /** Node's request listener for the proxy (see `GatewayServer`). */
+  readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
+    this.handle(req, res).catch((error: unknown) => {
+      // `handle` answers every failure itself; this is the net under a bug, never a crash.
+      this.deps.logger.error({ err: error }, 'proxy failed');
+      res.destroy();
+    });
+  };
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const req = request.raw;
-    const res = reply.raw;
-    reply.hijack();
     const requestId = requestIdFor(req.headers['x-request-id']);
     const exchange: Exchange = { provider: '-', path: '', status: 0, upstreamAt: 0 };
     const socket = req.socket;
@@ -110,47 +114,47 @@ export class ProxyHandler {
     const body = this.bodyOf(req, provider);
     exchange.body = body;
 
-    // The caller went away before the whole answer was relayed: stop the upstream exchange too. An
-    // EventEmitter is an undici signal as well, and costs less than an AbortController per request.
-    const cancel = new EventEmitter();
-    res.once('close', () => res.writableEnded || cancel.emit('abort'));
     const basePath = upstream.basePath + path;
     const target = (basePath === '' ? '/' : basePath) + search;
     const headers = upstreamRequestHeaders(req, requestId);
+    // The caller went away before the whole answer was relayed: stop the upstream exchange too.
+    let current: UpstreamExchange | undefined;
+    res.once('close', () => res.writableEnded || current?.cancel(new Error('the caller went away')));
 
     let token = await this.token(provider);
-    // undici writes the answer straight into `res` (back-pressure included), and destroys it if the
-    // upstream fails mid-answer: no intermediate body stream, no `pipeline` (which, in Node 20,
-    // allocates an AbortController and aborts it, stack trace included, on every call).
-    const relay = ({ statusCode, headers: answerHeaders }: Dispatcher.StreamFactoryData) => {
+    const relay: AnswerStart = (statusCode, answerHeaders) => {
       exchange.status = statusCode;
       if (this.deps.draining()) res.setHeader('connection', 'close');
-      return res.writeHead(statusCode, callerResponseHeaders(answerHeaders, requestId));
+      res.writeHead(statusCode, callerResponseHeaders(answerHeaders, requestId));
+      return 'relay';
     };
     /** True when the answer was relayed whole; false when it was cut short after its status was sent. */
-    const send = async (payload: RequestBody | Buffer | undefined, factory: Dispatcher.StreamFactory): Promise<boolean> => {
-      const options = { method: req.method as Dispatcher.HttpMethod, path: target, headers: withProviderHeaders(headers, tokens.requestHeadersFor(token)), body: payload, signal: cancel };
+    const send = async (payload: RequestBody | Buffer | undefined, start: AnswerStart): Promise<boolean> => {
+      const call = new UpstreamExchange(res, start, payload);
+      current = call;
+      const options = { method: req.method as Dispatcher.HttpMethod, path: target, headers: withProviderHeaders(headers, tokens.requestHeadersFor(token)), body: payload };
+      upstream.pool.dispatch(options, call);
+      let whole: boolean;
       try {
-        await upstream.pool.stream(options, factory);
-        return true;
+        whole = await call.done;
       } catch (error) {
-        if (!res.headersSent) throw this.upstreamProblem(error, upstream, body);
-        // The status is already sent and undici has destroyed the answer: nothing more to do.
-        this.deps.logger.debug({ reqId: requestId, provider, err: { message: (error as Error).message } }, 'answer stream ended early');
-        return false;
+        throw this.upstreamProblem(error, upstream, body);
       }
+      // The status is already sent and the caller's answer was cut: nothing more to do.
+      if (!whole) this.deps.logger.debug({ reqId: requestId, provider, err: { message: call.error?.message } }, 'answer stream ended early');
+      return whole;
     };
     exchange.upstreamAt = performance.now();
     let replay: Buffer | undefined;
     let replaying = false;
-    const sent = await send(body, (answer) => {
-      if (answer.statusCode === 401) {
+    const sent = await send(body, (statusCode, answerHeaders) => {
+      if (statusCode === 401) {
         // The provider dropped this token early (revoked, rotated): renew once and replay, if we can.
         replay = body?.replay();
         replaying = body === undefined || replay !== undefined;
-        if (replaying) return discard();
+        if (replaying) return 'discard';
       }
-      return relay(answer);
+      return relay(statusCode, answerHeaders);
     });
     if (sent && replaying) {
       this.deps.metrics.recordReplay(provider);
