@@ -14,7 +14,7 @@ import type { GatewayConfig } from './config/gateway-config.js';
 import type { OAuthOverrides } from './config/oauth-options.js';
 import { parseGatewayConfig, type Env } from './config/parse-config.js';
 import { sandboxBanner, sandboxWanted, startSandbox, type Sandbox } from './config/sandbox.js';
-import { createRootLogger } from './logging/logger.js';
+import { createLogs } from './logging/logger.js';
 import { PinoNestLogger } from './logging/nest-logger.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { ProblemError, problemForStatus, renderProblem, type ProblemCode } from './problem/problem.js';
@@ -62,7 +62,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
   if (sandboxWanted(config)) ({ config, sandbox } = await startSandbox(config));
   let app: NestFastifyApplication | undefined;
   try {
-    const logger = await createRootLogger({ level: config.logLevel, production: config.production, destination: options.logDestination });
+    const { logger, accessLog } = await createLogs({ level: config.logLevel, production: config.production, destination: options.logDestination });
     const gatewayServer = new GatewayServer();
     const adapter = new FastifyAdapter({
       serverFactory: gatewayServer.serverFactory,
@@ -100,6 +100,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
       upstreams,
       metrics: app.get(MetricsService),
       logger,
+      accessLog,
       draining: () => draining,
     });
     gatewayServer.attachProxy(proxy.listener, PROXIED_METHODS);

@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../config/gateway-config.js';
+import { AccessLog } from './access-log.js';
 
 /**
  * Names whose values are secrets wherever they appear in a logged object (headers, token
@@ -34,17 +35,6 @@ export interface LoggerOptions {
 }
 
 /**
- * The proxy's access logger: the root's child without redaction. Wildcard redaction over these
- * paths costs ~75 µs per line in pino 10 (`@pinojs/redact` walks every path on every object),
- * about ten times the rest of a proxied request; the access line needs none, since it is only
- * ever given fixed fields (request id, provider, method, path without query, status, timings).
- * Everything else keeps going through the redacting root.
- */
-export function createAccessLogger(root: Logger): Logger {
-  return root.child({}, { redact: { paths: [] } });
-}
-
-/**
  * Production lines are written in batches of at least 4 KiB, or every second when traffic is low:
  * a `write(2)` per access line cost about as much CPU as building the line. The writes are
  * synchronous (pino's default, and Node's own for stdout on files and pipes): asynchronous ones go
@@ -54,11 +44,23 @@ export function createAccessLogger(root: Logger): Logger {
  */
 const BATCHED_STDOUT = { sync: true, minLength: 4096, periodicFlush: 1000 };
 
-export async function createRootLogger({ level, production, destination }: LoggerOptions): Promise<Logger> {
-  const options = { level, redact: { paths: REDACT_PATHS, censor: '[Redacted]' }, base: { pid: process.pid } };
-  if (destination || production) return pino(options, destination ?? pino.destination(BATCHED_STDOUT));
+export interface GatewayLogs {
+  /** Every line but the access lines, redacted. */
+  logger: Logger;
+  /** The proxy's access lines, on the same destination. */
+  accessLog: AccessLog;
+}
+
+export async function createLogs({ level, production, destination }: LoggerOptions): Promise<GatewayLogs> {
+  const base = { pid: process.pid };
+  const target = destination ?? (production ? pino.destination(BATCHED_STDOUT) : await prettyStdout());
+  const logger = pino({ level, redact: { paths: REDACT_PATHS, censor: '[Redacted]' }, base }, target);
+  return { logger, accessLog: new AccessLog(logger, target, base) };
+}
+
+async function prettyStdout(): Promise<DestinationStream> {
   // pino-pretty is a dev dependency: only loaded outside production.
   const { default: pretty } = await import('pino-pretty');
   // Synchronous in development: lines keep their order with what the gateway prints itself (the sandbox banner).
-  return pino(options, pretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true }));
+  return pretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Writable } from 'node:stream';
-import { createRootLogger } from './logger.js';
+import { createLogs } from './logger.js';
 import { PinoNestLogger } from './nest-logger.js';
 
 async function capture(level: 'debug' | 'info' = 'debug') {
@@ -11,7 +11,7 @@ async function capture(level: 'debug' | 'info' = 'debug') {
       done();
     },
   });
-  const root = await createRootLogger({ level, production: true, destination });
+  const { logger: root } = await createLogs({ level, production: true, destination });
   return { lines, nest: new PinoNestLogger(root) };
 }
 

@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { TokenService, type ProviderTokenState, type TokenFailedEvent, type TokenObtainedEvent, type TokenServiceEvents } from '#oauth-providers';
+import { ProxyHistogram, type HistogramSeries } from './proxy-histogram.js';
 
 type ProxyLabel = 'provider' | 'method' | 'status_class';
 
@@ -10,11 +11,12 @@ const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 /** The gateway's own share is usually well under a millisecond: finer buckets at the low end. */
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-interface ProxyChildren {
-  count: Counter.Internal;
-  duration: Histogram.Internal<ProxyLabel>;
-  upstream: Histogram.Internal<ProxyLabel>;
-  overhead: Histogram.Internal<ProxyLabel>;
+/** The series of one label set of the proxy's metrics. */
+interface ProxySeries {
+  labels: Record<ProxyLabel, string>;
+  duration: HistogramSeries;
+  upstream: HistogramSeries;
+  overhead: HistogramSeries;
 }
 
 type TokenRequestEvent = TokenServiceEvents['request'][0];
@@ -23,7 +25,8 @@ type TokenRequestEvent = TokenServiceEvents['request'][0];
  * The gateway's Prometheus registry. One registry per app (not prom-client's global one), so
  * several gateways in one process (tests) do not collide.
  *
- * Costs: on the proxy's path, one Map lookup and a few `inc`/`observe` on cached label children.
+ * Costs: on the proxy's path, one Map lookup and three histogram observations on cached series
+ * (`ProxyHistogram`; the request counter is read from the duration histogram's counts at scrape time).
  * Token events (renewals, failures, token endpoint calls) are rare and counted as they happen.
  * Everything that is a state rather than an event (time to expiry, circuit, store, cache hit and
  * miss counts kept as plain integers by `TokenService`) is read at scrape time in `collect()`.
@@ -34,23 +37,19 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   private readonly registers = [this.registry];
 
   // --- proxy ---------------------------------------------------------------------------------
-  private readonly proxied = new Counter({
-    name: 'gateway_proxied_requests_total',
-    help: 'Requests handled by the proxy route, by provider, method and status class',
-    labelNames: ['provider', 'method', 'status_class'] as const,
-    registers: this.registers,
-  });
-  private readonly duration = this.proxyHistogram(
+  /** Label children cached per combination: the hot path touches no label handling. */
+  private readonly proxySeries = new Map<string, ProxySeries>();
+  private readonly duration = new ProxyHistogram<ProxyLabel>(
     'gateway_proxied_request_duration_seconds',
     'Time from receiving a proxied request to the end of its answer',
     DURATION_BUCKETS,
   );
-  private readonly upstreamDuration = this.proxyHistogram(
+  private readonly upstreamDuration = new ProxyHistogram<ProxyLabel>(
     'gateway_proxied_upstream_duration_seconds',
     "Part of a proxied request's time spent on the provider's API: from sending the request to the end of its answer (both calls when a 401 is replayed)",
     DURATION_BUCKETS,
   );
-  private readonly overheadDuration = this.proxyHistogram(
+  private readonly overheadDuration = new ProxyHistogram<ProxyLabel>(
     'gateway_proxied_overhead_duration_seconds',
     "Part of a proxied request's time spent in the gateway (authentication, path checks, waiting for a token, headers): total minus upstream",
     OVERHEAD_BUCKETS,
@@ -86,6 +85,19 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   constructor(private readonly tokens: TokenService) {
     collectDefaultMetrics({ register: this.registry });
     const registers = this.registers;
+    const proxySeries = this.proxySeries;
+
+    // --- proxy: the request count is the duration histogram's, read at scrape time --------------
+    new Counter({
+      name: 'gateway_proxied_requests_total',
+      help: 'Requests handled by the proxy route, by provider, method and status class',
+      labelNames: ['provider', 'method', 'status_class'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const { labels, duration } of proxySeries.values()) this.inc(labels, duration.count);
+      },
+    });
 
     // --- tokens: state, read at scrape time ----------------------------------------------------
     new Counter({
@@ -149,8 +161,6 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  /** Label children cached per combination: the hot path skips prom-client's label hashing. */
-  private readonly children = new Map<string, ProxyChildren>();
   private readonly replayChildren = new Map<string, Counter.Internal>();
 
   private readonly onTokenRequest = ({ provider, outcome, durationMs }: TokenRequestEvent) => {
@@ -174,11 +184,6 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     this.tokens.events.off('failed', this.onFailed);
   }
 
-  /** A histogram of proxied requests, labelled like `gateway_proxied_requests_total`. */
-  private proxyHistogram(name: string, help: string, buckets: number[]): Histogram<ProxyLabel> {
-    return new Histogram({ name, help, labelNames: ['provider', 'method', 'status_class'], buckets, registers: this.registers });
-  }
-
   /**
    * One proxied request; `provider` is `-` when the request never got as far as a provider.
    * `upstreamSeconds`: time spent on the provider's API, when it was called at all; the rest of
@@ -188,24 +193,23 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     const m = KNOWN_METHODS.has(method) ? method : 'OTHER';
     const statusClass = `${Math.floor(status / 100)}xx`;
     const key = `${provider} ${m} ${statusClass}`;
-    let child = this.children.get(key);
-    if (!child) {
+    let series = this.proxySeries.get(key);
+    if (!series) {
       const labels = { provider, method: m, status_class: statusClass };
-      child = {
-        count: this.proxied.labels(labels),
-        duration: this.duration.labels(labels),
-        upstream: this.upstreamDuration.labels(labels),
-        overhead: this.overheadDuration.labels(labels),
+      series = {
+        labels,
+        duration: this.duration.seriesFor(labels),
+        upstream: this.upstreamDuration.seriesFor(labels),
+        overhead: this.overheadDuration.seriesFor(labels),
       };
-      this.children.set(key, child);
+      this.proxySeries.set(key, series);
     }
-    child.count.inc();
-    child.duration.observe(seconds);
+    series.duration.observe(seconds);
     if (upstreamSeconds === undefined) {
-      child.overhead.observe(seconds);
+      series.overhead.observe(seconds);
     } else {
-      child.upstream.observe(upstreamSeconds);
-      child.overhead.observe(Math.max(0, seconds - upstreamSeconds));
+      series.upstream.observe(upstreamSeconds);
+      series.overhead.observe(Math.max(0, seconds - upstreamSeconds));
     }
   }
 
@@ -223,7 +227,9 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     return this.registry.contentType;
   }
 
-  render(): Promise<string> {
-    return this.registry.metrics();
+  /** prom-client's registry, then the proxy's histograms in the same format. */
+  async render(): Promise<string> {
+    const proxy = [this.duration, this.upstreamDuration, this.overheadDuration].map((h) => h.render()).join('\n\n');
+    return `${await this.registry.metrics()}\n${proxy}\n`;
   }
 }

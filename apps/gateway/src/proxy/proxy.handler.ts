@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import { OAuthProviderError, type AccessToken, type TokenService } from '#oauth-providers';
 import type { ApiKeys } from '../auth/api-keys.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
-import { createAccessLogger } from '../logging/logger.js';
+import type { AccessLog } from '../logging/access-log.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { ProblemError, renderProblem } from '../problem/problem.js';
 import { callerResponseHeaders, requestIdFor, upstreamRequestHeaders, withProviderHeaders } from './proxy-headers.js';
@@ -21,6 +21,7 @@ export interface ProxyDependencies {
   upstreams: Upstreams;
   metrics: MetricsService;
   logger: Logger;
+  accessLog: AccessLog;
   /** True once a shutdown began: answers then say `connection: close`, so callers do not reuse a closing connection. */
   draining: () => boolean;
 }
@@ -47,11 +48,7 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEO
  * objects beyond the headers it must build.
  */
 export class ProxyHandler {
-  private readonly accessLog: Logger;
-
-  constructor(private readonly deps: ProxyDependencies) {
-    this.accessLog = createAccessLogger(deps.logger);
-  }
+  constructor(private readonly deps: ProxyDependencies) {}
 
   /** Node's request listener for the proxy (see `GatewayServer`). */
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
@@ -77,21 +74,18 @@ export class ProxyHandler {
     const ms = ended - started;
     const upstreamMs = exchange.upstreamAt === 0 ? undefined : ended - exchange.upstreamAt;
     this.deps.metrics.recordProxied(exchange.provider, req.method ?? 'OTHER', exchange.status, ms / 1000, upstreamMs && upstreamMs / 1000);
-    // Fixed fields only; the path never includes the query string (it may carry a secret).
-    this.accessLog.info(
-      {
-        reqId: requestId,
-        upstreamMs: upstreamMs && Math.round(upstreamMs),
-        bytesIn: exchange.body?.bytes ?? 0,
-        bytesOut: socket.bytesWritten - writtenBefore,
-        provider: exchange.provider,
-        method: req.method,
-        path: exchange.path,
-        status: exchange.status,
-        ms: Math.round(ms),
-      },
-      'proxied',
-    );
+    // The path never includes the query string (it may carry a secret).
+    this.deps.accessLog.write({
+      reqId: requestId,
+      upstreamMs: upstreamMs && Math.round(upstreamMs),
+      bytesIn: exchange.body?.bytes ?? 0,
+      bytesOut: socket.bytesWritten - writtenBefore,
+      provider: exchange.provider,
+      method: req.method ?? '',
+      path: exchange.path,
+      status: exchange.status,
+      ms: Math.round(ms),
+    });
   }
 
   private async forward(req: IncomingMessage, res: ServerResponse, requestId: string, exchange: Exchange): Promise<void> {
