@@ -1,3 +1,5 @@
+// First: V8 flags must be set before the rest is evaluated.
+import './v8-flags.js';
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { runGateway } from './gateway.runner.js';
