@@ -13,11 +13,11 @@ export type AnswerStart = (statusCode: number, headers: IncomingHttpHeaders) => 
  * One request to a provider's API, as an undici dispatch handler (`Dispatcher.dispatch`, the
  * client's lowest-level API): the answer's body is written straight into the caller's response
  * as it arrives, with back-pressure (undici stops reading the upstream socket while `res` is
- * full). Compared with `pool.stream()`, this saves per request an `AsyncResource`, the
- * `finished()` listeners on `res` and a promise wrapper, about a tenth of the proxy's own CPU
- * time. `done` settles when the answer ended (true), when it was cut after the caller's status
- * line was sent (false: `res` is destroyed, the caller sees a truncated answer), or rejects with
- * the error when nothing was sent to the caller yet.
+ * full). Compared with `pool.stream()`, this saves per request an `AsyncResource` (and its
+ * async-hook bookkeeping), the `finished()` listeners on `res` and a promise wrapper. `done`
+ * settles when the answer ended (true), when it was cut after the caller's status line was sent
+ * (false: `res` is destroyed, the caller sees a truncated answer), or rejects with the error when
+ * nothing was sent to the caller yet.
  */
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
   readonly done: Promise<boolean>;
