@@ -11,10 +11,13 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
-    '^#oauth-providers$': '<rootDir>/libs/oauth-providers/src/index.ts',
-    '^#provider-emulators$': '<rootDir>/libs/provider-emulators/src/index.ts',
+    // The workspace packages as their `source` export condition names them: tests need no build.
+    '^@oauth-gateway/oauth-providers$': '<rootDir>/libs/oauth-providers/src/index.ts',
+    '^@oauth-gateway/oauth-providers/redis$': '<rootDir>/libs/oauth-providers/src/redis.ts',
+    '^@oauth-gateway/provider-emulators$': '<rootDir>/libs/provider-emulators/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
+  modulePathIgnorePatterns: ['<rootDir>/libs/[^/]+/dist/', '<rootDir>/dist/'],
   testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
   testTimeout: 30000,
 };

@@ -4,7 +4,7 @@ import { cpus, tmpdir, type as osType, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { prio, type TokenHttpClient } from '#oauth-providers';
+import { prio, type TokenHttpClient } from '@oauth-gateway/oauth-providers';
 import { cpuSeconds, freePort, killAll, nextMessage, RssSampler, runJson, spawnNode, stopChild, waitForHttp } from './children.js';
 import type { BurstResult, BurstSpec, LoadResult, LoadSpec } from './load.js';
 import { renderSummary, summariseProfileFile, type ProfileSummary } from './profile-summary.js';

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import { TokenService, type TokenObtainedEvent } from '#oauth-providers';
-import { GATEWAY_PROVIDERS, gatewayEnv, startProviderEmulators } from '#provider-emulators';
+import { TokenService, type TokenObtainedEvent } from '@oauth-gateway/oauth-providers';
+import { GATEWAY_PROVIDERS, gatewayEnv, startProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { createGateway } from '../apps/gateway/src/gateway.factory.js';
 
 /**

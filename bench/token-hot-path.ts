@@ -1,14 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
-import {
-  createRedisConnection,
-  InMemoryTokenStore,
-  RedisTokenStore,
-  resolveOptions,
-  TokenService,
-  type TokenStore,
-  type TokenStrategy,
-} from '#oauth-providers';
+import { InMemoryTokenStore, resolveOptions, TokenService, type TokenStore, type TokenStrategy } from '@oauth-gateway/oauth-providers';
+import { createRedisConnection, RedisTokenStore } from '@oauth-gateway/oauth-providers/redis';
 
 /** A strategy that never needs the network after the first token: the hot path is all we measure. */
 const strategy = (identity = 'bench'): TokenStrategy => ({

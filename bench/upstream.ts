@@ -1,4 +1,4 @@
-import { startProviderEmulators, type EmulatedEndpoint } from '#provider-emulators';
+import { startProviderEmulators, type EmulatedEndpoint } from '@oauth-gateway/provider-emulators';
 
 /**
  * The upstream of every benchmark target, in its own process: the provider emulators on a

@@ -3,7 +3,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { EmulatedEndpoint } from '#provider-emulators';
+import type { EmulatedEndpoint } from '@oauth-gateway/provider-emulators';
 import { KEY_ALL, KEY_LATAM_PRIO, problemOf, send, startHarness, until, type Harness } from './support/gateway-harness.js';
 
 const MiB = 1024 * 1024;

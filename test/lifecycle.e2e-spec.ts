@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { GATEWAY_PROVIDERS, type EmulatedEndpoint, type FailureMode } from '#provider-emulators';
-import type { Clock, TokenObtainedEvent } from '#oauth-providers';
+import { GATEWAY_PROVIDERS, type EmulatedEndpoint, type FailureMode } from '@oauth-gateway/provider-emulators';
+import type { Clock, TokenObtainedEvent } from '@oauth-gateway/oauth-providers';
 import { FAST_RETRY, getAsAdmin as get, KEY_ALL, problemOf, send, startHarness, type Harness, type RawAnswer, until } from './support/gateway-harness.js';
 
 /**

@@ -4,8 +4,8 @@ import { Agent, createServer, request as httpRequest, type IncomingMessage, type
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { startProviderEmulators, type ProviderEmulators } from '#provider-emulators';
-import { TokenRefresher, TokenStore } from '#oauth-providers';
+import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
+import { TokenRefresher, TokenStore } from '@oauth-gateway/oauth-providers';
 import type { Gateway } from '../apps/gateway/src/gateway.factory.js';
 import { runGateway } from '../apps/gateway/src/gateway.runner.js';
 import { emulatorEnv, expectNoSecretIn, FAST_RETRY, KEY_ALL, LogCapture } from './support/gateway-harness.js';

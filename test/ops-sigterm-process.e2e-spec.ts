@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, createServer, request as httpRequest, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startProviderEmulators, type ProviderEmulators } from '#provider-emulators';
+import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { freePort } from '../scripts/redis-server.mjs';
 import { emulatorEnv, KEY_ALL } from './support/gateway-harness.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startProviderEmulators, type ProviderEmulators } from '#provider-emulators';
+import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { createGateway, type Gateway } from '../apps/gateway/src/gateway.factory.js';
 import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { startRedisServer, type PrivateRedisServer } from '../scripts/redis-server.mjs';

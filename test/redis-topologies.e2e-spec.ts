@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Cluster, Redis } from 'ioredis';
-import { startProviderEmulators, type ProviderEmulators } from '#provider-emulators';
-import { TokenService, type AccessToken } from '#oauth-providers';
+import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
+import { TokenService, type AccessToken } from '@oauth-gateway/oauth-providers';
 import { createGateway, type Gateway } from '../apps/gateway/src/gateway.factory.js';
 import { startRedisCluster, startRedisSentinel } from '../scripts/redis-server.mjs';
 import { emulatorEnv, expectNoSecretIn, FAST_RETRY, KEY_ALL, LogCapture } from './support/gateway-harness.js';

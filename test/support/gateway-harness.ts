@@ -2,8 +2,8 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { expect } from '@jest/globals';
-import { gatewayEnv, startProviderEmulators, type ProviderEmulators } from '#provider-emulators';
-import { TokenService } from '#oauth-providers';
+import { gatewayEnv, startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
+import { TokenService } from '@oauth-gateway/oauth-providers';
 import { createGateway, type Gateway, type GatewayOptions } from '../../apps/gateway/src/gateway.factory.js';
 
 /** Keys every e2e gateway accepts: one for everything, one for two providers only. */

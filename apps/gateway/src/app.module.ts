@@ -4,7 +4,7 @@ import { ConfigModule, ConfigService, registerAs } from '@nestjs/config';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import type { Logger } from 'pino';
-import { OAuthModule } from '#oauth-providers';
+import { OAuthModule } from '@oauth-gateway/oauth-providers';
 import { AllProvidersKeyGuard } from './auth/all-providers-key.guard.js';
 import { ApiKeys } from './auth/api-keys.js';
 import type { GatewayConfig } from './config/gateway-config.js';

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
-import { TokenService } from '#oauth-providers';
+import { TokenService } from '@oauth-gateway/oauth-providers';
 import { AppModule } from './app.module.js';
 import { ApiKeys } from './auth/api-keys.js';
 import type { GatewayConfig } from './config/gateway-config.js';

@@ -23,4 +23,3 @@ export type { OAuthModuleOptions, RetryOptions, CircuitBreakerOptions, Refresher
 export { systemClock, resolveOptions } from './interfaces/oauth-module-options.interface.js';
 export { RESOLVED_OAUTH_OPTIONS, TOKEN_HTTP_CLIENT } from './oauth.constants.js';
 export * from './strategies/index.js';
-export * from './stores/index.js';

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { startProviderEmulators, type EmulatedProvider, type ProviderEmulators } from '#provider-emulators';
+import { startProviderEmulators, type EmulatedProvider, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { OAuthProviderError } from './errors/oauth-provider.error.js';
 import type { AccessToken, TokenGrant } from './interfaces/access-token.interface.js';
 import type { OAuthModuleOptions } from './interfaces/oauth-module-options.interface.js';

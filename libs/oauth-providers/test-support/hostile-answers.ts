@@ -1,5 +1,5 @@
 import { expect, it } from '@jest/globals';
-import type { EmulatedEndpoint, ProviderEmulators } from '#provider-emulators';
+import type { EmulatedEndpoint, ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import type { TokenStrategy } from '../src/interfaces/token-strategy.interface.js';
 import { fetchContext, providerErrorOf } from './fetch-token-http.client.js';
 

@@ -7,11 +7,11 @@ import { transform } from '@swc/core';
 import { SWC_OPTIONS } from '../../../swc.options.js';
 
 /**
- * Sources import `./x.js`; on disk there is `./x.ts`. Library aliases (`#oauth-providers`) resolve
- * through package.json's `types` condition, i.e. to the sources, as TypeScript and Jest see them.
+ * Sources import `./x.js`; on disk there is `./x.ts`. The workspace packages (`@oauth-gateway/...`)
+ * resolve through their `source` export condition, i.e. to the sources, as TypeScript and Jest see them.
  */
 export async function resolve(specifier, context, nextResolve) {
-  if (specifier.startsWith('#')) return nextResolve(specifier, { ...context, conditions: ['types', ...context.conditions] });
+  if (specifier.startsWith('@oauth-gateway/')) return nextResolve(specifier, { ...context, conditions: ['source', ...context.conditions] });
   try {
     return await nextResolve(specifier, context);
   } catch (error) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startProviderEmulators, type ProviderEmulators } from '#provider-emulators';
+import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { runTokenCli } from './token-cli.js';
 
 let emulators: ProviderEmulators;

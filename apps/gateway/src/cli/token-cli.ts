@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { OAuthModule, OAuthProviderError, TokenService, UnknownProviderError } from '#oauth-providers';
+import { OAuthModule, OAuthProviderError, TokenService, UnknownProviderError } from '@oauth-gateway/oauth-providers';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { oauthOptions } from '../config/oauth-options.js';
 import { ConfigValidationError, parseGatewayConfig, type Env } from '../config/parse-config.js';

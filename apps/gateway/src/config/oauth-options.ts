@@ -1,4 +1,4 @@
-import type { OAuthModuleOptions } from '#oauth-providers';
+import type { OAuthModuleOptions } from '@oauth-gateway/oauth-providers';
 import type { GatewayConfig } from './gateway-config.js';
 import { strategyFor } from './provider-strategies.js';
 import { buildTokenStore } from './token-store.factory.js';

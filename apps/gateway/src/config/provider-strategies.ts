@@ -1,4 +1,4 @@
-import { latamPass, oauth2, payme, prio, sabre, transatel, type TokenStrategy } from '#oauth-providers';
+import { latamPass, oauth2, payme, prio, sabre, transatel, type TokenStrategy } from '@oauth-gateway/oauth-providers';
 import type { ProviderConfig } from './gateway-config.js';
 
 /** The library strategy for one configured provider. */

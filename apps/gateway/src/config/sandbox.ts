@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { EmulatorCredentials, ProviderEmulators } from '#provider-emulators';
+import type { EmulatorCredentials, ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { BUILT_IN_PROVIDERS, type BuiltInProvider, type GatewayConfig, type ProviderConfig } from './gateway-config.js';
 
 export interface Sandbox {
@@ -22,7 +22,7 @@ export function sandboxWanted(config: GatewayConfig): boolean {
  */
 export async function startSandbox(config: GatewayConfig): Promise<{ config: GatewayConfig; sandbox: Sandbox }> {
   // Loaded only here: production never needs the emulators in memory.
-  const { startProviderEmulators } = await import('#provider-emulators');
+  const { startProviderEmulators } = await import('@oauth-gateway/provider-emulators');
   const emulators = await startProviderEmulators({ host: '127.0.0.1', port: 0 });
   const configured = new Set(config.providers.map((p) => p.name));
   const added = BUILT_IN_PROVIDERS.filter((name) => !configured.has(name)).map((name) =>

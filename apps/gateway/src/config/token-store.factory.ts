@@ -1,4 +1,5 @@
-import { RedisTokenStore, type TokenStore } from '#oauth-providers';
+import type { TokenStore } from '@oauth-gateway/oauth-providers';
+import { RedisTokenStore } from '@oauth-gateway/oauth-providers/redis';
 import type { GatewayConfig, HostPort } from './gateway-config.js';
 
 const hostPort = ({ host, port }: HostPort) => `${host}:${port}`;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { TokenService, type ProviderTokenStatus } from '#oauth-providers';
+import { TokenService, type ProviderTokenStatus } from '@oauth-gateway/oauth-providers';
 
 /** How long `/health/ready` waits for each provider's token before calling it not ready. */
 export const READINESS_TIMEOUT_MS = Symbol('READINESS_TIMEOUT_MS');

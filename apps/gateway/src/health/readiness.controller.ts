@@ -1,7 +1,7 @@
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
-import { TokenService } from '#oauth-providers';
+import { TokenService } from '@oauth-gateway/oauth-providers';
 import { tokenStatusView } from '../tokens/token-status.view.js';
 import { ProviderTokensHealth } from './provider-tokens.health.js';
 

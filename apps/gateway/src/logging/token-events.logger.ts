@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { TokenService, type TokenFailedEvent, type TokenObtainedEvent } from '#oauth-providers';
+import { TokenService, type TokenFailedEvent, type TokenObtainedEvent } from '@oauth-gateway/oauth-providers';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { TokenService, type ProviderTokenState, type TokenFailedEvent, type TokenObtainedEvent, type TokenServiceEvents } from '#oauth-providers';
+import { TokenService, type ProviderTokenState, type TokenFailedEvent, type TokenObtainedEvent, type TokenServiceEvents } from '@oauth-gateway/oauth-providers';
 import { ProxyHistogram, type HistogramSeries } from './proxy-histogram.js';
 
 type ProxyLabel = 'provider' | 'method' | 'status_class';

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import { OAuthProviderError, type AccessToken, type TokenService } from '#oauth-providers';
+import { OAuthProviderError, type AccessToken, type TokenService } from '@oauth-gateway/oauth-providers';
 import type { ApiKeys } from '../auth/api-keys.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { AccessLog } from '../logging/access-log.js';

@@ -1,4 +1,4 @@
-import type { ProviderTokenStatus } from '#oauth-providers';
+import type { ProviderTokenStatus } from '@oauth-gateway/oauth-providers';
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 

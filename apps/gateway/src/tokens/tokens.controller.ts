@@ -1,5 +1,5 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
-import { TokenService } from '#oauth-providers';
+import { TokenService } from '@oauth-gateway/oauth-providers';
 import { AllProvidersKeyGuard } from '../auth/all-providers-key.guard.js';
 import { tokenStatusView } from './token-status.view.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { startProviderEmulators } from '#provider-emulators';
-import type { ProviderEmulators } from '#provider-emulators';
+import { startProviderEmulators } from '@oauth-gateway/provider-emulators';
+import type { ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { decodeBasic, fetchContext, providerErrorOf } from '../../test-support/fetch-token-http.client.js';
 import { itTurnsHostileAnswersIntoProviderErrors } from '../../test-support/hostile-answers.js';
 import type { AccessToken } from '../interfaces/access-token.interface.js';

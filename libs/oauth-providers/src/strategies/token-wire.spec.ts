@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { startProviderEmulators } from '#provider-emulators';
-import type { EmulatedEndpoint, ProviderEmulators } from '#provider-emulators';
+import { startProviderEmulators } from '@oauth-gateway/provider-emulators';
+import type { EmulatedEndpoint, ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { fetchContext } from '../../test-support/fetch-token-http.client.js';
 import { OAuthProviderError } from '../errors/oauth-provider.error.js';
 import type { TokenHttpResponse, TokenStrategy } from '../interfaces/token-strategy.interface.js';
