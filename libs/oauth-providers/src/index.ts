@@ -3,15 +3,18 @@ export { OAUTH_MODULE_OPTIONS } from './oauth.module-definition.js';
 export { TokenService } from './token/token.service.js';
 export { TokenRefresher } from './token/token-refresher.service.js';
 export type { GetTokenOptions, TokenObtainedEvent, TokenFailedEvent, TokenServiceEvents } from './token/token.service.js';
+export type { TokenFailureReason, TokenRequestEvent } from './token/token.events.js';
 export { lifetimeMs, validUntil, isValid } from './token/token-lifetime.js';
 export { parseRetryAfter } from './token/backoff.js';
 export { OAuthProviderError } from './errors/oauth-provider.error.js';
 export type { OAuthProviderErrorKind, OAuthProviderErrorDetails } from './errors/oauth-provider.error.js';
 export { UnknownProviderError } from './errors/unknown-provider.error.js';
+export { NoAuthorizationHeaderError } from './errors/no-authorization-header.error.js';
 export { TokenStore } from './stores/token-store.interface.js';
 export type { TokenLock } from './stores/token-store.interface.js';
 export { InMemoryTokenStore } from './stores/in-memory-token.store.js';
 export type { AccessToken, TokenGrant, ProviderTokenStatus, ProviderTokenState } from './interfaces/access-token.interface.js';
+export { PROVIDER_TOKEN_STATES } from './interfaces/access-token.interface.js';
 export type {
   TokenStrategy,
   TokenRequestContext,

@@ -23,14 +23,15 @@ export interface TokenGrant {
   refreshToken?: string;
 }
 
-export type ProviderTokenState =
-  | 'empty' // no token yet
-  | 'valid'
-  | 'renewing'
-  | 'expired'
-  | 'failing' // last attempt failed, no valid token
-  | 'cooling_down' // credentials rejected; not asked again until cooldownUntil
-  | 'circuit_open';
+/**
+ * Every state `status()` reports, in one list (metrics publish one series per state):
+ * `empty` no token yet; `expired` a token past its validity; `failing` the last renewal failed and
+ * no valid token is left; `cooling_down` credentials refused, not asked again until `cooldownUntil`;
+ * `circuit_open` repeated failures, calls fail fast until `circuitOpenUntil`.
+ */
+export const PROVIDER_TOKEN_STATES = ['empty', 'valid', 'renewing', 'expired', 'failing', 'cooling_down', 'circuit_open'] as const;
+
+export type ProviderTokenState = (typeof PROVIDER_TOKEN_STATES)[number];
 
 /** One provider's token state, as `/tokens` and `/health/ready` show it. Never a token value. */
 export interface ProviderTokenStatus {

@@ -10,7 +10,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import type { ResolvedOAuthOptions } from '../interfaces/oauth-module-options.interface.js';
 import { RESOLVED_OAUTH_OPTIONS } from '../oauth.constants.js';
 import { backoffDelay } from './backoff.js';
-import type { TokenObtainedEvent } from './token.service.js';
+import type { TokenObtainedEvent } from './token.events.js';
 import { TokenService } from './token.service.js';
 
 /** setTimeout cannot wait longer than 2^31-1 ms; longer waits are re-armed on expiry. */
@@ -22,9 +22,8 @@ const LEAD_FLOOR_MS = 5_000;
 
 /**
  * How long before the token stops being handed out its renewal starts: 10% of the usable life, at
- * least 5 s (at most half the life, for very short tokens), at most 30 s. One-hour tokens renew
- * 30 s early; 5-second test tokens (2.5 s usable) half-way through, so a slow token endpoint or a
- * busy event loop still leaves time before callers would have to wait.
+ * least 5 s (at most half the life, for very short tokens), at most 30 s, so a slow token endpoint
+ * or a busy event loop still leaves time before callers would have to wait.
  */
 export function renewalLeadMs(usableLifeMs: number): number {
   const life = Math.max(0, usableLifeMs);
@@ -32,10 +31,11 @@ export function renewalLeadMs(usableLifeMs: number): number {
 }
 
 /**
- * Renews every token ahead of `expiresAt - skew` (by a lead plus jitter) in the background, so request handlers practically
- * never wait on a token endpoint. One named timeout per provider in `SchedulerRegistry`, re-armed
- * whenever a token is stored; a failed renewal retries with capped backoff while the current token
- * still serves callers. The app imports `ScheduleModule.forRoot()` once; the library never does.
+ * Renews every token ahead of `expiresAt - skew` (by a lead plus jitter) in the background, so
+ * request handlers practically never wait on a token endpoint. One named timeout per provider in
+ * `SchedulerRegistry`, re-armed whenever a token is stored; a failed renewal retries with capped
+ * backoff while the current token still serves callers. The app imports `ScheduleModule.forRoot()`
+ * once; the library never does (each call would be a separate module with its own timers).
  */
 @Injectable()
 export class TokenRefresher implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -122,13 +122,12 @@ export class TokenRefresher implements OnApplicationBootstrap, BeforeApplication
       // Success arms the next timer through the 'obtained' event.
       await this.tokens.refreshInBackground(provider);
     } catch (error) {
+      // The failure itself was reported once, through the service's 'failed' event: only the retry is ours.
       const attempt = (this.failures.get(provider) ?? 0) + 1;
       this.failures.set(provider, attempt);
       const { retryBaseMs, retryMaxMs } = this.options.refresher;
       const retryAfter = (error as { retryAfterMs?: number }).retryAfterMs ?? 0;
-      const delay = Math.max(retryAfter, backoffDelay(attempt, retryBaseMs, retryMaxMs));
-      this.logger.warn(`${provider}: background renewal failed (${(error as Error).message}); retrying in ${delay} ms`);
-      this.schedule(provider, delay);
+      this.schedule(provider, Math.max(retryAfter, backoffDelay(attempt, retryBaseMs, retryMaxMs)));
     }
   }
 

@@ -1,56 +1,36 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { NoAuthorizationHeaderError } from '../errors/no-authorization-header.error.js';
 import { OAuthProviderError } from '../errors/oauth-provider.error.js';
 import { UnknownProviderError } from '../errors/unknown-provider.error.js';
-import type { AccessToken, ProviderTokenStatus, TokenGrant } from '../interfaces/access-token.interface.js';
+import type { AccessToken, ProviderTokenStatus } from '../interfaces/access-token.interface.js';
 import type { ResolvedOAuthOptions } from '../interfaces/oauth-module-options.interface.js';
-import type { TokenHttpClient, TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
+import type { TokenHttpClient, TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import { RESOLVED_OAUTH_OPTIONS, TOKEN_HTTP_CLIENT } from '../oauth.constants.js';
 import { TokenStore } from '../stores/token-store.interface.js';
-import { backoffDelay } from './backoff.js';
+import { TokenEndpointBreaker } from './token-endpoint.breaker.js';
 import { isValid, toAccessToken, validUntil } from './token-lifetime.js';
+import { tokenStatus } from './token-status.projection.js';
+import { TokenStoreSync } from './token-store.sync.js';
+import type { TokenFailedEvent, TokenServiceEvents } from './token.events.js';
+import { TokenFetcher } from './token.fetcher.js';
 
-/** Emitted on `TokenService.events` (metrics, logs and the refresher listen). */
-export interface TokenObtainedEvent {
-  provider: string;
-  token: AccessToken;
-  /** `provider`: we asked the token endpoint; `store`: another instance had already done it. */
-  source: 'provider' | 'store';
-  grant: 'primary' | 'refresh';
-  background: boolean;
-  durationMs: number;
-}
-export interface TokenFailedEvent {
-  provider: string;
-  error: OAuthProviderError;
-  background: boolean;
-  durationMs: number;
-}
-export interface TokenServiceEvents {
-  obtained: [TokenObtainedEvent];
-  failed: [TokenFailedEvent];
-  /** One token endpoint call, retries counted separately. */
-  request: [{ provider: string; outcome: 'success' | OAuthProviderError['kind']; durationMs: number }];
-  invalidated: [{ provider: string }];
-}
+export type { TokenFailedEvent, TokenObtainedEvent, TokenServiceEvents } from './token.events.js';
 
+/** One provider: its strategy, what this process caches, and the parts that renew its token. */
 interface ProviderState {
   readonly strategy: TokenStrategy;
   readonly storeKey: string;
+  readonly breaker: TokenEndpointBreaker;
+  readonly fetcher: TokenFetcher;
   /** This process's copy; the hot path reads only this. */
   local?: AccessToken;
   headers?: { token: AccessToken; value: Readonly<Record<string, string>> };
   inflight?: Promise<AccessToken>;
-  rejection?: { error: OAuthProviderError; until: number };
-  failingSince?: number;
-  lastError?: { error: OAuthProviderError; at: number };
   lastRefreshAt?: number;
   /** The last token invalidated (an upstream refused it): never adopted again from the store. */
   invalidated?: string;
-  /** Failed token calls in a row (rejections excluded); opens the circuit at the threshold. */
-  consecutiveFailures: number;
-  circuit?: { openUntil: number; openMs: number };
   hits: number;
   misses: number;
 }
@@ -61,41 +41,45 @@ export interface GetTokenOptions {
 }
 
 /**
- * Hands out access tokens: caching with skew, single flight per process (and per cluster through
- * a shared store's lock), refresh grant before primary grant, bounded retries with backoff and
- * `Retry-After`, and a cool-down after rejected credentials. Strategies only speak HTTP.
+ * Hands out access tokens (the `refreshToken()` of google-auth-library): a local copy per provider
+ * valid until expiry minus the skew, one renewal in flight per provider that every caller shares,
+ * events, and each provider's status. Renewals go through the shared store's protocol
+ * (`TokenStoreSync`) to the provider's `TokenFetcher`; strategies only speak HTTP.
  */
 @Injectable()
 export class TokenService implements OnApplicationShutdown {
   readonly events = new EventEmitter<TokenServiceEvents>();
   private readonly logger = new Logger('TokenService');
   private readonly states = new Map<string, ProviderState>();
-  private readonly ctx: TokenRequestContext;
-  private storeDegradedSince?: number;
-  /** Aborted on shutdown: a renewal waiting between retries gives up instead of holding the process. */
+  private readonly sync: TokenStoreSync;
   private readonly stopping = new AbortController();
 
   constructor(
     @Inject(RESOLVED_OAUTH_OPTIONS) private readonly options: ResolvedOAuthOptions,
-    @Inject(TokenStore) private readonly store: TokenStore,
-    @Inject(TOKEN_HTTP_CLIENT) http: TokenHttpClient,
+    @Inject(TokenStore) store: TokenStore,
+    @Inject(TOKEN_HTTP_CLIENT) private readonly http: TokenHttpClient,
   ) {
-    this.ctx = { http };
+    this.sync = new TokenStoreSync(store, options);
   }
 
+  /** A renewal waiting between retries gives up instead of holding the process (idempotent). */
   onApplicationShutdown(): void {
     this.stopping.abort();
   }
 
-  /** Adds a provider; the module calls this for every configured strategy. */
+  /** Adds a provider; the module registers every configured strategy before the app bootstraps. */
   register(strategy: TokenStrategy): void {
     if (this.states.has(strategy.name)) throw new Error(`OAuth provider "${strategy.name}" is registered twice`);
     const hash = createHash('sha256').update(strategy.identity).digest('hex').slice(0, 32);
+    const breaker = new TokenEndpointBreaker(this.options);
+    const { retry, clock } = this.options;
+    const onRequest = (event: TokenServiceEvents['request'][0]) => this.events.emit('request', event);
     this.states.set(strategy.name, {
       strategy,
       // `{provider}` is a Redis Cluster hash tag: one provider's keys (token, lock) share a slot.
       storeKey: `oauth:{${strategy.name}}:${hash}`,
-      consecutiveFailures: 0,
+      breaker,
+      fetcher: new TokenFetcher(strategy, breaker, { http: this.http }, { retry, clock, signal: this.stopping.signal, onRequest }),
       hits: 0,
       misses: 0,
     });
@@ -125,17 +109,20 @@ export class TokenService implements OnApplicationShutdown {
     return this.renew(state, false);
   }
 
-  /**
-   * Starts a renewal ahead of expiry (the refresher calls this). Callers keep receiving the current
-   * token while it runs.
-   */
+  /** Starts a renewal ahead of expiry (the refresher calls this); callers keep the current token meanwhile. */
   refreshInBackground(provider: string): Promise<AccessToken> {
     return this.renew(this.state(provider), true);
   }
 
+  /**
+   * The `Authorization` value the provider's strategy builds. Rejects with `NoAuthorizationHeaderError`
+   * for a provider whose API takes the token elsewhere (LATAM): `getRequestHeaders` gives those.
+   */
   async getAuthorizationHeader(provider: string): Promise<string> {
-    const token = await this.getToken(provider);
-    return `${token.tokenType} ${token.accessToken}`;
+    const headers = this.requestHeadersFor(await this.getToken(provider));
+    const name = Object.keys(headers).find((header) => header.toLowerCase() === 'authorization');
+    if (name === undefined) throw new NoAuthorizationHeaderError(provider);
+    return headers[name]!;
   }
 
   async getRequestHeaders(provider: string): Promise<Readonly<Record<string, string>>> {
@@ -160,56 +147,29 @@ export class TokenService implements OnApplicationShutdown {
     const state = this.state(provider);
     const current = state.local;
     if (accessToken !== undefined && current?.accessToken !== accessToken) return;
+    const victim = accessToken ?? current?.accessToken;
     state.local = undefined;
     state.headers = undefined;
-    state.invalidated = accessToken ?? current?.accessToken;
+    state.invalidated = victim;
     this.events.emit('invalidated', { provider });
-    const victim = accessToken ?? current?.accessToken;
-    if (victim !== undefined) await this.guardStore(() => this.store.deleteIfEqual(state.storeKey, victim), false);
+    if (victim !== undefined) await this.sync.drop(state.storeKey, victim);
   }
 
   status(): ProviderTokenStatus[] {
     const now = this.options.clock.now();
-    return [...this.states.entries()].map(([provider, s]) => {
-      const valid = isValid(s.local, now, this.options.refreshSkewMs);
-      const cooling = s.rejection !== undefined && s.rejection.until > now;
-      const circuitOpen = s.circuit !== undefined && s.circuit.openUntil > now;
-      const state: ProviderTokenStatus['state'] = valid
-        ? 'valid'
-        : cooling
-          ? 'cooling_down'
-          : circuitOpen
-            ? 'circuit_open'
-            : s.inflight
-            ? 'renewing'
-            : s.lastError
-              ? 'failing'
-              : s.local
-                ? 'expired'
-                : 'empty';
-      return {
-        provider,
-        state,
-        valid,
-        renewing: s.inflight !== undefined,
-        expiresAt: s.local?.expiresAt,
-        validUntil: s.local && validUntil(s.local, this.options.refreshSkewMs),
-        obtainedAt: s.local?.obtainedAt,
-        lastRefreshAt: s.lastRefreshAt,
-        failingSince: s.failingSince,
-        cooldownUntil: cooling ? s.rejection!.until : undefined,
-        circuitOpenUntil: circuitOpen ? s.circuit!.openUntil : undefined,
-        hasRefreshToken: s.local?.refreshToken !== undefined,
-        lastError: s.lastError && {
-          kind: s.lastError.error.kind,
-          status: s.lastError.error.status,
-          code: s.lastError.error.code,
-          description: s.lastError.error.description,
-          at: s.lastError.at,
-        },
-        store: { shared: this.store.shared, degraded: this.isStoreDegraded() },
-      };
-    });
+    const store = this.storeStatus();
+    return [...this.states.entries()].map(([provider, s]) =>
+      tokenStatus({ provider, token: s.local, renewing: s.inflight !== undefined, lastRefreshAt: s.lastRefreshAt, health: s.breaker.health(now), store }, now, this.options.refreshSkewMs),
+    );
+  }
+
+  /** Whether the token store is shared between instances, and whether it is unreachable right now. */
+  storeStatus(): { shared: boolean; degraded: boolean } {
+    return { shared: this.sync.shared, degraded: this.sync.isDegraded() };
+  }
+
+  isStoreDegraded(): boolean {
+    return this.sync.isDegraded();
   }
 
   /** Cache hits and misses since start, per provider (for metrics). */
@@ -223,15 +183,6 @@ export class TokenService implements OnApplicationShutdown {
     return token && { obtainedAt: token.obtainedAt, validUntil: validUntil(token, this.options.refreshSkewMs) };
   }
 
-  /** True while a renewal runs for the provider (the refresher does not stack another). */
-  isRenewing(provider: string): boolean {
-    return this.state(provider).inflight !== undefined;
-  }
-
-  isStoreDegraded(): boolean {
-    return this.store.isDegraded?.() ?? this.storeDegradedSince !== undefined;
-  }
-
   private state(provider: string): ProviderState {
     const state = this.states.get(provider);
     if (!state) throw new UnknownProviderError(provider);
@@ -240,45 +191,21 @@ export class TokenService implements OnApplicationShutdown {
 
   private renew(state: ProviderState, background: boolean): Promise<AccessToken> {
     if (state.inflight) return state.inflight;
-    const now = this.options.clock.now();
-    if (state.rejection && state.rejection.until > now) {
-      return Promise.reject(state.rejection.error.with({ retryAfterMs: state.rejection.until - now }));
-    }
-    // Open circuit: fail fast instead of letting every caller wait out a dead endpoint. Once the
-    // open period has passed, the next renewal is the probe (single flight makes it one).
-    if (state.circuit && state.circuit.openUntil > now && state.lastError) {
-      return Promise.reject(
-        state.lastError.error.with({ retryAfterMs: state.circuit.openUntil - now, description: 'circuit open after repeated token endpoint failures' }),
-      );
-    }
-    const started = now;
-    const inflight = this.obtain(state, background)
-      .then((token) => {
-        state.failingSince = undefined;
-        state.lastError = undefined;
-        state.rejection = undefined;
-        state.circuit = undefined;
-        return token;
-      })
-      .catch((cause: unknown) => {
-        const error = asProviderError(state.strategy.name, cause);
-        const at = this.options.clock.now();
-        state.lastError = { error, at };
-        state.failingSince ??= at;
-        // When a cool-down starts or the circuit opens, callers are told when asking again makes sense.
-        let waitMs: number | undefined;
-        if (error.kind === 'rejected' && this.options.rejectedCooldownMs > 0) {
-          state.rejection = { error, until: at + this.options.rejectedCooldownMs };
-          waitMs = this.options.rejectedCooldownMs;
-        } else if (error.kind !== 'rejected' && state.consecutiveFailures >= this.options.circuit.failureThreshold) {
-          const openMs = state.circuit ? Math.min(state.circuit.openMs * 2, this.options.circuit.maxOpenMs) : this.options.circuit.openMs;
-          state.circuit = { openUntil: at + openMs, openMs };
-          waitMs = openMs;
-          this.logger.warn(`${state.strategy.name}: circuit open for ${openMs} ms after ${state.consecutiveFailures} failed token calls`);
-        }
-        this.events.emit('failed', { provider: state.strategy.name, error, background, durationMs: at - started });
-        throw waitMs === undefined ? error : error.with({ retryAfterMs: Math.max(waitMs, error.retryAfterMs ?? 0) });
-      })
+    const started = this.options.clock.now();
+    // During a cool-down or while the circuit is open, callers are answered at once; once the open
+    // period has passed, the next renewal is the probe (single flight makes it one).
+    const refusal = state.breaker.refusal(started);
+    if (refusal) return Promise.reject(refusal);
+    const inflight = this.obtain(state, background, started)
+      .then(
+        (token) => {
+          state.breaker.renewalSucceeded();
+          return token;
+        },
+        (cause: unknown) => {
+          throw cause instanceof OAuthProviderError ? this.failed(state, cause, background, started) : cause;
+        },
+      )
       .finally(() => {
         state.inflight = undefined;
       });
@@ -286,79 +213,28 @@ export class TokenService implements OnApplicationShutdown {
     return inflight;
   }
 
-  /**
-   * The renewal itself. With a shared store: adopt another instance's fresh token, else take the
-   * cluster lock and fetch; an instance that finds the lock taken waits for the holder's result,
-   * and takes the lock itself if the holder gave up or died. Only when the store is unreachable,
-   * or the bounded wait has passed, does an instance fetch without the lock.
-   */
-  private async obtain(state: ProviderState, background: boolean): Promise<AccessToken> {
-    const started = this.options.clock.now();
-    // The token being replaced, or the one just invalidated: never adopt it back from the store.
+  /** The renewal itself: another instance's token through the store, or the provider's. */
+  private obtain(state: ProviderState, background: boolean, started: number): Promise<AccessToken> {
+    const provider = state.strategy.name;
     const replacing = state.local?.accessToken ?? state.invalidated;
-    if (!this.store.shared) return this.fetchAndStore(state, background, started);
-    const deadline = started + this.options.clusterWaitMs;
-    for (;;) {
-      const shared = await this.adoptable(state, replacing);
-      if (shared) return this.adopt(state, shared, background, started);
-      const lock = await this.guardStore(() => this.store.lock(state.storeKey, this.lockTtlMs()), null);
-      if (lock === null) return this.fetchAndStore(state, background, started); // store down: local single flight only
-      if (lock) {
-        try {
-          // The holder before us may have finished between our read and our lock.
-          const again = await this.adoptable(state, replacing);
-          if (again) return this.adopt(state, again, background, started);
-          return await this.fetchAndStore(state, background, started);
-        } finally {
-          await this.guardStore(() => lock.release(), undefined);
-        }
-      }
-      const remaining = deadline - this.options.clock.now();
-      if (remaining <= 0) return this.fetchAndStore(state, background, started);
-      const theirs = await this.guardStore(() => this.store.waitFor(state.storeKey, remaining, replacing), undefined);
-      if (theirs && theirs.accessToken !== replacing && isValid(theirs, this.options.clock.now(), this.options.refreshSkewMs)) {
-        return this.adopt(state, theirs, background, started);
-      }
-      // No result: the holder failed or died (its lock is gone) — go round and take the lock.
-    }
-  }
-
-  private async adoptable(state: ProviderState, replacing: string | undefined): Promise<AccessToken | undefined> {
-    const token = await this.guardStore(() => this.store.get(state.storeKey), undefined);
-    return token && token.accessToken !== replacing && isValid(token, this.options.clock.now(), this.options.refreshSkewMs)
-      ? token
-      : undefined;
-  }
-
-  private adopt(state: ProviderState, token: AccessToken, background: boolean, started: number): AccessToken {
-    this.keep(state, token);
-    this.events.emit('obtained', {
-      provider: state.strategy.name,
-      token,
-      source: 'store',
-      grant: 'primary',
-      background,
-      durationMs: this.options.clock.now() - started,
+    return this.sync.renew(state.storeKey, replacing, {
+      adopt: (token) => {
+        this.keep(state, token);
+        const durationMs = this.options.clock.now() - started;
+        this.events.emit('obtained', { provider, token, source: 'store', grant: 'primary', background, durationMs });
+        return token;
+      },
+      fetch: async () => {
+        const previousRefresh = state.local?.refreshToken;
+        const { grant, kind } = await state.fetcher.fetch(previousRefresh);
+        const now = this.options.clock.now();
+        const token = toAccessToken(provider, grant, now, this.options, kind === 'refresh' ? previousRefresh : undefined);
+        this.keep(state, token);
+        await this.sync.save(state.storeKey, token, token.expiresAt - now);
+        this.events.emit('obtained', { provider, token, source: 'provider', grant: kind, background, durationMs: now - started });
+        return token;
+      },
     });
-    return token;
-  }
-
-  private async fetchAndStore(state: ProviderState, background: boolean, started: number): Promise<AccessToken> {
-    const previousRefresh = state.local?.refreshToken;
-    const { grant, kind } = await this.fetchWithRetry(state, previousRefresh);
-    const now = this.options.clock.now();
-    const token = toAccessToken(state.strategy.name, grant, now, this.options, kind === 'refresh' ? previousRefresh : undefined);
-    this.keep(state, token);
-    await this.guardStore(() => this.store.set(state.storeKey, token, token.expiresAt - now), undefined);
-    this.events.emit('obtained', {
-      provider: state.strategy.name,
-      token,
-      source: 'provider',
-      grant: kind,
-      background,
-      durationMs: now - started,
-    });
-    return token;
   }
 
   private keep(state: ProviderState, token: AccessToken): void {
@@ -366,92 +242,34 @@ export class TokenService implements OnApplicationShutdown {
     state.lastRefreshAt = this.options.clock.now();
   }
 
-  /**
-   * One renewal: the refresh grant first when a refresh token was issued (falling back to the
-   * primary grant if it is refused), each call retried on `unavailable` with backoff, honouring
-   * `Retry-After`, within `retry.maxTotalMs`. Rejections and unreadable answers are not retried.
-   */
-  private async fetchWithRetry(
-    state: ProviderState,
-    refreshToken: string | undefined,
-  ): Promise<{ grant: TokenGrant; kind: 'primary' | 'refresh' }> {
-    const { retry, clock } = this.options;
-    const started = clock.now();
-    let useRefresh = refreshToken !== undefined && state.strategy.refreshToken !== undefined;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const kind = useRefresh ? 'refresh' : 'primary';
-        return { grant: await this.callOnce(state, useRefresh ? refreshToken : undefined), kind };
-      } catch (cause) {
-        const error = asProviderError(state.strategy.name, cause);
-        if (useRefresh && error.kind === 'rejected') {
-          this.logger.warn(`${state.strategy.name}: refresh token refused (${error.description ?? error.code}); using the primary grant`);
-          useRefresh = false;
-          attempt--;
-          continue;
-        }
-        if (error.kind !== 'unavailable' || attempt >= retry.maxAttempts) throw error;
-        const delay = error.retryAfterMs ?? backoffDelay(attempt, retry.baseDelayMs, retry.maxDelayMs);
-        if (delay > retry.maxDelayMs || clock.now() - started + delay > retry.maxTotalMs) throw error;
-        try {
-          await clock.sleep(delay, this.stopping.signal);
-        } catch {
-          throw error; // shutting down: give up with the last failure instead of waiting on
-        }
-      }
-    }
-  }
-
-  private async callOnce(state: ProviderState, refreshToken: string | undefined): Promise<TokenGrant> {
-    const started = this.options.clock.now();
-    const provider = state.strategy.name;
-    try {
-      const grant =
-        refreshToken !== undefined
-          ? await state.strategy.refreshToken!(refreshToken, this.ctx)
-          : await state.strategy.requestToken(this.ctx);
-      if (!grant || typeof grant.accessToken !== 'string' || grant.accessToken.length === 0) {
-        throw new OAuthProviderError({ provider, kind: 'invalid_response', description: 'the answer holds no access_token' });
-      }
-      state.consecutiveFailures = 0;
-      this.events.emit('request', { provider, outcome: 'success', durationMs: this.options.clock.now() - started });
-      return grant;
-    } catch (cause) {
-      const error = asProviderError(provider, cause);
-      if (error.kind !== 'rejected') state.consecutiveFailures++;
-      this.events.emit('request', { provider, outcome: error.kind, durationMs: this.options.clock.now() - started });
-      throw error;
-    }
-  }
-
-  /** Lock lifetime: a holder that dies frees the lock after one full renewal could have run. */
-  private lockTtlMs(): number {
-    return this.options.retry.maxTotalMs + this.options.requestTimeoutMs;
-  }
-
-  /** Store calls never fail a token request: on error the instance works from its local copy. */
-  private async guardStore<T, F>(call: () => Promise<T>, fallback: F): Promise<T | F> {
-    try {
-      const result = await call();
-      this.storeDegradedSince = undefined;
-      return result;
-    } catch (error) {
-      if (this.storeDegradedSince === undefined) {
-        this.storeDegradedSince = this.options.clock.now();
-        this.logger.warn(`token store unreachable, working from local copies: ${(error as Error).message}`);
-      }
-      return fallback;
-    }
+  /** Records the failure, tells listeners (or, with none, the log) once, and returns what callers get. */
+  private failed(state: ProviderState, error: OAuthProviderError, background: boolean, started: number): OAuthProviderError {
+    const at = this.options.clock.now();
+    const outcome = state.breaker.renewalFailed(error, at);
+    const event: TokenFailedEvent = {
+      provider: state.strategy.name,
+      error,
+      background,
+      durationMs: at - started,
+      reason: outcome.reason,
+      cooldownUntil: outcome.cooldownUntil,
+      circuitOpenUntil: outcome.circuitOpenUntil,
+      retryAfterMs: outcome.error.retryAfterMs,
+      consecutiveFailures: outcome.consecutiveFailures,
+    };
+    // Like Node's 'error' event: an app that listens reports failures its own way, one that does not still sees them.
+    if (!this.events.emit('failed', event)) this.logger.warn(describeFailure(event));
+    return outcome.error;
   }
 }
 
-/** Whatever a strategy threw becomes an `OAuthProviderError` (a bug in a strategy included). */
-function asProviderError(provider: string, cause: unknown): OAuthProviderError {
-  if (cause instanceof OAuthProviderError) return cause;
-  return new OAuthProviderError({
-    provider,
-    kind: 'invalid_response',
-    description: 'the token answer could not be read',
-    cause,
-  });
+/** One line for a failure: what happened and what it led to, never a token or a secret. */
+function describeFailure(event: TokenFailedEvent): string {
+  const { provider, error, reason } = event;
+  const until = (ms: number | undefined) => (ms === undefined ? '' : ` until ${new Date(ms).toISOString()}`);
+  if (reason === 'cooling_down') return `${provider}: credentials refused, not asking again${until(event.cooldownUntil)} (${error.message})`;
+  if (reason === 'circuit_open') {
+    return `${provider}: circuit open${until(event.circuitOpenUntil)} after ${event.consecutiveFailures} failed token calls (${error.message})`;
+  }
+  return `${provider}: token renewal failed (${error.message})`;
 }

@@ -1,0 +1,111 @@
+import { Logger } from '@nestjs/common';
+import type { AccessToken } from '../interfaces/access-token.interface.js';
+import type { ResolvedOAuthOptions } from '../interfaces/oauth-module-options.interface.js';
+import type { TokenStore } from '../stores/token-store.interface.js';
+import { isValid } from './token-lifetime.js';
+
+/** How one renewal ends, supplied by the service: keeping another instance's token, or fetching one. */
+export interface RenewalSteps {
+  /** Keeps a valid token another instance stored, and returns it. */
+  adopt(token: AccessToken): AccessToken;
+  /** Fetches a token from the provider, keeps it and writes it to the store (`save`). */
+  fetch(): Promise<AccessToken>;
+}
+
+type SyncOptions = Pick<ResolvedOAuthOptions, 'clock' | 'clusterWaitMs' | 'refreshSkewMs' | 'retry' | 'requestTimeoutMs'>;
+
+/**
+ * The shared-store protocol around a renewal: with a store several instances share, one instance
+ * fetches per provider and the others adopt its token (a cluster-wide single flight). Store calls
+ * never fail a token request: when the store cannot be reached the instance works from its local
+ * copy, fetches for itself, and reports the store degraded until a call succeeds again.
+ */
+export class TokenStoreSync {
+  private readonly logger = new Logger('TokenStoreSync');
+  private degradedSince?: number;
+
+  constructor(
+    private readonly store: TokenStore,
+    private readonly options: SyncOptions,
+  ) {}
+
+  get shared(): boolean {
+    return this.store.shared;
+  }
+
+  /** The store's own view when it has one (a Redis connection's state), else whether the last call failed. */
+  isDegraded(): boolean {
+    return this.store.isDegraded?.() ?? this.degradedSince !== undefined;
+  }
+
+  /**
+   * Adopts another instance's fresh token, else takes the cluster lock and fetches; an instance that
+   * finds the lock taken waits for the holder's result, and takes the lock itself if the holder gave
+   * up or died. Only when the store is unreachable, or the bounded wait has passed, does it fetch
+   * without the lock. `replacing` (the token being replaced, or the one just invalidated) is never
+   * adopted back.
+   */
+  async renew(key: string, replacing: string | undefined, steps: RenewalSteps): Promise<AccessToken> {
+    if (!this.store.shared) return steps.fetch();
+    const { clock } = this.options;
+    const deadline = clock.now() + this.options.clusterWaitMs;
+    for (;;) {
+      const shared = await this.adoptable(key, replacing);
+      if (shared) return steps.adopt(shared);
+      const lock = await this.guard(() => this.store.lock(key, this.lockTtlMs()), null);
+      if (lock === null) return steps.fetch(); // store down: local single flight only
+      if (lock) {
+        try {
+          // The holder before us may have finished between our read and our lock.
+          const again = await this.adoptable(key, replacing);
+          return again ? steps.adopt(again) : await steps.fetch();
+        } finally {
+          await this.guard(() => lock.release(), undefined);
+        }
+      }
+      const remaining = deadline - clock.now();
+      if (remaining <= 0) return steps.fetch();
+      const theirs = await this.guard(() => this.store.waitFor(key, remaining, replacing), undefined);
+      if (theirs && this.freshOther(theirs, replacing)) return steps.adopt(theirs);
+      // No result: the holder failed or died (its lock is gone), so go round and take the lock.
+    }
+  }
+
+  /** Writes a fetched token for the other instances; it leaves the store when it expires. */
+  async save(key: string, token: AccessToken, ttlMs: number): Promise<void> {
+    await this.guard(() => this.store.set(key, token, ttlMs), undefined);
+  }
+
+  /** Deletes the stored token only if it is still `accessToken`. */
+  async drop(key: string, accessToken: string): Promise<void> {
+    await this.guard(() => this.store.deleteIfEqual(key, accessToken), false);
+  }
+
+  private async adoptable(key: string, replacing: string | undefined): Promise<AccessToken | undefined> {
+    const token = await this.guard(() => this.store.get(key), undefined);
+    return token && this.freshOther(token, replacing) ? token : undefined;
+  }
+
+  private freshOther(token: AccessToken, replacing: string | undefined): boolean {
+    return token.accessToken !== replacing && isValid(token, this.options.clock.now(), this.options.refreshSkewMs);
+  }
+
+  /** Lock lifetime: a holder that dies frees the lock after one full renewal could have run. */
+  private lockTtlMs(): number {
+    return this.options.retry.maxTotalMs + this.options.requestTimeoutMs;
+  }
+
+  private async guard<T, F>(call: () => Promise<T>, fallback: F): Promise<T | F> {
+    try {
+      const result = await call();
+      this.degradedSince = undefined;
+      return result;
+    } catch (error) {
+      if (this.degradedSince === undefined) {
+        this.degradedSince = this.options.clock.now();
+        this.logger.warn(`token store unreachable, working from local copies: ${(error as Error).message}`);
+      }
+      return fallback;
+    }
+  }
+}

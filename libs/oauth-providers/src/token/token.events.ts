@@ -1,0 +1,52 @@
+import type { OAuthProviderError } from '../errors/oauth-provider.error.js';
+import type { AccessToken } from '../interfaces/access-token.interface.js';
+
+/** Emitted on `TokenService.events` (metrics, logs and the refresher listen). */
+export interface TokenObtainedEvent {
+  provider: string;
+  token: AccessToken;
+  /** `provider`: we asked the token endpoint; `store`: another instance had already done it. */
+  source: 'provider' | 'store';
+  grant: 'primary' | 'refresh';
+  background: boolean;
+  durationMs: number;
+}
+
+/**
+ * What a failed renewal led to: nothing more (`failed`), a cool-down because the credentials were
+ * refused (`cooling_down`), or an open circuit after repeated failures (`circuit_open`).
+ */
+export type TokenFailureReason = 'failed' | 'cooling_down' | 'circuit_open';
+
+/** A renewal that ended without a token, with everything a log line or a metric needs to say why. */
+export interface TokenFailedEvent {
+  provider: string;
+  /** The failure as the token endpoint (or the strategy reading its answer) reported it. */
+  error: OAuthProviderError;
+  background: boolean;
+  durationMs: number;
+  reason: TokenFailureReason;
+  /** With `cooling_down`: when the token endpoint may be asked again. */
+  cooldownUntil?: number;
+  /** With `circuit_open`: when one probe may go through. */
+  circuitOpenUntil?: number;
+  /** How long callers were told to wait before asking again, when that is known. */
+  retryAfterMs?: number;
+  /** Failed token endpoint calls in a row so far, rejections excluded (the circuit counts these). */
+  consecutiveFailures: number;
+}
+
+/** One token endpoint call, retries counted separately. */
+export interface TokenRequestEvent {
+  provider: string;
+  outcome: 'success' | OAuthProviderError['kind'];
+  durationMs: number;
+}
+
+export interface TokenServiceEvents {
+  obtained: [TokenObtainedEvent];
+  /** Without a listener, the service logs each failure itself (one line); with one, the listener does. */
+  failed: [TokenFailedEvent];
+  request: [TokenRequestEvent];
+  invalidated: [{ provider: string }];
+}
