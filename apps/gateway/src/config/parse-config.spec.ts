@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { parseEncryptionKey } from '@oauth-gateway/oauth-providers/redis';
 import { ConfigValidationError, parseGatewayConfig, type Env } from './parse-config.js';
 
 const LATAM = {
@@ -189,6 +191,38 @@ describe('parseGatewayConfig', () => {
       expect(parseGatewayConfig({ NODE_ENV: 'production', REDIS_URL: 'rediss://r:6380', TOKEN_ENCRYPTION_KEY: key.toString('hex') }).production).toBe(true);
     });
 
+    it('regression: TOKEN_ENCRYPTION_KEY was decoded by rules of its own, not the library\'s: it now accepts exactly the keys the library reads', () => {
+      const bytes = (min: number, max: number) => fc.uint8Array({ minLength: min, maxLength: max }).map((a) => Buffer.from(a));
+      const written = fc.oneof(
+        fc.tuple(bytes(30, 34), fc.constantFrom('hex', 'base64', 'base64url'), fc.constantFrom('', '=', '==')).map(
+          ([b, encoding, padding]) => b.toString(encoding as BufferEncoding).replace(/=+$/, '') + padding,
+        ),
+        fc.string({ minLength: 1, maxLength: 70 }),
+        fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF+/_-='), minLength: 40, maxLength: 66 }),
+      );
+      fc.assert(
+        fc.property(written.filter((v) => v.trim() !== '' && !v.includes(',')), (value) => {
+          let expected: Buffer | undefined;
+          try {
+            expected = parseEncryptionKey(value);
+          } catch {
+            expected = undefined;
+          }
+          if (expected === undefined) {
+            expect(problems({ TOKEN_ENCRYPTION_KEY: value })).toEqual(['TOKEN_ENCRYPTION_KEY: must be 32 bytes, base64 or hex encoded']);
+            expect(problems({ TOKEN_ENCRYPTION_KEY: key.toString('hex'), TOKEN_ENCRYPTION_PREVIOUS_KEYS: value })).toEqual([
+              'TOKEN_ENCRYPTION_PREVIOUS_KEYS: must be comma-separated keys of 32 bytes each, base64 or hex encoded',
+            ]);
+          } else {
+            expect(parseGatewayConfig({ TOKEN_ENCRYPTION_KEY: value }).tokenEncryptionKey).toEqual(expected);
+            expect(parseGatewayConfig({ TOKEN_ENCRYPTION_KEY: value, TOKEN_ENCRYPTION_PREVIOUS_KEYS: value }).tokenPreviousKeys).toEqual([expected]);
+          }
+        }),
+        // Where the two rule sets used to differ: a last character with bits 32 bytes cannot have, padding.
+        { examples: [[`${key.toString('base64url').slice(0, -1)}B`], [`${key.toString('base64url')}==`], [`${key.toString('base64')}=`]] },
+      );
+    });
+
     it('reads cluster and sentinel topologies and refuses broken ones', () => {
       expect(parseGatewayConfig({ REDIS_CLUSTER_NODES: 'r1:7000, r2:7001,[::1]:7002' }).redis?.clusterNodes).toEqual([
         { host: 'r1', port: 7000 },
@@ -203,6 +237,9 @@ describe('parseGatewayConfig', () => {
         'REDIS_URL: must be a redis:// or rediss:// URL',
         'REDIS_CLUSTER_NODES: must be a comma-separated list of host:port',
       ]);
+      for (const broken of ['::1:7002', '[r1]:7000', '[::1]', 'r1:70000', '[::1]:']) {
+        expect(problems({ REDIS_CLUSTER_NODES: broken })).toEqual(['REDIS_CLUSTER_NODES: must be a comma-separated list of host:port']);
+      }
       expect(problems({ REDIS_CLUSTER_NODES: 'r1:1', REDIS_SENTINELS: 's1:2' })).toEqual([
         'REDIS_CLUSTER_NODES: cannot be combined with REDIS_SENTINELS (pick one Redis topology)',
         'REDIS_SENTINEL_NAME: required when REDIS_SENTINELS is set',

@@ -1,4 +1,6 @@
+import { isIPv6 } from 'node:net';
 import { z } from 'zod';
+import { parseEncryptionKey } from '@oauth-gateway/oauth-providers/redis';
 import {
   BUILT_IN_PROVIDERS,
   LOG_LEVELS,
@@ -35,13 +37,14 @@ const hostPortList = z
   .transform((value, ctx) => {
     const nodes: HostPort[] = [];
     for (const entry of value.split(',').map((e) => e.trim())) {
-      const match = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(entry);
-      const port = match ? Number(match[2]) : 0;
-      if (!match || port < 1 || port > 65535) {
+      // An IPv6 host goes in brackets (RFC 3986 §3.2.2): `[::1]:7002`.
+      const match = /^(?:\[([^\]]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(entry);
+      const port = match ? Number(match[3]) : 0;
+      if (!match || port < 1 || port > 65535 || (match[1] !== undefined && !isIPv6(match[1]))) {
         ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of host:port' });
         return z.NEVER;
       }
-      nodes.push({ host: match[1].replace(/^\[|\]$/g, ''), port });
+      nodes.push({ host: match[1] ?? match[2], port });
     }
     return nodes;
   })
@@ -62,13 +65,13 @@ const gatewaySchema = z.object({
   REDIS_SENTINEL_NAME: z.string().optional(),
   TOKEN_ENCRYPTION_KEY: z
     .string()
-    .transform((v, ctx) => decodeKey(v) ?? (ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, base64 or hex encoded' }), z.NEVER))
+    .transform((v, ctx) => encryptionKey(v) ?? (ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, base64 or hex encoded' }), z.NEVER))
     .optional(),
   // Keys retired by a rotation: entries they sealed are still read until they expire.
   TOKEN_ENCRYPTION_PREVIOUS_KEYS: z
     .string()
     .transform((v, ctx) => {
-      const keys = v.split(',').map((entry) => decodeKey(entry.trim()));
+      const keys = v.split(',').map(encryptionKey);
       if (keys.every((key) => key !== undefined)) return keys as Buffer[];
       ctx.addIssue({ code: 'custom', message: 'must be comma-separated keys of 32 bytes each, base64 or hex encoded' });
       return z.NEVER;
@@ -88,14 +91,13 @@ const gatewaySchema = z.object({
   OAUTH_PROVIDERS: z.string().optional(),
 });
 
-/** 32 bytes written as 64 hex digits or as base64 / base64url; undefined otherwise. */
-function decodeKey(value: string): Buffer | undefined {
-  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
-  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(value)) {
-    const bytes = Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-    if (bytes.length === 32) return bytes;
+/** The key as the library reads it (the same rules everywhere); undefined, never echoed, when it is not one. */
+function encryptionKey(value: string): Buffer | undefined {
+  try {
+    return parseEncryptionKey(value);
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 /**
@@ -177,7 +179,7 @@ function normalise(env: Env): Record<string, string> {
 /** `LATAM`, `MY_IDP` for `my-idp`. */
 export const envPrefix = (provider: string) => provider.toUpperCase().replace(/-/g, '_');
 
-/** What each built-in needs (configuration.md, "Providers"); the rest of each is optional. */
+/** What each built-in needs beyond the common variables; the rest of each is optional. */
 const BUILT_IN_REQUIRED: Record<BuiltInProvider, string[]> = {
   latam: [],
   transatel: [],
@@ -255,7 +257,7 @@ function readBuiltIn(name: BuiltInProvider, env: Record<string, string>, problem
     case 'payme': {
       const username = get('USERNAME');
       const password = get('PASSWORD');
-      // Both: the seed's password grant; neither: client_credentials (current docs).
+      // Both: the password grant; neither: client_credentials (Pay-me's token API takes either).
       if ((username === undefined) !== (password === undefined)) {
         problems.push(`${prefix}_${username === undefined ? 'USERNAME' : 'PASSWORD'}: missing (PAYME_USERNAME and PAYME_PASSWORD go together)`);
       }

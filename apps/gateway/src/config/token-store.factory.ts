@@ -1,8 +1,6 @@
 import type { TokenStore } from '@oauth-gateway/oauth-providers';
 import { RedisTokenStore } from '@oauth-gateway/oauth-providers/redis';
-import type { GatewayConfig, HostPort } from './gateway-config.js';
-
-const hostPort = ({ host, port }: HostPort) => `${host}:${port}`;
+import type { GatewayConfig } from './gateway-config.js';
 
 /**
  * The token store the OAuth module uses. `undefined` means the library's in-process store; with
@@ -17,8 +15,9 @@ export function buildTokenStore(config: GatewayConfig): TokenStore | undefined {
   return new RedisTokenStore(
     {
       url,
-      clusterNodes: clusterNodes?.map(hostPort),
-      sentinels: sentinels?.map(hostPort),
+      // Parsed once, in parse-config.ts: handed over as addresses, never written back as host:port text.
+      clusterNodes,
+      sentinels,
       sentinelName,
     },
     { encryptionKey: config.tokenEncryptionKey, previousKeys: config.tokenPreviousKeys },

@@ -12,12 +12,12 @@ export class InMemoryTokenStore implements TokenStore {
   private readonly locks = new Map<string, { id: symbol; expiresAt: number }>();
   private readonly waiters = new Map<string, Set<() => void>>();
 
+  private readonly now: () => number;
+
   constructor(options: { shared?: boolean; now?: () => number } = {}) {
     this.shared = options.shared ?? false;
     this.now = options.now ?? Date.now;
   }
-
-  private readonly now: () => number;
 
   async get(key: string): Promise<AccessToken | undefined> {
     const entry = this.entries.get(key);
@@ -41,8 +41,7 @@ export class InMemoryTokenStore implements TokenStore {
   }
 
   async lock(key: string, ttlMs: number): Promise<TokenLock | undefined> {
-    const held = this.locks.get(key);
-    if (held && held.expiresAt > this.now()) return undefined;
+    if (this.lockLeftMs(key) > 0) return undefined;
     const id = Symbol(key);
     this.locks.set(key, { id, expiresAt: this.now() + ttlMs });
     return {
@@ -54,30 +53,50 @@ export class InMemoryTokenStore implements TokenStore {
     };
   }
 
-  /** Resolves when a token other than `notToken` is there, or nobody holds the lock any more. */
-  private lockHeld(key: string): boolean {
-    const held = this.locks.get(key);
-    return held !== undefined && held.expiresAt > this.now();
-  }
-
+  /**
+   * Resolves with a token other than `notToken` once there is one, or undefined once nobody holds
+   * the lock any more (released, or expired: its holder died) or `timeoutMs` has passed.
+   */
   async waitFor(key: string, timeoutMs: number, notToken?: string): Promise<AccessToken | undefined> {
-    const ready = async () => {
+    const fresh = async () => {
       const token = await this.get(key);
       return token && token.accessToken !== notToken ? token : undefined;
     };
-    const now = await ready();
-    if (now || !this.lockHeld(key)) return now;
+    const first = await fresh();
+    if (first || this.lockLeftMs(key) === 0) return first;
     return new Promise((resolve) => {
-      const set = this.waiters.get(key) ?? new Set();
-      this.waiters.set(key, set);
-      const finish = () => {
-        clearTimeout(timer);
-        set.delete(wake);
-        void ready().then(resolve);
+      const waiting = this.waiters.get(key) ?? new Set();
+      this.waiters.set(key, waiting);
+      let lockTimer: NodeJS.Timeout | undefined;
+      let done = false;
+      const finish = (token: AccessToken | undefined) => {
+        done = true;
+        clearTimeout(deadline);
+        clearTimeout(lockTimer);
+        waiting.delete(look);
+        if (waiting.size === 0) this.waiters.delete(key);
+        resolve(token);
       };
-      const wake = () => void ready().then((t) => (t || !this.lockHeld(key)) && finish());
-      const timer = setTimeout(finish, timeoutMs);
-      set.add(wake);
+      const look = () =>
+        void fresh().then((token) => {
+          if (token || this.lockLeftMs(key) === 0) finish(token);
+          else watchLock();
+        });
+      // A lock is not released when its holder dies: look again when it expires.
+      const watchLock = () => {
+        clearTimeout(lockTimer);
+        if (done) return;
+        lockTimer = setTimeout(look, this.lockLeftMs(key));
+      };
+      const deadline = setTimeout(() => void fresh().then(finish), timeoutMs);
+      waiting.add(look);
+      watchLock();
     });
+  }
+
+  /** How long the lock on `key` is still held; 0 when nobody holds it. */
+  private lockLeftMs(key: string): number {
+    const held = this.locks.get(key);
+    return held === undefined ? 0 : Math.max(0, held.expiresAt - this.now());
   }
 }

@@ -1,12 +1,19 @@
+import { isIPv6 } from 'node:net';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+
+/** A Redis node's address; an IPv6 host is written without brackets (`::1`). */
+export interface RedisNodeAddress {
+  host: string;
+  port: number;
+}
 
 export interface RedisConnectionOptions {
   /** One server: `redis://[:password@]host:port[/db]` (`rediss://` for TLS). */
   url?: string;
-  /** Redis Cluster seed nodes, `host:port` each. */
-  clusterNodes?: string[];
-  /** Sentinels, `host:port` each; needs `sentinelName`. */
-  sentinels?: string[];
+  /** Redis Cluster seed nodes: addresses, or `host:port` strings (`[::1]:7000` for IPv6). */
+  clusterNodes?: Array<string | RedisNodeAddress>;
+  /** Sentinels, as cluster nodes are given; needs `sentinelName`. */
+  sentinels?: Array<string | RedisNodeAddress>;
   /** The master group name the sentinels watch. */
   sentinelName?: string;
   password?: string;
@@ -35,7 +42,7 @@ export function createRedisConnection(opts: RedisConnectionOptions): Redis | Clu
   const reconnectDelay = (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 6), MAX_RECONNECT_DELAY_MS);
 
   if (opts.clusterNodes?.length) {
-    return new Cluster(opts.clusterNodes.map(hostPort), {
+    return new Cluster(opts.clusterNodes.map(redisNodeAddress), {
       enableOfflineQueue,
       clusterRetryStrategy: reconnectDelay,
       redisOptions: perNode,
@@ -46,7 +53,7 @@ export function createRedisConnection(opts: RedisConnectionOptions): Redis | Clu
     return new Redis({
       ...perNode,
       enableOfflineQueue,
-      sentinels: opts.sentinels.map(hostPort),
+      sentinels: opts.sentinels.map(redisNodeAddress),
       name: opts.sentinelName,
       retryStrategy: reconnectDelay,
       sentinelRetryStrategy: reconnectDelay,
@@ -56,8 +63,26 @@ export function createRedisConnection(opts: RedisConnectionOptions): Redis | Clu
   return new Redis(opts.url, { ...perNode, enableOfflineQueue, retryStrategy: reconnectDelay });
 }
 
-/** `host:port` or `redis://host:port` to what ioredis wants for a node or a sentinel. */
-function hostPort(node: string): { host: string; port: number } {
-  const url = new URL(node.includes('://') ? node : `redis://${node}`);
-  return { host: url.hostname, port: Number(url.port || 6379) };
+/**
+ * A node as ioredis wants it, from an address or from `host:port`, `[ipv6]:port` (RFC 3986 §3.2.2)
+ * or `redis://host:port`; the port defaults to 6379. The node is never echoed: it may carry a password.
+ */
+export function redisNodeAddress(node: string | RedisNodeAddress): RedisNodeAddress {
+  if (typeof node !== 'string') return { host: unbracketed(node.host), port: node.port };
+  // An unbracketed IPv6 address cannot be told from a port: `::1:7002` is one address.
+  if (!node.includes('://') && !node.startsWith('[') && node.indexOf(':') !== node.lastIndexOf(':')) {
+    throw new Error('a Redis node with an IPv6 address must bracket it, as in [::1]:7000');
+  }
+  let url: URL;
+  try {
+    url = new URL(node.includes('://') ? node : `redis://${node}`);
+  } catch {
+    throw new Error('a Redis node must be host:port, [ipv6]:port or redis://host:port');
+  }
+  return { host: unbracketed(url.hostname), port: Number(url.port || 6379) };
+}
+
+/** WHATWG URLs keep the brackets of an IPv6 host; ioredis wants the bare address. */
+function unbracketed(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') && isIPv6(host.slice(1, -1)) ? host.slice(1, -1) : host;
 }

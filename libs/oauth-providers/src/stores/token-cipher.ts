@@ -77,17 +77,30 @@ export class TokenCipher {
   }
 }
 
-/** Reads a key in any accepted form; the message never contains the key itself. */
+/**
+ * Reads a key in any accepted form, the one set of rules for the library and the gateway: 32 bytes
+ * given as bytes, as 64 hex digits, or as base64 / base64url in canonical form (43 characters, with
+ * or without its one `=`); whitespace around a string is ignored. The message never holds the key.
+ */
 export function parseEncryptionKey(key: TokenEncryptionKey): Buffer {
-  let bytes: Buffer;
-  if (typeof key !== 'string') bytes = Buffer.from(key);
-  else if (/^[0-9a-fA-F]{64}$/.test(key.trim())) bytes = Buffer.from(key.trim(), 'hex');
-  else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(key.trim())) bytes = Buffer.from(key.trim(), 'base64');
-  else throw new Error('token encryption key must be 32 bytes given as hex or base64 (it is neither)');
+  const bytes = typeof key === 'string' ? decodeKeyText(key.trim()) : Buffer.from(key);
+  if (bytes === undefined) throw new Error('token encryption key must be 32 bytes given as hex or base64 (it is neither)');
   if (bytes.length !== 32) {
     throw new Error(`token encryption key must be 32 bytes given as hex or base64 (it decodes to ${bytes.length} bytes)`);
   }
   return bytes;
+}
+
+/**
+ * Hex when the text is hex digits in pairs; else base64 (RFC 4648 §4) or base64url (§5), refused
+ * unless it is the one encoding of its bytes, since Node's decoder skips what it cannot read.
+ */
+function decodeKeyText(text: string): Buffer | undefined {
+  if (/^(?:[0-9a-fA-F]{2})+$/.test(text)) return Buffer.from(text, 'hex');
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text) || (text.endsWith('=') && text.length % 4 !== 0)) return undefined;
+  const bytes = Buffer.from(text, 'base64');
+  const canonical = bytes.toString('base64url');
+  return canonical === text.replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_') ? bytes : undefined;
 }
 
 function toSlot(key: TokenEncryptionKey): KeySlot {
