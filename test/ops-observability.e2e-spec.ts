@@ -22,8 +22,10 @@ describe('metrics: every series moves when it should', () => {
   beforeAll(async () => {
     // LATAM with a wrong secret: its token endpoint refuses it (a rejection, then a cool-down).
     h = await startHarness({ LATAM_CLIENT_SECRET: 'lp:definitely-wrong-secret' });
+    h.tokens.events.on('failed', () => failures++);
   });
   afterAll(() => h.close());
+  let failures = 0;
 
   it('counts requests, token calls, renewals, cache hits and misses, replays, and reads states at scrape time', async () => {
     const before = await scrape(h);
@@ -108,9 +110,19 @@ describe('metrics: every series moves when it should', () => {
     const first = (msg: string, provider: string) => lines.find((l) => l.msg === msg && l.provider === provider);
     expect(first('token obtained', 'prio')).toMatchObject({ trigger: 'request', source: 'provider', expiresAt: expect.stringMatching(/^\d{4}-/) });
     expect(first('token renewed', 'prio')).toMatchObject({ trigger: 'background', expiresAt: expect.stringMatching(/^\d{4}-/) });
-    expect(first('token request failed', 'latam')).toMatchObject({ kind: 'rejected', description: 'Invalid secret in Authorization header' });
-    expect(first('token cooling down', 'latam')).toMatchObject({ until: expect.stringMatching(/^\d{4}-/) });
-    expect(first('token circuit open', 'payme')).toMatchObject({ until: expect.stringMatching(/^\d{4}-/) });
+    expect(first('token cooling down', 'latam')).toMatchObject({
+      kind: 'rejected',
+      description: 'Invalid secret in Authorization header',
+      until: expect.stringMatching(/^\d{4}-/),
+    });
+    expect(first('token request failed', 'payme')).toMatchObject({ kind: 'unavailable', status: 503 });
+    expect(first('token circuit open', 'payme')).toMatchObject({ kind: 'unavailable', until: expect.stringMatching(/^\d{4}-/) });
+  });
+
+  it('writes one warn line per failed renewal, and no other (the library and the refresher leave failures to the event)', () => {
+    const warnings = h.logs.lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 40);
+    expect(failures).toBeGreaterThanOrEqual(3);
+    expect(warnings.map((l) => l.msg)).toEqual(Array.from({ length: failures }, () => expect.stringMatching(/^token (request failed|cooling down|circuit open)$/)));
   });
 });
 

@@ -11,12 +11,20 @@ const iso = (ms: number) => new Date(ms).toISOString();
  */
 export const GATEWAY_LOGGER = Symbol('GATEWAY_LOGGER');
 
+/** The message of a failure's line, from what the failure led to. */
+const FAILURE_MESSAGES: Record<TokenFailedEvent['reason'], string> = {
+  failed: 'token request failed',
+  cooling_down: 'token cooling down',
+  circuit_open: 'token circuit open',
+};
+
 /**
- * Token events in the log, with named fields only, never the token or an event whole:
+ * Token events in the log, one line per event, with named fields only, never the token or an
+ * event whole:
  * - `token obtained` (a provider's first token) and `token renewed` (every later one), info;
- * - `token request failed`, warn, with the provider's error kind, status and message;
- * - `token cooling down` (credentials refused: not asked again until `until`) and
- *   `token circuit open` (repeated failures: calls fail fast until `until`), warn.
+ * - a failed renewal, warn, with the provider's error kind, status and message: `token cooling
+ *   down` when the credentials were refused (not asked again until `until`), `token circuit open`
+ *   when it opened the circuit (calls fail fast until `until`), else `token request failed`.
  */
 @Injectable()
 export class TokenEventsLogger implements OnModuleInit, OnModuleDestroy {
@@ -39,6 +47,7 @@ export class TokenEventsLogger implements OnModuleInit, OnModuleDestroy {
   };
 
   private readonly onFailed = (e: TokenFailedEvent) => {
+    const until = e.cooldownUntil ?? e.circuitOpenUntil;
     this.logger.warn(
       {
         provider: e.provider,
@@ -48,16 +57,11 @@ export class TokenEventsLogger implements OnModuleInit, OnModuleDestroy {
         description: e.error.description,
         trigger: e.background ? 'background' : 'request',
         ms: e.durationMs,
+        ...(until !== undefined && { until: iso(until) }),
+        ...(e.reason === 'circuit_open' && { failures: e.consecutiveFailures }),
       },
-      'token request failed',
+      FAILURE_MESSAGES[e.reason],
     );
-    // Failures are rare: the provider's state tells whether this one started a cool-down or opened the circuit.
-    const status = this.tokens.status().find((s) => s.provider === e.provider);
-    if (status?.cooldownUntil !== undefined) {
-      this.logger.warn({ provider: e.provider, until: iso(status.cooldownUntil), description: e.error.description }, 'token cooling down');
-    } else if (status?.circuitOpenUntil !== undefined) {
-      this.logger.warn({ provider: e.provider, until: iso(status.circuitOpenUntil) }, 'token circuit open');
-    }
   };
 
   private readonly logger: Logger;

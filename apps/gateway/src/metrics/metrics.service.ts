@@ -1,12 +1,11 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { TokenService, type ProviderTokenState, type TokenFailedEvent, type TokenObtainedEvent, type TokenServiceEvents } from '@oauth-gateway/oauth-providers';
+import { PROVIDER_TOKEN_STATES, TokenService, type TokenFailedEvent, type TokenObtainedEvent, type TokenRequestEvent } from '@oauth-gateway/oauth-providers';
 import { ProxyHistogram, type HistogramSeries } from './proxy-histogram.js';
 
 type ProxyLabel = 'provider' | 'method' | 'status_class';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
-const TOKEN_STATES: ProviderTokenState[] = ['empty', 'valid', 'renewing', 'expired', 'failing', 'cooling_down', 'circuit_open'];
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** The gateway's own share is usually well under a millisecond: finer buckets at the low end. */
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -18,8 +17,6 @@ interface ProxySeries {
   upstream: HistogramSeries;
   overhead: HistogramSeries;
 }
-
-type TokenRequestEvent = TokenServiceEvents['request'][0];
 
 /**
  * The gateway's Prometheus registry. One registry per app (not prom-client's global one), so
@@ -137,7 +134,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
       labelNames: ['provider', 'state'] as const,
       registers,
       collect() {
-        for (const s of tokens.status()) for (const state of TOKEN_STATES) this.set({ provider: s.provider, state }, s.state === state ? 1 : 0);
+        for (const s of tokens.status()) for (const state of PROVIDER_TOKEN_STATES) this.set({ provider: s.provider, state }, s.state === state ? 1 : 0);
       },
     });
     new Gauge({
@@ -156,7 +153,8 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
       registers,
       collect() {
         this.reset();
-        this.set({ shared: String(tokens.status()[0]?.store.shared ?? false) }, tokens.isStoreDegraded() ? 1 : 0);
+        const { shared, degraded } = tokens.storeStatus();
+        this.set({ shared: String(shared) }, degraded ? 1 : 0);
       },
     });
   }

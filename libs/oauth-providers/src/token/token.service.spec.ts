@@ -1,4 +1,6 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { NoAuthorizationHeaderError } from '../errors/no-authorization-header.error.js';
 import { OAuthProviderError } from '../errors/oauth-provider.error.js';
 import { UnknownProviderError } from '../errors/unknown-provider.error.js';
 import { resolveOptions, systemClock, type OAuthModuleOptions } from '../interfaces/oauth-module-options.interface.js';
@@ -6,6 +8,8 @@ import type { TokenHttpClient } from '../interfaces/token-strategy.interface.js'
 import { InMemoryTokenStore } from '../stores/in-memory-token.store.js';
 import { FakeClock } from '../../test-support/fake-clock.js';
 import { rejected, ScriptedStrategy, unavailable } from '../../test-support/scripted-strategy.js';
+import { latamPass, prio } from '../strategies/index.js';
+import type { TokenFailedEvent } from './token.events.js';
 import { TokenService } from './token.service.js';
 
 const noHttp: TokenHttpClient = {
@@ -302,6 +306,104 @@ describe('TokenService', () => {
       const token = await service.getToken('acme');
       expect(service.requestHeadersFor(token)).toBe(service.requestHeadersFor(token));
       expect(service.requestHeadersFor(token)).toEqual({ authorization: `Bearer ${token.accessToken}` });
+    });
+  });
+
+  describe('regression: getAuthorizationHeader returned a Bearer header that LATAM\'s API refuses', () => {
+    /** A token endpoint that answers every strategy with the same token. */
+    const answering: TokenHttpClient = {
+      post: async () => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"access_token":"tok-1","token_type":"bearer","expires_in":3600}' }),
+    };
+    const serviceFor = (strategy: Parameters<TokenService['register']>[0]) => {
+      const service = new TokenService(resolveOptions({ providers: [], clock: new FakeClock() }), new InMemoryTokenStore(), answering);
+      service.register(strategy);
+      return service;
+    };
+
+    it('rejects for LATAM, whose API takes no Authorization header, pointing to getRequestHeaders', async () => {
+      const service = serviceFor(latamPass({ tokenUrl: 'https://latam.test/token', clientId: 'app', clientSecret: 'secret' }));
+      const error = await service.getAuthorizationHeader('latam').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NoAuthorizationHeaderError);
+      expect((error as Error).message).toMatch(/getRequestHeaders\('latam'\)/);
+      expect(await service.getRequestHeaders('latam')).toEqual({ client_id: 'app', access_token: 'tok-1' });
+    });
+
+    it('returns the Authorization value the strategy builds, whatever the casing of its name', async () => {
+      expect(await serviceFor(prio({ tokenUrl: 'https://prio.test/token', clientId: 'c', clientSecret: 's' })).getAuthorizationHeader('prio')).toBe('Bearer tok-1');
+      const custom = new ScriptedStrategy('custom').answers({ accessToken: 'abc' });
+      Object.assign(custom, { requestHeaders: () => ({ Authorization: 'Token abc', 'x-extra': '1' }) });
+      const service = new TokenService(resolveOptions({ providers: [] }), new InMemoryTokenStore(), noHttp);
+      service.register(custom);
+      expect(await service.getAuthorizationHeader('custom')).toBe('Token abc');
+    });
+  });
+
+  describe('failed event', () => {
+    const collect = (service: TokenService) => {
+      const events: TokenFailedEvent[] = [];
+      service.events.on('failed', (e) => events.push(e));
+      return events;
+    };
+
+    it('says a rejection started a cool-down, and until when', async () => {
+      const { service, clock } = setup({ rejectedCooldownSeconds: 30 }, new ScriptedStrategy().answers(rejected('acme')));
+      const events = collect(service);
+      await expect(service.getToken('acme')).rejects.toMatchObject({ kind: 'rejected' });
+      expect(events).toEqual([
+        expect.objectContaining({ provider: 'acme', reason: 'cooling_down', cooldownUntil: clock.now() + 30_000, retryAfterMs: 30_000, background: false }),
+      ]);
+      expect(events[0].error).toMatchObject({ kind: 'rejected', code: 'invalid_client' });
+    });
+
+    it('says which failure opened the circuit, and until when; the ones before it are plain failures', async () => {
+      const { service, clock } = setup(
+        { retry: { maxAttempts: 1 }, circuitBreaker: { failureThreshold: 2, openMs: 5000 } },
+        new ScriptedStrategy().answers(unavailable('acme')),
+      );
+      const events = collect(service);
+      await expect(service.getToken('acme')).rejects.toMatchObject({ kind: 'unavailable' });
+      await expect(service.refreshInBackground('acme')).rejects.toMatchObject({ retryAfterMs: 5000 });
+      expect(events.map(({ reason, circuitOpenUntil, consecutiveFailures, background }) => ({ reason, circuitOpenUntil, consecutiveFailures, background }))).toEqual([
+        { reason: 'failed', circuitOpenUntil: undefined, consecutiveFailures: 1, background: false },
+        { reason: 'circuit_open', circuitOpenUntil: clock.now() + 5000, consecutiveFailures: 2, background: true },
+      ]);
+    });
+
+    it('is logged by the service (one line) only when nothing listens to it', async () => {
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      try {
+        const { service } = setup({ retry: { maxAttempts: 1 } }, new ScriptedStrategy().answers(unavailable('acme')));
+        await expect(service.getToken('acme')).rejects.toMatchObject({ kind: 'unavailable' });
+        expect(warn).toHaveBeenCalledTimes(1);
+        expect(warn.mock.calls[0]![0]).toMatch(/^acme: token renewal failed/);
+
+        collect(service);
+        await expect(service.getToken('acme')).rejects.toMatchObject({ kind: 'unavailable' });
+        expect(warn).toHaveBeenCalledTimes(1);
+      } finally {
+        warn.mockRestore();
+      }
+    });
+
+    it('passes an exception that is not a provider failure (a listener\'s bug) on as it is, without counting it', async () => {
+      const { service, strategy } = setup();
+      const bug = new Error('listener bug');
+      service.events.once('obtained', () => {
+        throw bug;
+      });
+      await expect(service.getToken('acme')).rejects.toBe(bug);
+      expect(service.status()[0]).toMatchObject({ failingSince: undefined, lastError: undefined });
+      expect(strategy.calls).toHaveLength(1);
+    });
+  });
+
+  describe('store status', () => {
+    it('says whether the store is shared and reachable, with or without providers', () => {
+      const alone = new TokenService(resolveOptions({ providers: [] }), new InMemoryTokenStore({ shared: true }), noHttp);
+      expect(alone.storeStatus()).toEqual({ shared: true, degraded: false });
+      const { service } = setup();
+      expect(service.storeStatus()).toEqual({ shared: false, degraded: false });
+      expect(service.status()[0].store).toEqual(service.storeStatus());
     });
   });
 });
