@@ -14,7 +14,8 @@ export interface LatamPassOptions {
 }
 
 /**
- * LATAM Pass (seed 000): client credentials with raw Basic plus a mandatory `client_id` header.
+ * LATAM Pass (https://portal.api.latampass.com/en/docs/bhuxke6asybn80icgmqelnir): client
+ * credentials with raw Basic plus a mandatory `client_id` header.
  * Its errors are `{"result":"failure","errors":[{type,message}],"status":400}` for bad id, secret
  * and grant alike.
  */
@@ -42,7 +43,7 @@ export class LatamPassStrategy implements TokenStrategy {
     return grantFrom(this.name, await requestTokenAnswer(ctx, this.name, request, latamErrorFields));
   }
 
-  /** LATAM APIs take the token in an `access_token` header next to `client_id`, never in Authorization. */
+  /** LATAM APIs take the token in an `access_token` header next to `client_id`, never in Authorization (https://portal.api.latampass.com/en/docs/yj99oeb452y4axe4v17xio2h). */
   requestHeaders(token: AccessToken): Record<string, string> {
     return { ...this.#extraHeaders, access_token: token.accessToken };
   }

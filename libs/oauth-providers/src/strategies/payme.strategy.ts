@@ -11,12 +11,12 @@ export interface PaymeOptions {
   clientId: string;
   clientSecret: string;
   audience: string;
-  /** Both set: the password grant (the seed); else client_credentials (current docs). */
+  /** Both set: the password grant; else client_credentials (Pay-me's token API takes either). */
   username?: string;
   password?: string;
   /** Default `create:token post:charges offline_access` (offline_access brings a refresh token). */
   scope?: string;
-  /** `ALG-API-VERSION`, default `1618440906` (the seed; current docs use `1709847567`). */
+  /** `ALG-API-VERSION`, default `1618440906` (the token API's documented value; newer pages use `1709847567`). */
   apiVersion?: string;
 }
 
@@ -24,9 +24,10 @@ const DEFAULT_SCOPE = 'create:token post:charges offline_access';
 const DEFAULT_API_VERSION = '1618440906';
 
 /**
- * Pay-me / Alignet (seed 002): no Basic, the credentials go in a JSON body with
- * `action: "authorize"`, and every call carries `ALG-API-VERSION`. Success needs `success: true`
- * and `authorization.meta.status.code` "00"; anything else is a failure, even with HTTP 200.
+ * Pay-me / Alignet: no Basic, the credentials go in a JSON body with `action: "authorize"`, and
+ * every call carries `ALG-API-VERSION`. Success needs `success: true` and
+ * `authorization.meta.status.code` "00"; anything else is a failure, even with HTTP 200
+ * (https://docs.pay-me.com/en/flex/v1/api-token-de-acceso-mediante-usuario-y-contrasena).
  */
 export class PaymeStrategy implements TokenStrategy {
   readonly name: string;

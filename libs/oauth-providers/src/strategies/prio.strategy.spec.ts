@@ -50,7 +50,7 @@ describe('PrioStrategy', () => {
     expect(JSON.parse(emu.tokenRequests('prio')[0]!.body)).toEqual({ grant_type: 'client_credentials' });
   });
 
-  it('sends real base64 Basic of the raw id:secret, not the seed\'s literal "Basic username:password"', async () => {
+  it('sends real base64 Basic of the raw id:secret, not a literal "Basic username:password"', async () => {
     await strategy().requestToken(fetchContext());
     expect(decodeBasic(emu.tokenRequests('prio')[0]!.headers.authorization)).toBe(`${emu.credentials.prio.clientId}:${emu.credentials.prio.clientSecret}`);
   });

@@ -14,9 +14,10 @@ export interface PrioOptions {
 }
 
 /**
- * Prio Distributor API (seed 003): raw Basic (the seed's `Basic username:password` is a rendering
- * artefact) with a JSON body, and `Accept: application/json` or it answers 406. Errors are
- * OAuth-style for 400/401 and `{error, error_reference, error_message}` for 405/406/422/429/5xx.
+ * Prio Distributor API (https://developer.prioticket.com/distributor-api/authentication): real
+ * base64 Basic of the raw id and secret, with a JSON body, and `Accept: application/json` or it
+ * answers 406. Errors are OAuth-style for 400/401 and `{error, error_reference, error_message}`
+ * for 405/406/422/429/5xx.
  */
 export class PrioStrategy implements TokenStrategy {
   readonly name: string;
@@ -39,7 +40,7 @@ export class PrioStrategy implements TokenStrategy {
     return grantFrom(this.name, await requestTokenAnswer(ctx, this.name, request, prioErrorFields));
   }
 
-  /** "Authorization: <token_type> <access_token>" (seed 003). */
+  /** Prio's API takes `Authorization: <token_type> <access_token>`. */
   requestHeaders(token: AccessToken): Record<string, string> {
     return { authorization: `${token.tokenType} ${token.accessToken}` };
   }

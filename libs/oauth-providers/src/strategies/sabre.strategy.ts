@@ -24,10 +24,11 @@ export interface SabreOptions {
 }
 
 /**
- * Sabre v3 (seed 004): the password grant with the EPR in the form body and the application's
- * raw Basic. Every token error is HTTP 401: `invalid_request` (a bug in our request) or
- * `invalid_client` (credentials); its gateway throttles with `ERR.2SG.GATEWAY.REQUEST_THROTTLED`.
- * `expires_in` is seconds (604800), despite the seed's "minutes".
+ * Sabre v3 (https://developer.sabre.com/docs/rest_apis/session_management/token_create_api/v3): the
+ * password grant with the EPR in the form body and the application's raw Basic. Every token error
+ * is HTTP 401: `invalid_request` (a bug in our request) or `invalid_client` (credentials); its
+ * gateway throttles with `ERR.2SG.GATEWAY.REQUEST_THROTTLED`. `expires_in` is seconds (604800, as
+ * https://developer.sabre.com/docs/read/rest_basics/authentication says), not minutes.
  */
 export class SabreStrategy implements TokenStrategy {
   readonly name: string;

@@ -34,9 +34,9 @@ export const JSON_CONTENT_TYPE = 'application/json';
 const MAX_DESCRIPTION = 300;
 
 /**
- * `Basic base64(id:secret)` with the raw values, UTF-8. LATAM, Transatel, Prio and Sabre decode
+ * `Basic base64(id:secret)` with the raw values, UTF-8: LATAM, Transatel, Prio and Sabre decode
  * nothing, so an RFC 6749 §2.3.1 client (which form-encodes both parts first) is refused as soon
- * as the secret holds `%`, `+`, `/` or `=` (providers.md, "Common to all five").
+ * as the secret holds `%`, `+`, `/` or `=`.
  */
 export function basicAuthorization(clientId: string, clientSecret: string): string {
   return `Basic ${Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64')}`;
@@ -114,8 +114,8 @@ export function readTokenAnswer(provider: string, res: TokenHttpResponse, errorF
   const kind = failureKind(res.status);
   const retryAfterMs = kind === 'unavailable' ? parseRetryAfter(res.headers['retry-after'], Date.now()) : undefined;
   if (html) {
-    // A CDN/WAF page (LATAM's Akamai "Access Denied", seed 000) is the network refusing us, not
-    // the provider judging our credentials: retry later, and keep its reference for support.
+    // A CDN/WAF page is the network refusing us, not the provider judging our credentials: retry
+    // later, and keep its reference for support (https://portal.api.latampass.com/en/docs/bhuxke6asybn80icgmqelnir).
     const reference = /Reference\s+(#[\w.-]{1,80})/i.exec(res.body)?.[1];
     if (res.status === 403 && (reference || /access denied/i.test(res.body))) {
       throw new OAuthProviderError({

@@ -23,9 +23,10 @@ export interface TransatelOptions {
 }
 
 /**
- * Transatel (seed 001): standard client credentials, but with raw Basic (ids like
- * `ocs-subscription`). Errors are RFC 6749 (400 `Missing credentials`, 401 `Client authentication
- * failed`); its gateway's own failures are RFC 7807 problem documents.
+ * Transatel: standard client credentials, but with raw Basic (ids like `ocs-subscription`).
+ * Errors are RFC 6749 §5.2 (400 `Missing credentials`, 401 `Client authentication failed`); its
+ * gateway's own failures are RFC 7807 problem documents
+ * (https://developers.transatel.com/docs/guides-authentication/).
  */
 export class TransatelStrategy implements TokenStrategy {
   readonly name: string;
