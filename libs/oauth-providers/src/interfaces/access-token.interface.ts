@@ -33,7 +33,7 @@ export const PROVIDER_TOKEN_STATES = ['empty', 'valid', 'renewing', 'expired', '
 
 export type ProviderTokenState = (typeof PROVIDER_TOKEN_STATES)[number];
 
-/** One provider's token state, as `/tokens` and `/health/ready` show it. Never a token value. */
+/** One provider's token state, as `status()` reports it. Never a token value. */
 export interface ProviderTokenStatus {
   provider: string;
   state: ProviderTokenState;

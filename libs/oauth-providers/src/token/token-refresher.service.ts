@@ -7,6 +7,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { OAuthProviderError } from '../errors/oauth-provider.error.js';
 import type { ResolvedOAuthOptions } from '../interfaces/oauth-module-options.interface.js';
 import { RESOLVED_OAUTH_OPTIONS } from '../oauth.constants.js';
 import { backoffDelay } from './backoff.js';
@@ -122,7 +123,8 @@ export class TokenRefresher implements OnApplicationBootstrap, BeforeApplication
       // Success arms the next timer through the 'obtained' event.
       await this.tokens.refreshInBackground(provider);
     } catch (error) {
-      // The failure itself was reported once, through the service's 'failed' event: only the retry is ours.
+      // A provider's failure was reported once, through the service's 'failed' event; anything else is a bug to show.
+      if (!(error instanceof OAuthProviderError)) this.logger.error(`${provider}: background renewal failed (${(error as Error).message})`);
       const attempt = (this.failures.get(provider) ?? 0) + 1;
       this.failures.set(provider, attempt);
       const { retryBaseMs, retryMaxMs } = this.options.refresher;
