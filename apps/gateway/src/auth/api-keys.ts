@@ -1,56 +1,65 @@
-import { timingSafeEqual } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ApiKeyEntry } from '../config/gateway-config.js';
+import type { RateLimitPolicy } from '../ratelimit/rate-limit.policy.js';
 
-/** Who called: the permissions of the key they presented (never the key itself). */
-export interface Caller {
-  allows(provider: string): boolean;
+/** Who called: the name and permissions of the key they presented (never the key, nor its digest). */
+export class Caller {
   readonly allowsAll: boolean;
+  /** The key's rate-limit bucket, also its Redis key: the `{name}` hash tag keeps it in one Cluster slot. */
+  readonly bucket: string;
+
+  constructor(
+    readonly name: string,
+    private readonly providers: '*' | ReadonlySet<string>,
+    readonly rateLimit?: RateLimitPolicy,
+  ) {
+    this.allowsAll = providers === '*';
+    this.bucket = rateLimit ? `gateway:ratelimit:{${name}}:${rateLimit.text}` : '';
+  }
+
+  allows(provider: string): boolean {
+    return this.providers === '*' || this.providers.has(provider);
+  }
 }
 
 /**
- * The callers of `GATEWAY_API_KEYS`. A presented key is compared with every configured key (no
- * early exit, so timing tells nothing about which one matched) by `timingSafeEqual` over the same
- * width: UTF-8 bytes (an injective encoding: two different keys never compare equal), zero-padded
- * to the longest configured key, the byte lengths compared as well. So the time taken depends
- * on neither how much of a key was right nor its length; a presented key longer than every
- * configured one is refused before any comparison, which tells only that. No digest per request:
- * SHA-256 of the presented key (the usual way to equalise lengths) was 2% of the proxy's CPU.
+ * The callers: a map from the SHA-256 of each key to its caller. A presented key costs one SHA-256
+ * and one map lookup, whatever the number of keys. Timing reveals nothing useful: the lookup's
+ * time depends only on the digest of what was presented, and since nobody can choose a key by its
+ * digest, a guess sharing some digest bytes with a real key's is no closer to that key, so there is
+ * no partial match to measure and no comparison of key bytes to time (none is kept after the
+ * lookup).
+ *
+ * `replace` swaps in a new set with one assignment: a request sees the old set or the new one,
+ * never a mix, and a request already authenticated keeps the `Caller` it got.
  */
 export class ApiKeys {
-  private readonly entries: Array<{ padded: Buffer; bytes: number; caller: Caller }>;
-  private readonly width: number;
-  /** The presented key, padded; reused by every request (the event loop runs one at a time). */
-  private readonly scratch: Buffer;
+  private byDigest: ReadonlyMap<string, Caller>;
 
   constructor(keys: readonly ApiKeyEntry[]) {
-    this.width = Math.max(0, ...keys.map(({ key }) => Buffer.byteLength(key)));
-    this.scratch = Buffer.alloc(this.width);
-    this.entries = keys.map(({ key, providers }) => {
-      const padded = Buffer.alloc(this.width);
-      padded.write(key, 'utf8');
-      return {
-        padded,
-        bytes: Buffer.byteLength(key),
-        caller:
-          providers === '*'
-            ? { allowsAll: true, allows: () => true }
-            : { allowsAll: false, allows: (provider: string) => providers.has(provider) },
-      };
-    });
+    this.byDigest = ApiKeys.index(keys);
+  }
+
+  get size(): number {
+    return this.byDigest.size;
+  }
+
+  replace(keys: readonly ApiKeyEntry[]): void {
+    this.byDigest = ApiKeys.index(keys);
   }
 
   /** The caller for an `x-api-key` header value, or undefined (missing, repeated or unknown key). */
   authenticate(presented: string | string[] | undefined): Caller | undefined {
     if (typeof presented !== 'string' || presented === '') return undefined;
-    const bytes = Buffer.byteLength(presented);
-    if (bytes > this.width) return undefined;
-    this.scratch.fill(0);
-    this.scratch.write(presented, 'utf8');
-    let found: Caller | undefined;
-    for (const entry of this.entries) {
-      const same = timingSafeEqual(this.scratch, entry.padded);
-      if (same && bytes === entry.bytes) found = entry.caller;
+    // The digest's 32 bytes as a one-byte string: the cheapest map key for V8 to hash and compare.
+    return this.byDigest.get(hash('sha256', presented, 'binary'));
+  }
+
+  private static index(keys: readonly ApiKeyEntry[]): ReadonlyMap<string, Caller> {
+    const map = new Map<string, Caller>();
+    for (const { name, digest, providers, rateLimit } of keys) {
+      map.set(Buffer.from(digest, 'hex').toString('binary'), new Caller(name, providers, rateLimit));
     }
-    return found;
+    return map;
   }
 }

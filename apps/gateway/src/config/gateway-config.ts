@@ -1,4 +1,5 @@
 /** The gateway's whole configuration, parsed and validated from the environment (configuration.md). */
+import type { RateLimitPolicy } from '../ratelimit/rate-limit.policy.js';
 
 export const BUILT_IN_PROVIDERS = ['latam', 'transatel', 'payme', 'prio', 'sabre'] as const;
 export type BuiltInProvider = (typeof BUILT_IN_PROVIDERS)[number];
@@ -43,10 +44,15 @@ export type ProviderConfig =
       audience?: string;
     });
 
+/** A caller: its name and the SHA-256 of its key (a plain key is hashed when read, then forgotten). */
 export interface ApiKeyEntry {
-  key: string;
+  /** Shown in logs as `caller`; `env-1`, `env-2`... for `GATEWAY_API_KEYS` entries. */
+  name: string;
+  /** SHA-256 of the key, 64 lowercase hex digits. */
+  digest: string;
   /** `'*'` or the provider names this key may use. */
   providers: '*' | ReadonlySet<string>;
+  rateLimit?: RateLimitPolicy;
 }
 
 export interface HostPort {
@@ -65,8 +71,10 @@ export interface GatewayConfig {
   port: number;
   host: string;
   production: boolean;
-  /** Empty when `GATEWAY_API_KEYS` is unset (sandbox mode then generates one). */
+  /** From `GATEWAY_API_KEYS` or `GATEWAY_API_KEYS_FILE`; empty when neither is set (sandbox mode then generates one). */
   apiKeys: ApiKeyEntry[];
+  /** `GATEWAY_API_KEYS_FILE`: read again on SIGHUP and when it changes. */
+  apiKeysFile?: string;
   redis?: RedisConfig;
   /** The 32 bytes of `TOKEN_ENCRYPTION_KEY`. */
   tokenEncryptionKey?: Buffer;

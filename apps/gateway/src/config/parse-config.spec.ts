@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { parseEncryptionKey } from '@oauth-gateway/oauth-providers/redis';
+import { keyDigest } from './api-keys.config.js';
 import { ConfigValidationError, parseGatewayConfig, type Env } from './parse-config.js';
 
 const LATAM = {
@@ -107,9 +108,9 @@ describe('parseGatewayConfig', () => {
   it('parses GATEWAY_API_KEYS entries, a bare key meaning every provider', () => {
     const { apiKeys } = parseGatewayConfig({ ...LATAM, GATEWAY_API_KEYS: 'k-ci:latam|prio, k-ops:*,k-bare' });
     expect(apiKeys).toEqual([
-      { key: 'k-ci', providers: new Set(['latam', 'prio']) },
-      { key: 'k-ops', providers: '*' },
-      { key: 'k-bare', providers: '*' },
+      { name: 'env-1', digest: keyDigest('k-ci'), providers: new Set(['latam', 'prio']) },
+      { name: 'env-2', digest: keyDigest('k-ops'), providers: '*' },
+      { name: 'env-3', digest: keyDigest('k-bare'), providers: '*' },
     ]);
   });
 

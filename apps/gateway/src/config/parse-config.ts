@@ -1,11 +1,11 @@
 import { isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { parseEncryptionKey } from '@oauth-gateway/oauth-providers/redis';
+import { parseCallerKeys } from './api-keys.config.js';
 import {
   BUILT_IN_PROVIDERS,
   LOG_LEVELS,
   RESERVED_NAMES,
-  type ApiKeyEntry,
   type BuiltInProvider,
   type GatewayConfig,
   type HostPort,
@@ -56,6 +56,7 @@ const gatewaySchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   NODE_ENV: z.string().optional(),
   GATEWAY_API_KEYS: z.string().optional(),
+  GATEWAY_API_KEYS_FILE: z.string().optional(),
   REDIS_URL: z
     .string()
     .refine((v) => /^rediss?:\/\/[^\s]+$/.test(v) && URL.canParse(v), 'must be a redis:// or rediss:// URL')
@@ -117,7 +118,7 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
     ...BUILT_IN_PROVIDERS.flatMap((name) => readBuiltIn(name, env, problems)),
     ...generic.flatMap((name) => readGeneric(name, env, problems)),
   ];
-  const apiKeys = parseApiKeys(env.GATEWAY_API_KEYS, knownProviders, problems);
+  const { apiKeys, apiKeysFile } = parseCallerKeys(env, knownProviders, problems);
   if (!parsed.success) throw new ConfigValidationError(problems);
   const v = parsed.data;
 
@@ -143,6 +144,7 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
     host: v.HOST,
     production,
     apiKeys,
+    apiKeysFile,
     redis: redisWanted
       ? { url: v.REDIS_URL, clusterNodes: v.REDIS_CLUSTER_NODES, sentinels: v.REDIS_SENTINELS, sentinelName: v.REDIS_SENTINEL_NAME }
       : undefined,
@@ -323,29 +325,4 @@ function readGeneric(name: string, env: Record<string, string>, problems: string
       audience: env[`${prefix}_AUDIENCE`],
     },
   ];
-}
-
-/** `k-ci:latam|prio,k-ops:*`; a bare `KEY` means `*`. Keys never appear in a problem line. */
-function parseApiKeys(value: string | undefined, known: ReadonlySet<string>, problems: string[]): ApiKeyEntry[] {
-  if (value === undefined) return [];
-  const entries: ApiKeyEntry[] = [];
-  const seen = new Set<string>();
-  value.split(',').forEach((raw, index) => {
-    const where = `GATEWAY_API_KEYS: entry ${index + 1}`;
-    const entry = raw.trim();
-    const colon = entry.indexOf(':');
-    const key = colon === -1 ? entry : entry.slice(0, colon);
-    const spec = colon === -1 ? '*' : entry.slice(colon + 1).trim();
-    if (key === '' || /\s/.test(key)) return problems.push(`${where}: the key is empty or contains spaces`);
-    if (seen.has(key)) return problems.push(`${where}: the same key is listed twice`);
-    seen.add(key);
-    if (spec === '*') return entries.push({ key, providers: '*' });
-    const names = spec.split('|').map((n) => n.trim());
-    // The names are not echoed: with a mistyped separator they could be part of a key.
-    if (names.some((n) => !known.has(n))) {
-      return problems.push(`${where}: providers must be * or built-in / OAUTH_PROVIDERS names joined by |`);
-    }
-    entries.push({ key, providers: new Set(names) });
-  });
-  return entries;
 }

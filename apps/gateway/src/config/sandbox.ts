@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { EmulatorCredentials, ProviderEmulators } from '@oauth-gateway/provider-emulators';
+import { keyDigest } from './api-keys.config.js';
 import { BUILT_IN_PROVIDERS, type BuiltInProvider, type GatewayConfig, type ProviderConfig } from './gateway-config.js';
 
 export interface Sandbox {
   emulators: ProviderEmulators;
-  /** Generated when `GATEWAY_API_KEYS` was unset; printed in the banner, never logged. */
+  /** Generated when neither `GATEWAY_API_KEYS` nor `GATEWAY_API_KEYS_FILE` was set; printed in the banner, never logged. */
   devApiKey?: string;
   /** Providers pointed at the emulators. */
   providers: string[];
@@ -28,12 +29,12 @@ export async function startSandbox(config: GatewayConfig): Promise<{ config: Gat
   const added = BUILT_IN_PROVIDERS.filter((name) => !configured.has(name)).map((name) =>
     emulated(name, emulators, emulators.credentials),
   );
-  const devApiKey = config.apiKeys.length === 0 ? `dev-${randomBytes(24).toString('base64url')}` : undefined;
+  const devApiKey = config.apiKeys.length === 0 && config.apiKeysFile === undefined ? `dev-${randomBytes(24).toString('base64url')}` : undefined;
   return {
     config: {
       ...config,
       providers: [...config.providers, ...added],
-      apiKeys: devApiKey ? [{ key: devApiKey, providers: '*' }] : config.apiKeys,
+      apiKeys: devApiKey ? [{ name: 'sandbox-dev', digest: keyDigest(devApiKey), providers: '*' }] : config.apiKeys,
     },
     sandbox: { emulators, devApiKey, providers: added.map((p) => p.name) },
   };
@@ -57,11 +58,11 @@ function emulated(name: BuiltInProvider, emulators: ProviderEmulators, credentia
 
 /** What sandbox mode prints at start: where the emulators are and one working `curl` per provider. */
 export function sandboxBanner(sandbox: Sandbox, gatewayUrl: string): string {
-  const key = sandbox.devApiKey ?? '<a key from GATEWAY_API_KEYS>';
+  const key = sandbox.devApiKey ?? '<one of your API keys>';
   return [
     '',
     `Sandbox mode: ${sandbox.providers.join(', ') || 'no'} provider(s) answered by the embedded emulators at ${sandbox.emulators.url}`,
-    sandbox.devApiKey ? `Development API key (generated for this run): ${sandbox.devApiKey}` : 'API keys: from GATEWAY_API_KEYS',
+    sandbox.devApiKey ? `Development API key (generated for this run): ${sandbox.devApiKey}` : 'API keys: from GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE',
     'Try:',
     ...sandbox.providers.map((p) => `  curl -H 'x-api-key: ${key}' '${gatewayUrl}/${p}/hello?from=sandbox'`),
     '',
