@@ -3,10 +3,12 @@ import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, ConfigService, registerAs } from '@nestjs/config';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { OAuthModule } from '@oauth-gateway/oauth-providers';
 import { AllProvidersKeyGuard } from './auth/all-providers-key.guard.js';
 import { ApiKeys } from './auth/api-keys.js';
+import { ApiKeysReloader } from './auth/api-keys.reloader.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { oauthOptions, type OAuthOverrides } from './config/oauth-options.js';
 import { GATEWAY_LOGGER, TokenEventsLogger } from './logging/token-events.logger.js';
@@ -14,8 +16,12 @@ import { HealthController } from './health/health.controller.js';
 import { ProviderTokensHealth, READINESS_TIMEOUT_MS } from './health/provider-tokens.health.js';
 import { ReadinessController } from './health/readiness.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
+import { CallerMetrics } from './metrics/caller.metrics.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { ProblemExceptionFilter } from './problem/problem.filter.js';
+import { LocalRateLimiter } from './ratelimit/local-rate-limiter.js';
+import { RateLimiter } from './ratelimit/rate-limiter.interface.js';
+import { RedisRateLimiter } from './ratelimit/redis-rate-limiter.js';
 import { TokensController } from './tokens/tokens.controller.js';
 
 export interface AppModuleOptions {
@@ -23,6 +29,8 @@ export interface AppModuleOptions {
   logger: Logger;
   oauth?: OAuthOverrides;
   readinessTimeoutMs?: number;
+  /** The gateway's Redis connection (tokens and rate limits), owned and closed by the gateway. */
+  redis?: Redis | Cluster;
 }
 
 /** `ConfigService.get('gateway')`: the validated configuration. */
@@ -35,7 +43,7 @@ const gatewayConfig = (config: GatewayConfig) => registerAs('gateway', () => con
  */
 @Module({})
 export class AppModule {
-  static forGateway({ config, logger, oauth, readinessTimeoutMs = 2000 }: AppModuleOptions): DynamicModule {
+  static forGateway({ config, logger, oauth, readinessTimeoutMs = 2000, redis }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -47,7 +55,7 @@ export class AppModule {
         OAuthModule.forRootAsync({
           isGlobal: true,
           inject: [ConfigService],
-          useFactory: (configService: ConfigService) => oauthOptions(configService.getOrThrow<GatewayConfig>('gateway'), oauth),
+          useFactory: (configService: ConfigService) => oauthOptions(configService.getOrThrow<GatewayConfig>('gateway'), oauth, redis),
         }),
       ],
       controllers: [HealthController, ReadinessController, TokensController, MetricsController],
@@ -58,6 +66,9 @@ export class AppModule {
         { provide: GATEWAY_LOGGER, useValue: logger },
         AllProvidersKeyGuard,
         { provide: ApiKeys, useValue: new ApiKeys(config.apiKeys) },
+        ApiKeysReloader,
+        { provide: RateLimiter, useValue: redis ? new RedisRateLimiter(redis, new LocalRateLimiter()) : new LocalRateLimiter() },
+        CallerMetrics,
         { provide: READINESS_TIMEOUT_MS, useValue: readinessTimeoutMs },
         { provide: APP_FILTER, useClass: ProblemExceptionFilter },
       ],

@@ -10,10 +10,12 @@ import type { DestinationStream } from 'pino';
 import { TokenService } from '@oauth-gateway/oauth-providers';
 import { AppModule } from './app.module.js';
 import { ApiKeys } from './auth/api-keys.js';
+import { ApiKeysReloader } from './auth/api-keys.reloader.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import type { OAuthOverrides } from './config/oauth-options.js';
 import { parseGatewayConfig, type Env } from './config/parse-config.js';
 import { sandboxBanner, sandboxWanted, startSandbox, type Sandbox } from './config/sandbox.js';
+import { connectRedis } from './config/token-store.factory.js';
 import { createLogs } from './logging/logger.js';
 import { PinoNestLogger } from './logging/nest-logger.js';
 import { MetricsService } from './metrics/metrics.service.js';
@@ -21,6 +23,7 @@ import { ProblemError, problemForStatus, renderProblem, type ProblemCode } from 
 import { requestIdFor } from './proxy/proxy-headers.js';
 import { GatewayServer } from './proxy/gateway-server.js';
 import { PROXIED_METHODS, ProxyHandler } from './proxy/proxy.handler.js';
+import { RateLimiter } from './ratelimit/rate-limiter.interface.js';
 import { Upstreams } from './proxy/upstreams.js';
 
 export interface GatewayOptions {
@@ -49,6 +52,8 @@ export interface Gateway {
    * upstream pools. Calling it again returns the same promise.
    */
   close(): Promise<void>;
+  /** SIGHUP: reload `GATEWAY_API_KEYS_FILE` (without one, log that there is nothing to reload). */
+  hangup(): void;
 }
 
 /**
@@ -61,6 +66,8 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
   let sandbox: Sandbox | undefined;
   if (sandboxWanted(config)) ({ config, sandbox } = await startSandbox(config));
   let app: NestFastifyApplication | undefined;
+  // One connection for tokens and rate limits, created here so that it is closed last.
+  const redis = connectRedis(config);
   try {
     const { logger, accessLog } = await createLogs({ level: config.logLevel, production: config.production, destination: options.logDestination });
     const gatewayServer = new GatewayServer();
@@ -77,7 +84,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
     });
     adapter.getInstance().addHook('onRoute', ({ method, url }) => gatewayServer.addOwnRoute(method, url));
     app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.forGateway({ config, logger, oauth: options.oauth, readinessTimeoutMs: options.readinessTimeoutMs }),
+      AppModule.forGateway({ config, logger, oauth: options.oauth, readinessTimeoutMs: options.readinessTimeoutMs, redis }),
       adapter,
       { logger: new PinoNestLogger(logger), abortOnError: false },
     );
@@ -97,6 +104,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
       config,
       tokens: app.get(TokenService),
       apiKeys: app.get(ApiKeys),
+      rateLimiter: app.get<RateLimiter>(RateLimiter),
       upstreams,
       metrics: app.get(MetricsService),
       logger,
@@ -119,6 +127,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
       if (forced) logger.warn({ ms }, 'shutdown bound reached: remaining connections cut');
       // Nest's hooks: the refresher stops, the token store (Redis) closes, the upstream pools close.
       await started.close();
+      await redis?.quit().catch(() => redis.disconnect());
       await sandbox?.emulators.close();
       logger.info({ ms, forced }, 'gateway stopped');
       logger.flush();
@@ -129,9 +138,13 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
       config,
       sandbox,
       close: () => (closing ??= close()),
+      hangup: () => {
+        if (!draining) started.get(ApiKeysReloader).hangup();
+      },
     };
   } catch (error) {
     await app?.close().catch(() => undefined);
+    redis?.disconnect();
     await sandbox?.emulators.close();
     throw error;
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { keyDigest, parseApiKeysEnv, parseApiKeysYaml, readApiKeysFile } from './api-keys.config.js';
+import { parseRateLimit } from '../ratelimit/rate-limit.policy.js';
 import { ConfigValidationError, parseGatewayConfig } from './parse-config.js';
 
 const KNOWN = new Set(['latam', 'prio', 'sabre']);
@@ -62,9 +63,9 @@ describe('GATEWAY_API_KEYS_FILE', () => {
     expect(read).toEqual({
       ok: true,
       keys: [
-        { name: 'partner-a', digest: DIGEST, providers: new Set(['latam', 'prio']), rateLimit: { limit: 100, periodMs: 1000, text: '100/s', header: '"default";q=100;w=1' } },
+        { name: 'partner-a', digest: DIGEST, providers: new Set(['latam', 'prio']), rateLimit: parseRateLimit('100/s') },
         // YAML 1.1 would have read these as a number and booleans: every scalar stays the string written.
-        { name: 'ops.team_1', digest: keyDigest('0x1e5'), providers: '*', rateLimit: { limit: 30, periodMs: 60_000, text: '30/m', header: '"default";q=30;w=60' } },
+        { name: 'ops.team_1', digest: keyDigest('0x1e5'), providers: '*', rateLimit: parseRateLimit('30/m') },
         { name: 'yes', digest: keyDigest('no'), providers: '*', rateLimit: undefined },
       ],
     });
@@ -160,7 +161,7 @@ describe('GATEWAY_API_KEYS_FILE', () => {
     it('is read at start-up into the configuration, and remembered for reloads', () => {
       const file = join(dir, 'keys.yaml');
       writeFileSync(file, 'keys:\n  - { name: partner-a, key: partner-a-secret-key, providers: [prio] }\n');
-      expect(readApiKeysFile(file, KNOWN)).toMatchObject({ ok: true, keys: [{ name: 'partner-a', digest: DIGEST }] });
+      expect(readApiKeysFile(file, KNOWN)).toMatchObject({ ok: true, keys: [{ name: 'partner-a', digest: DIGEST }], content: expect.stringMatching(/^[0-9a-f]{64}$/) });
       const config = parseGatewayConfig({ GATEWAY_API_KEYS_FILE: file });
       expect(config.apiKeysFile).toBe(file);
       expect(config.apiKeys.map((k) => k.name)).toEqual(['partner-a']);

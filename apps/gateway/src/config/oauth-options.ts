@@ -1,3 +1,4 @@
+import type { Cluster, Redis } from 'ioredis';
 import type { OAuthModuleOptions } from '@oauth-gateway/oauth-providers';
 import type { GatewayConfig } from './gateway-config.js';
 import { strategyFor } from './provider-strategies.js';
@@ -6,10 +7,11 @@ import { buildTokenStore } from './token-store.factory.js';
 /** What tests may change in the OAuth module beyond the environment (fast retries, a fake clock, circuit, refresher). */
 export type OAuthOverrides = Pick<OAuthModuleOptions, 'retry' | 'clock' | 'clusterWaitMs' | 'circuitBreaker' | 'refresher'>;
 
-export function oauthOptions(config: GatewayConfig, overrides: OAuthOverrides = {}): OAuthModuleOptions {
+/** `redis`: the gateway's shared connection, when it has one (see `buildTokenStore`). */
+export function oauthOptions(config: GatewayConfig, overrides: OAuthOverrides = {}, redis?: Redis | Cluster): OAuthModuleOptions {
   return {
     providers: config.providers.map(strategyFor),
-    store: buildTokenStore(config),
+    store: buildTokenStore(config, redis),
     refreshSkewSeconds: config.tokens.refreshSkewSeconds,
     requestTimeoutMs: config.tokens.requestTimeoutMs,
     defaultTtlSeconds: config.tokens.defaultTtlSeconds,

@@ -1,25 +1,35 @@
+import type { Cluster, Redis } from 'ioredis';
 import type { TokenStore } from '@oauth-gateway/oauth-providers';
-import { RedisTokenStore } from '@oauth-gateway/oauth-providers/redis';
+import { createRedisConnection, RedisTokenStore, type RedisConnectionOptions } from '@oauth-gateway/oauth-providers/redis';
 import type { GatewayConfig } from './gateway-config.js';
+
+/** Parsed once, in parse-config.ts: handed over as addresses, never written back as host:port text. */
+const connectionOptions = ({ url, clusterNodes, sentinels, sentinelName }: NonNullable<GatewayConfig['redis']>): RedisConnectionOptions => ({
+  url,
+  clusterNodes,
+  sentinels,
+  sentinelName,
+});
+
+/** The configured Redis, or undefined: one fail-fast connection the gateway shares (tokens, rate limits) and closes itself. */
+export function connectRedis(config: GatewayConfig): Redis | Cluster | undefined {
+  if (!config.redis) return undefined;
+  const client = createRedisConnection(connectionOptions(config.redis));
+  // Outages show as degraded in /health/ready, /tokens and the metrics; ioredis would print each reconnect failure.
+  client.on('error', () => undefined);
+  return client;
+}
 
 /**
  * The token store the OAuth module uses. `undefined` means the library's in-process store; with
  * Redis configured (one server, a Cluster or Sentinels), tokens are shared by every instance and
  * encrypted at rest with `TOKEN_ENCRYPTION_KEY` (and read with
- * `TOKEN_ENCRYPTION_PREVIOUS_KEYS` after a rotation). The store owns the connection it creates and the
- * OAuth module closes it on shutdown.
+ * `TOKEN_ENCRYPTION_PREVIOUS_KEYS` after a rotation). Given `client` (the gateway's shared
+ * connection), the store uses it and leaves closing it to its owner; without, the store opens its
+ * own connection and the OAuth module closes it on shutdown (the token CLI).
  */
-export function buildTokenStore(config: GatewayConfig): TokenStore | undefined {
+export function buildTokenStore(config: GatewayConfig, client?: Redis | Cluster): TokenStore | undefined {
   if (!config.redis) return undefined;
-  const { url, clusterNodes, sentinels, sentinelName } = config.redis;
-  return new RedisTokenStore(
-    {
-      url,
-      // Parsed once, in parse-config.ts: handed over as addresses, never written back as host:port text.
-      clusterNodes,
-      sentinels,
-      sentinelName,
-    },
-    { encryptionKey: config.tokenEncryptionKey, previousKeys: config.tokenPreviousKeys },
-  );
+  const cipher = { encryptionKey: config.tokenEncryptionKey, previousKeys: config.tokenPreviousKeys };
+  return new RedisTokenStore(client ?? connectionOptions(config.redis), cipher);
 }

@@ -20,6 +20,8 @@ async function capture(level: LogLevel = 'info') {
 
 const line = (overrides: Partial<AccessLine> = {}): AccessLine => ({
   reqId: '5f0c8a3e-1d2b-4c5d-9e6f-7a8b9c0d1e2f',
+  caller: 'partner-a',
+  client: '::ffff:10.0.0.7',
   upstreamMs: 12,
   bytesIn: 0,
   bytesOut: 634,
@@ -45,9 +47,9 @@ describe('AccessLog', () => {
 
   it('leaves upstreamMs out for a request that never went upstream, as pino does', async () => {
     const { raw, accessLog } = await capture();
-    accessLog.write(line({ upstreamMs: undefined, provider: '-', status: 401 }));
+    accessLog.write(line({ upstreamMs: undefined, caller: '-', provider: '-', status: 401 }));
     expect(raw[0]).not.toContain('upstreamMs');
-    expect(JSON.parse(raw[0])).toMatchObject({ provider: '-', status: 401 });
+    expect(JSON.parse(raw[0])).toMatchObject({ caller: '-', provider: '-', status: 401 });
   });
 
   it('writes nothing when info lines are off', async () => {

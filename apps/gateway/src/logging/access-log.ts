@@ -3,6 +3,10 @@ import type { DestinationStream, Logger } from 'pino';
 /** What the access line says about one proxied request. */
 export interface AccessLine {
   reqId: string;
+  /** The name of the caller's key; `-` when no known key was presented. Never the key. */
+  caller: string;
+  /** The client's address. */
+  client: string;
   /** Time on the provider's API; undefined when the request never went upstream. */
   upstreamMs: number | undefined;
   bytesIn: number;
@@ -47,7 +51,8 @@ export class AccessLog {
     if (!this.logger.isLevelEnabled('info')) return;
     const upstream = line.upstreamMs === undefined ? '' : `,"upstreamMs":${line.upstreamMs}`;
     this.destination.write(
-      `{"level":${INFO},"time":${Date.now()}${this.bindings},"reqId":${JSON.stringify(line.reqId)}${upstream},` +
+      `{"level":${INFO},"time":${Date.now()}${this.bindings},"reqId":${JSON.stringify(line.reqId)},` +
+        `"caller":${JSON.stringify(line.caller)},"client":${JSON.stringify(line.client)}${upstream},` +
         `"bytesIn":${line.bytesIn},"bytesOut":${line.bytesOut},"provider":${JSON.stringify(line.provider)},` +
         `"method":${JSON.stringify(line.method)},"path":${JSON.stringify(line.path)},"status":${line.status},"ms":${line.ms},"msg":"proxied"}\n`,
     );

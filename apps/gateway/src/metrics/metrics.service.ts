@@ -51,6 +51,12 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     "Part of a proxied request's time spent in the gateway (authentication, path checks, waiting for a token, headers): total minus upstream",
     OVERHEAD_BUCKETS,
   );
+  private readonly rateLimited = new Counter({
+    name: 'gateway_rate_limited_total',
+    help: "Requests refused with 429 because the caller's key was over its rate limit, by provider",
+    labelNames: ['provider'] as const,
+    registers: this.registers,
+  });
   private readonly replays = new Counter({
     name: 'gateway_upstream_401_replays_total',
     help: 'Requests replayed once with a renewed token after the provider answered 401',
@@ -160,6 +166,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   }
 
   private readonly replayChildren = new Map<string, Counter.Internal>();
+  private readonly rateLimitedChildren = new Map<string, Counter.Internal>();
 
   private readonly onTokenRequest = ({ provider, outcome, durationMs }: TokenRequestEvent) => {
     this.tokenRequests.inc({ provider, outcome });
@@ -213,12 +220,12 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
 
   /** The provider answered 401 and the request was replayed with a renewed token. */
   recordReplay(provider: string): void {
-    let child = this.replayChildren.get(provider);
-    if (!child) {
-      child = this.replays.labels({ provider });
-      this.replayChildren.set(provider, child);
-    }
-    child.inc();
+    childOf(this.replays, this.replayChildren, provider).inc();
+  }
+
+  /** A request refused with 429: its key was over its rate limit. */
+  recordRateLimited(provider: string): void {
+    childOf(this.rateLimited, this.rateLimitedChildren, provider).inc();
   }
 
   contentType(): string {
@@ -230,4 +237,14 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     const proxy = [this.duration, this.upstreamDuration, this.overheadDuration].map((h) => h.render()).join('\n\n');
     return `${await this.registry.metrics()}\n${proxy}\n`;
   }
+}
+
+/** A counter's child for one provider, cached: the request path touches no label handling. */
+function childOf(counter: Counter<'provider'>, children: Map<string, Counter.Internal>, provider: string): Counter.Internal {
+  let child = children.get(provider);
+  if (!child) {
+    child = counter.labels({ provider });
+    children.set(provider, child);
+  }
+  return child;
 }

@@ -14,6 +14,7 @@ export const PROBLEMS = {
   request_timeout: { status: 408, title: 'The request did not arrive in time' },
   payload_too_large: { status: 413, title: 'Request body too large' },
   unsupported_media_type: { status: 415, title: 'Unreadable Content-Type' },
+  rate_limited: { status: 429, title: 'This API key is over its rate limit' },
   headers_too_large: { status: 431, title: 'Request headers too large' },
   token_rejected: { status: 502, title: 'Token endpoint rejected the credentials' },
   token_unavailable: { status: 503, title: 'Token endpoint unavailable' },

@@ -3,11 +3,14 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { OAuthProviderError, type AccessToken, type TokenService } from '@oauth-gateway/oauth-providers';
-import type { ApiKeys } from '../auth/api-keys.js';
+import type { ApiKeys, Caller } from '../auth/api-keys.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { AccessLog } from '../logging/access-log.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { ProblemError, renderProblem } from '../problem/problem.js';
+import { rateLimitedProblem } from '../ratelimit/rate-limit.problem.js';
+import type { RateLimiter } from '../ratelimit/rate-limiter.interface.js';
+import { clientAddress } from './client-address.js';
 import { callerResponseHeaders, requestIdFor, upstreamRequestHeaders, withProviderHeaders } from './proxy-headers.js';
 import { parseProxyTarget } from './proxy-target.js';
 import { RequestBody } from './request-body.js';
@@ -18,6 +21,7 @@ export interface ProxyDependencies {
   config: Pick<GatewayConfig, 'knownProviders' | 'maxBodyBytes'>;
   tokens: TokenService;
   apiKeys: ApiKeys;
+  rateLimiter: RateLimiter;
   upstreams: Upstreams;
   metrics: MetricsService;
   logger: Logger;
@@ -28,6 +32,8 @@ export interface ProxyDependencies {
 
 /** What the access line and the metrics say about one request. */
 interface Exchange {
+  /** The caller's name, `-` until authenticated. */
+  caller: string;
   provider: string;
   path: string;
   status: number;
@@ -62,7 +68,7 @@ export class ProxyHandler {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const requestId = requestIdFor(req.headers['x-request-id']);
-    const exchange: Exchange = { provider: '-', path: '', status: 0, upstreamAt: 0 };
+    const exchange: Exchange = { caller: '-', provider: '-', path: '', status: 0, upstreamAt: 0 };
     const socket = req.socket;
     const writtenBefore = socket.bytesWritten;
     try {
@@ -77,6 +83,8 @@ export class ProxyHandler {
     // The path never includes the query string (it may carry a secret).
     this.deps.accessLog.write({
       reqId: requestId,
+      caller: exchange.caller,
+      client: clientAddress(req),
       upstreamMs: upstreamMs && Math.round(upstreamMs),
       bytesIn: exchange.body?.bytes ?? 0,
       bytesOut: socket.bytesWritten - writtenBefore,
@@ -92,6 +100,7 @@ export class ProxyHandler {
     const { apiKeys, upstreams, config, tokens } = this.deps;
     const caller = apiKeys.authenticate(req.headers['x-api-key']);
     if (!caller) throw new ProblemError('unauthenticated');
+    exchange.caller = caller.name;
     const parsed = parseProxyTarget(req.url ?? '');
     if (!parsed.ok) throw new ProblemError('invalid_path', { detail: parsed.reason });
     const { provider, path, search } = parsed.target;
@@ -105,6 +114,7 @@ export class ProxyHandler {
       throw new ProblemError('unknown_provider');
     }
     exchange.provider = provider;
+    if (caller.rateLimit !== undefined) await this.limit(caller, provider);
     const body = this.bodyOf(req, provider);
     exchange.body = body;
 
@@ -158,6 +168,14 @@ export class ProxyHandler {
       exchange.upstreamAt += performance.now() - renewing; // the token wait is the gateway's time
       await send(replay, relay);
     }
+  }
+
+  /** Keys with a rate limit only: one bucket per key, across all its providers. */
+  private async limit(caller: Caller, provider: string): Promise<void> {
+    const decision = await this.deps.rateLimiter.take(caller);
+    if (decision.allowed) return;
+    this.deps.metrics.recordRateLimited(provider);
+    throw rateLimitedProblem(caller.rateLimit!, decision, provider);
   }
 
   /** The body to stream upstream, or undefined when there is none. Declared lengths are checked first. */

@@ -1,0 +1,98 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Logger } from 'pino';
+import { fileContent, readApiKeysFile } from '../config/api-keys.config.js';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import { GATEWAY_LOGGER } from '../logging/token-events.logger.js';
+import { RateLimiter } from '../ratelimit/rate-limiter.interface.js';
+import { ApiKeys } from './api-keys.js';
+
+/** Events closer together than this are one change (an editor's save or a ConfigMap update is several). */
+export const RELOAD_DEBOUNCE_MS = 100;
+
+type Trigger = 'SIGHUP' | 'change';
+
+/**
+ * Reloads `GATEWAY_API_KEYS_FILE` on SIGHUP and when it changes, without a restart. The file's
+ * directory is watched, not the file: an editor saves by renaming a new file over the old one, and
+ * Kubernetes updates a mounted ConfigMap by swapping its `..data` symlink, and neither is seen by a
+ * watch on the old inode. A file that cannot be read, parsed or validated leaves the current keys
+ * in place, logs one error line (the problems, never a key) and sets `failed` until a good file loads.
+ */
+@Injectable()
+export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
+  /** True since the last reload failed, until one succeeds (`gateway_keys_reload_failed`). */
+  failed = false;
+  private readonly file?: string;
+  private readonly known: ReadonlySet<string>;
+  private watcher?: FSWatcher;
+  private debounce?: NodeJS.Timeout;
+  /** SHA-256 of the file as last read: an event that changed nothing in it is no reload. */
+  private lastContent?: string;
+
+  constructor(
+    private readonly apiKeys: ApiKeys,
+    config: ConfigService,
+    @Inject(GATEWAY_LOGGER) private readonly logger: Logger,
+    @Inject(RateLimiter) private readonly rateLimiter: RateLimiter,
+  ) {
+    const gateway = config.getOrThrow<GatewayConfig>('gateway');
+    this.file = gateway.apiKeysFile;
+    this.known = gateway.knownProviders;
+  }
+
+  onModuleInit(): void {
+    const source = this.file === undefined ? 'GATEWAY_API_KEYS' : 'GATEWAY_API_KEYS_FILE';
+    this.logger.info({ trigger: 'start', source, keys: this.apiKeys.size }, 'API keys loaded');
+    if (this.file === undefined) return;
+    this.lastContent = fileContent(this.file);
+    this.watcher = watch(dirname(this.file), { persistent: false }, () => this.schedule());
+    this.watcher.on('error', (error: NodeJS.ErrnoException) => {
+      this.logger.warn({ code: error.code }, 'API keys file: watching its directory stopped; SIGHUP still reloads it');
+      this.stopWatching();
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.stopWatching();
+  }
+
+  /** SIGHUP: reload the file now, changed or not; without a file there is nothing to reload. */
+  hangup(): void {
+    if (this.file === undefined) {
+      this.logger.info('SIGHUP ignored: no GATEWAY_API_KEYS_FILE to reload');
+      return;
+    }
+    this.reload('SIGHUP');
+  }
+
+  private schedule(): void {
+    clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => this.reload('change'), RELOAD_DEBOUNCE_MS);
+  }
+
+  private reload(trigger: Trigger): void {
+    const started = performance.now();
+    const read = readApiKeysFile(this.file!, this.known);
+    if (trigger === 'change' && read.content === this.lastContent) return;
+    this.lastContent = read.content;
+    if (!read.ok) {
+      this.failed = true;
+      this.logger.error({ trigger, problems: read.problems, keys: this.apiKeys.size }, 'API keys not reloaded: the current keys stay in use');
+      return;
+    }
+    this.apiKeys.replace(read.keys);
+    this.rateLimiter.prune();
+    this.failed = false;
+    this.logger.info({ trigger, keys: read.keys.length, ms: Math.round(performance.now() - started) }, 'API keys loaded');
+  }
+
+  private stopWatching(): void {
+    clearTimeout(this.debounce);
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+}
