@@ -172,7 +172,7 @@ describe('logs: secrets fed in every place never appear', () => {
 
     const text = h.logs.text();
     // The run did log: access lines with the path (no query), token events, at debug.
-    expect(text).toMatch(/"reqId":"redaction-test","upstreamMs":\d+,"bytesIn":\d+,"bytesOut":\d+,"provider":"prio","method":"POST","path":"\/upload","status":200/);
+    expect(text).toMatch(/"reqId":"redaction-test","caller":"env-1","client":"127.0.0.1","upstreamMs":\d+,"bytesIn":\d+,"bytesOut":\d+,"provider":"prio","method":"POST","path":"\/upload","status":200/);
     expect(text).toContain('"msg":"token renewed"');
     expect(text).toContain('"msg":"token request failed"');
     for (const secret of [...Object.values(CALLER), ...h.secrets()]) expect(text).not.toContain(secret);
