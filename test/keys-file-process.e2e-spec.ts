@@ -1,0 +1,209 @@
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
+import { keyDigest } from '../apps/gateway/src/config/api-keys.config.js';
+import { newApiKey } from '../apps/gateway/src/cli/keys-cli.js';
+import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
+import { apiKeysIn, emulatorEnv, expectNoSecretIn, KEY_ALL } from './support/gateway-harness.js';
+import { metric, spawnGateway, type GatewayProcess } from './support/gateway-process.js';
+
+/** Prio's API: `/hold` answers only when released (a request in flight for as long as the test wants), anything else at once. */
+class HoldingUpstream {
+  readonly held: ServerResponse[] = [];
+  private server!: Server;
+  url = '';
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      req.resume();
+      if (req.url === '/api/hold') this.held.push(res);
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}/api`;
+  }
+  release(): void {
+    for (const res of this.held.splice(0)) res.writeHead(200).end('released');
+  }
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+const keys = { partner: newApiKey(), ops: newApiKey(), limited: newApiKey(), later: newApiKey(), newer: newApiKey() };
+
+/** A keys file: `partner` in plain text, the others by digest, as `npm run keys` writes them. */
+function keysFile(entries: Array<{ name: string; key: string; providers: string; rateLimit?: string; plain?: boolean }>): string {
+  return `keys:\n${entries
+    .map(({ name, key, providers, rateLimit, plain }) =>
+      `  - name: ${name}\n    key: ${plain ? key : `sha256:${keyDigest(key)}`}\n    providers: ${providers}\n${rateLimit ? `    rateLimit: ${rateLimit}\n` : ''}`,
+    )
+    .join('')}`;
+}
+const FIRST = keysFile([
+  { name: 'partner-a', key: keys.partner, providers: '[prio]', plain: true },
+  { name: 'ops', key: keys.ops, providers: '"*"' },
+  { name: 'limited', key: keys.limited, providers: '[prio]', rateLimit: '3/m' },
+]);
+
+const call = (g: GatewayProcess, path: string, key?: string) => fetch(`${g.url}${path}`, { headers: key === undefined ? {} : { 'x-api-key': key } });
+const statusOf = async (g: GatewayProcess, path: string, key?: string) => (await call(g, path, key)).status;
+const loaded = (g: GatewayProcess, after: number, trigger: string) =>
+  g.waitForLog((l) => l.msg === 'API keys loaded' && l.trigger === trigger && (l.time as number) > after, `keys loaded on ${trigger}`);
+const notReloaded = (g: GatewayProcess, after: number) =>
+  g.waitForLog((l) => l.msg === 'API keys not reloaded: the current keys stay in use' && (l.time as number) > after, 'a failed reload');
+
+describe('GATEWAY_API_KEYS_FILE on a real gateway process', () => {
+  let emulators: ProviderEmulators;
+  let upstream: HoldingUpstream;
+  let gateway: GatewayProcess;
+  // A ConfigMap volume as the kubelet lays it out: keys.yaml -> ..data/keys.yaml, ..data -> ..<version>.
+  const dir = mkdtempSync(join(tmpdir(), 'keys-file-'));
+  const version = (name: string, text: string) => {
+    mkdirSync(join(dir, name));
+    writeFileSync(join(dir, name, 'keys.yaml'), text);
+  };
+
+  beforeAll(async () => {
+    emulators = await startProviderEmulators();
+    upstream = new HoldingUpstream();
+    await upstream.start();
+    version('..2026_01_01_v1', FIRST);
+    symlinkSync('..2026_01_01_v1', join(dir, '..data'));
+    symlinkSync('..data/keys.yaml', join(dir, 'keys.yaml'));
+    const { GATEWAY_API_KEYS: _, ...env } = emulatorEnv(emulators);
+    gateway = await spawnGateway({ ...env, PRIO_API_URL: upstream.url, GATEWAY_API_KEYS_FILE: join(dir, 'keys.yaml'), LOG_LEVEL: 'debug' });
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    upstream.release();
+    await upstream.close();
+    await emulators.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the callers of the file by name: plain and hashed keys, their providers, the caller and client in the access line', async () => {
+    expect(await statusOf(gateway, '/prio/echo', keys.partner)).toBe(200);
+    expect(await statusOf(gateway, '/latam/echo', keys.partner)).toBe(403);
+    expect(await statusOf(gateway, '/latam/echo', keys.ops)).toBe(200);
+    expect(await statusOf(gateway, '/prio/echo', keys.later)).toBe(401);
+    expect(await statusOf(gateway, '/prio/echo', `sha256:${keyDigest(keys.ops)}`)).toBe(401); // a digest is not a key
+    const tokens = await call(gateway, '/tokens', keys.ops);
+    expect(tokens.status).toBe(200);
+    expect(((await tokens.json()) as { rateLimits: unknown }).rateLimits).toEqual({ shared: false, degraded: false });
+    const line = await gateway.waitForLog((l) => l.msg === 'proxied' && l.caller === 'partner-a', 'an access line of partner-a');
+    expect(line).toMatchObject({ client: '127.0.0.1', provider: 'prio', status: 200 });
+    await gateway.waitForLog((l) => l.msg === 'proxied' && l.caller === '-' && l.status === 401, 'the refused call, caller "-"');
+    expect(await metric(gateway.url, 'gateway_keys_loaded')).toBe(3);
+    expect(await metric(gateway.url, 'gateway_keys_reload_failed')).toBe(0);
+  });
+
+  it('limits a key to its rate in this instance without Redis: 429 with Retry-After and the RateLimit fields, counted per provider', async () => {
+    const started = Date.now();
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push(await call(gateway, '/prio/echo', keys.limited));
+    const admitted = answers.filter((a) => a.status === 200).length;
+    // 3/m: a burst of 3, then one more every 20 s.
+    expect(admitted).toBeGreaterThanOrEqual(3);
+    expect(admitted).toBeLessThanOrEqual(3 + Math.floor((Date.now() - started) / 20_000));
+    const refused = answers.find((a) => a.status === 429)!;
+    expect(refused.headers.get('content-type')).toBe('application/problem+json');
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(20);
+    expect(refused.headers.get('ratelimit-policy')).toBe('"default";q=3;w=60');
+    expect(refused.headers.get('ratelimit')).toBe(`"default";r=0;t=${retryAfter}`);
+    expect(await refused.json()).toMatchObject({ status: 429, code: 'rate_limited', provider: 'prio' });
+    expect(await metric(gateway.url, 'gateway_rate_limited_total{provider="prio"}')).toBe(answers.length - admitted);
+    // Keys without a limit are not limited.
+    for (let i = 0; i < 10; i++) expect(await statusOf(gateway, '/prio/echo', keys.partner)).toBe(200);
+  });
+
+  it('reloads on SIGHUP a change its directory watch cannot see (the file edited in place under ..data)', async () => {
+    const before = Date.now();
+    writeFileSync(join(dir, '..2026_01_01_v1', 'keys.yaml'), `${FIRST}  - { name: later, key: "sha256:${keyDigest(keys.later)}", providers: "*" }\n`);
+    gateway.child.kill('SIGHUP');
+    expect(await loaded(gateway, before, 'SIGHUP')).toMatchObject({ keys: 4 });
+    expect(await statusOf(gateway, '/prio/echo', keys.later)).toBe(200);
+  });
+
+  it('reloads when a ConfigMap swaps its ..data symlink, and in-flight requests finish under the keys they started with', async () => {
+    const held = call(gateway, '/prio/hold', keys.partner);
+    await waitUntil(() => upstream.held.length === 1, 'the held request to reach the provider');
+    const before = Date.now();
+    // What the kubelet does: a new version directory, a new ..data_tmp link, renamed over ..data.
+    version('..2026_01_02_v2', keysFile([{ name: 'ops', key: keys.ops, providers: '"*"' }, { name: 'newer', key: keys.newer, providers: '[prio]' }]));
+    symlinkSync('..2026_01_02_v2', join(dir, '..data_tmp'));
+    renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+    expect(await loaded(gateway, before, 'change')).toMatchObject({ keys: 2 });
+    expect(await statusOf(gateway, '/prio/echo', keys.partner)).toBe(401);
+    expect(await statusOf(gateway, '/prio/echo', keys.newer)).toBe(200);
+    upstream.release();
+    const answer = await held;
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toBe('released');
+  });
+
+  it("reloads after an editor's save (a new file renamed over the old path)", async () => {
+    const before = Date.now();
+    writeFileSync(join(dir, '.keys.yaml.swp'), FIRST);
+    renameSync(join(dir, '.keys.yaml.swp'), join(dir, 'keys.yaml'));
+    expect(await loaded(gateway, before, 'change')).toMatchObject({ keys: 3 });
+    expect(await statusOf(gateway, '/prio/echo', keys.partner)).toBe(200);
+    expect(await statusOf(gateway, '/prio/echo', keys.newer)).toBe(401);
+  });
+
+  it('keeps the current keys when the file does not parse, does not validate or is gone, says so once each time, and recovers with a good file', async () => {
+    const replaceWith = (text: string) => {
+      writeFileSync(join(dir, '.next'), text);
+      renameSync(join(dir, '.next'), join(dir, 'keys.yaml'));
+    };
+    const attempts: Array<[string, () => void]> = [
+      ['does not parse', () => replaceWith(`keys:\n  - name: broken\n    key: "${keys.later}\n`)],
+      ['does not validate', () => replaceWith(`${FIRST}  - { name: partner-a, key: ${keys.later}, providers: [nope] }\n`)],
+      ['is gone', () => rmSync(join(dir, 'keys.yaml'))],
+    ];
+    for (const [what, act] of attempts) {
+      const before = Date.now();
+      act();
+      const line = await notReloaded(gateway, before);
+      expect({ what, level: line.level, keys: line.keys }).toEqual({ what, level: 50, keys: 3 });
+      expect(await metric(gateway.url, 'gateway_keys_reload_failed')).toBe(1);
+      expect(await statusOf(gateway, '/prio/echo', keys.partner)).toBe(200);
+      expect(await statusOf(gateway, '/prio/echo', keys.later)).toBe(401);
+    }
+    const before = Date.now();
+    replaceWith(FIRST);
+    expect(await loaded(gateway, before, 'change')).toMatchObject({ keys: 3 });
+    expect(await metric(gateway.url, 'gateway_keys_reload_failed')).toBe(0);
+    expect(await metric(gateway.url, 'gateway_keys_loaded')).toBe(3);
+    // One error line per bad file, however many file-system events each change made.
+    expect(gateway.logs().filter((l) => l.msg === 'API keys not reloaded: the current keys stay in use')).toHaveLength(3);
+  });
+
+  it('never writes a key or a digest anywhere: logs, /metrics, /tokens', async () => {
+    const secrets = apiKeysIn(Object.values(keys).join(','));
+    const seen = [gateway.output(), await (await call(gateway, '/metrics')).text(), await (await call(gateway, '/tokens', keys.ops)).text()];
+    expectNoSecretIn(seen.join('\n'), secrets);
+  });
+});
+
+describe('SIGHUP without a keys file', () => {
+  it('is logged and ignored: the process keeps serving, and stops normally', async () => {
+    const emulators = await startProviderEmulators();
+    try {
+      const gateway = await spawnGateway({ ...emulatorEnv(emulators), LOG_LEVEL: 'info' });
+      const before = Date.now();
+      gateway.child.kill('SIGHUP');
+      await gateway.waitForLog((l) => l.msg === 'SIGHUP ignored: no GATEWAY_API_KEYS_FILE to reload' && (l.time as number) >= before, 'SIGHUP ignored');
+      expect(await statusOf(gateway, '/prio/echo', KEY_ALL)).toBe(200);
+      expect(await gateway.stop()).toBe(0);
+    } finally {
+      await emulators.close();
+    }
+  });
+});
