@@ -5,16 +5,19 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { prio, type TokenHttpClient } from '@oauth-gateway/oauth-providers';
-import { cpuSeconds, freePort, killAll, nextMessage, RssSampler, runJson, spawnNode, stopChild, waitForHttp } from './children.js';
+import { cpuSeconds, freePort, killAll, nextMessage, RssSampler, rssBytes, runJson, spawnNode, stopChild, waitForHttp } from './children.js';
+import { writeKeysFile } from './keys-file.js';
 import type { BurstResult, BurstSpec, LoadResult, LoadSpec } from './load.js';
 import { renderSummary, summariseProfileFile, type ProfileSummary } from './profile-summary.js';
 import { download, upload, type Transfer } from './streaming.js';
 import type { HotPathResult } from './token-hot-path.js';
 
 /**
- * `npm run bench [-- --profile] [--duration 6] [--connections 50] [--runs 3]`: the gateway against
- * direct calls and a bare proxy, a cold start under 1,000 concurrent callers, the token hot path,
- * 200 MiB streamed each way, and (with --profile) a CPU profile of the gateway under load.
+ * `npm run bench [-- --profile] [--duration 6] [--connections 50] [--runs 3] [--only keys]`: the
+ * gateway against direct calls and a bare proxy, a cold start under 1,000 concurrent callers, the
+ * cost per request with 1, 1,000 and 100,000 API keys and the time to load them, the token hot
+ * path, 200 MiB streamed each way, and (with --profile) a CPU profile of the gateway under load.
+ * `--only keys` runs the key-count rows alone and prints them (bench/results.md is left as it is).
  * Prints a report and writes it to bench/results.md. Every server and the load generator run in
  * their own processes; all of them are killed when this one ends.
  */
@@ -31,6 +34,8 @@ function option(name: string, fallback: number): number {
   return value;
 }
 const PROFILE = process.argv.includes('--profile');
+const ONLY_KEYS = process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'keys';
+const KEY_COUNTS = [1, 1000, 100_000];
 const DURATION_S = option('duration', 3);
 const CONNECTIONS = option('connections', 50);
 const RUNS = option('runs', 9);
@@ -45,7 +50,7 @@ const FIXED_ROUNDS = 5;
 const API_KEY = 'bench-key';
 /** V8's default, which the gateway turns off (apps/gateway/src/v8-flags.ts): given explicitly, it is left on. */
 const PRETENURING = '--allocation-site-pretenuring';
-const TOTAL_BUDGET_MS = 9 * 60_000;
+const TOTAL_BUDGET_MS = 13 * 60_000;
 
 const tmp = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
 const log = (line: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${line}\n`);
@@ -95,7 +100,7 @@ interface Gateway {
 /** `node dist/apps/gateway/src/main.js` as in production, pointed at the upstream with PRIO_* variables. */
 async function startGateway(
   upstream: Upstream,
-  opts: { logLevel: string; maxBodyBytes?: number; execArgv?: string[]; name: string; warmOnStart?: boolean },
+  opts: { logLevel: string; maxBodyBytes?: number; execArgv?: string[]; name: string; warmOnStart?: boolean; keysFile?: string },
 ): Promise<Gateway> {
   const port = await freePort();
   const logFile = join(tmp, `${opts.name}.log`);
@@ -115,7 +120,7 @@ async function startGateway(
       SANDBOX: 'false',
       HOST: '127.0.0.1',
       PORT: String(port),
-      GATEWAY_API_KEYS: API_KEY,
+      ...(opts.keysFile === undefined ? { GATEWAY_API_KEYS: API_KEY } : { GATEWAY_API_KEYS_FILE: opts.keysFile }),
       PRIO_TOKEN_URL: upstream.prio.tokenUrl,
       PRIO_API_URL: upstream.prio.apiUrl,
       PRIO_CLIENT_ID: upstream.prio.clientId,
@@ -127,7 +132,7 @@ async function startGateway(
   closeSync(logFd);
   proc.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8000)));
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/health`, proc, 20_000, () => stderr);
+  await waitForHttp(`${url}/health`, proc, 60_000, () => stderr);
   return { proc, url, logFile, startedAt, stop: () => stopChild(proc, 10_000) };
 }
 
@@ -262,6 +267,86 @@ async function streaming(gateway: Gateway, headers: Record<string, string>): Pro
   return { download: down, upload: up };
 }
 
+interface KeyCountRow {
+  keys: number;
+  measured: Measured;
+  /** From spawning the gateway to its first 200 on /health (the file is read and validated before it listens). */
+  startMs: number;
+  /** The `ms` of its `API keys loaded` line after a SIGHUP: reading, parsing, validating and indexing the file. */
+  reloadMs: number;
+  rss: number;
+}
+
+/**
+ * The cost of a request as the number of API keys grows: gateways alike but for their keys file
+ * (1, 1,000 and 100,000 callers, the bench's key first), measured in turns as the rows above are.
+ * Each is sent one SIGHUP first, and its reload time read from its log.
+ */
+async function keyCounts(upstream: Upstream, headers: Record<string, string>): Promise<KeyCountRow[]> {
+  const started: Array<{ keys: number; gateway: Gateway; startMs: number; reloadMs: number }> = [];
+  for (const keys of KEY_COUNTS) {
+    const file = join(tmp, `keys-${keys}.yaml`);
+    writeKeysFile(file, keys, API_KEY);
+    const t = performance.now();
+    const gateway = await startGateway(upstream, { logLevel: 'info', name: `gateway-keys-${keys}`, keysFile: file });
+    const startMs = performance.now() - t;
+    const reloadMs = await reloadOnHangup(gateway);
+    log(`${int(keys)} keys: serving ${(startMs / 1000).toFixed(1)} s after spawn, SIGHUP reload ${int(reloadMs)} ms`);
+    started.push({ keys, gateway, startMs, reloadMs });
+  }
+  const measured = await compare(
+    started.map(({ keys, gateway }) => ({ label: `gateway, ${int(keys)} keys`, url: `${gateway.url}/prio/echo`, headers, pid: gateway.proc.pid! })),
+  );
+  const rows = started.map(({ keys, gateway, startMs, reloadMs }, i) => ({ keys, measured: measured[i], startMs, reloadMs, rss: rssBytes(gateway.proc.pid!) }));
+  for (const { gateway } of started) await gateway.stop();
+  return rows;
+}
+
+/** Sends SIGHUP and waits (≤ 2 min) for the gateway to log the reload; its `ms`. */
+async function reloadOnHangup(gateway: Gateway): Promise<number> {
+  const reloads = () =>
+    existsSync(gateway.logFile)
+      ? readFileSync(gateway.logFile, 'utf8')
+          .split('\n')
+          .filter((line) => line.includes('"msg":"API keys loaded"') && line.includes('"trigger":"SIGHUP"'))
+      : [];
+  gateway.proc.kill('SIGHUP');
+  const deadline = performance.now() + 120_000;
+  while (performance.now() < deadline) {
+    const [line] = reloads();
+    if (line) return (JSON.parse(line) as { ms: number }).ms;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${gateway.url}: no reload logged within 2 min of SIGHUP`);
+}
+
+function renderKeyCounts(rows: KeyCountRow[]): string[] {
+  const [one] = rows;
+  const largest = rows[rows.length - 1];
+  const cpuRatio = median(largest.measured.rounds.map((run, i) => run.cpuUs / one.measured.rounds[i].cpuUs));
+  return [
+    `## Cost per request by number of API keys`,
+    '',
+    `Gateways alike (LOG_LEVEL=info, production, warm start) but for their GATEWAY_API_KEYS_FILE, measured in turns as above ` +
+      `(${RUNS} rounds, medians); the bench's key is one of them, the others unknown digests. Start-up: from spawning the process to its ` +
+      `first 200 on /health. Reload: the \`ms\` the gateway logs after a SIGHUP (read, parse, validate, index, swap).`,
+    '',
+    '| keys | req/s (median) | p99 ms | CPU µs/request | CPU / 1 key (paired rounds) | start-up | reload (SIGHUP) | RSS after the runs |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${int(r.keys)} | ${int(r.measured.rps)} | ${ms(r.measured.p99)} | ${r.measured.cpuUs.toFixed(0)} | ` +
+        `${median(r.measured.rounds.map((run, i) => run.cpuUs / one.measured.rounds[i].cpuUs)).toFixed(2)} | ` +
+        `${(r.startMs / 1000).toFixed(1)} s | ${int(r.reloadMs)} ms | ${mib(r.rss)} |`,
+    ),
+    '',
+    '| check | measured | target | |',
+    '|---|---|---|---|',
+    `| CPU per request, ${int(largest.keys)} keys / 1 key, median of the ${RUNS} paired rounds | ${cpuRatio.toFixed(2)} (rounds: ${largest.measured.rounds.map((run, i) => (run.cpuUs / one.measured.rounds[i].cpuUs).toFixed(2)).join(', ')}) | ≤ 1.15 | ${verdict(cpuRatio <= 1.15)} |`,
+    `| loading ${int(largest.keys)} keys (SIGHUP reload) | ${(largest.reloadMs / 1000).toFixed(1)} s | < 10 s | ${verdict(largest.reloadMs < 10_000)} |`,
+  ];
+}
+
 interface ProfileRun {
   load: LoadResult;
   summary: ProfileSummary;
@@ -292,7 +377,8 @@ async function profile(upstream: Upstream, headers: Record<string, string>): Pro
 }
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-const ms = (value: number) => value.toFixed(2);
+// A run that served nothing has no latencies (NaN, null once through JSON): shown as –.
+const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : '–');
 const signed = (value: number) => `${value >= 0 ? '+' : ''}${ms(value)}`;
 const int = (value: number) => Math.round(value).toLocaleString('en-US');
 const verdict = (pass: boolean) => (pass ? 'PASS' : 'MISS');
@@ -310,6 +396,12 @@ async function main(): Promise<void> {
   const authorization = await directAuthorization(upstream);
   const direct = { 'x-api-key': API_KEY, authorization };
   const viaGateway = { 'x-api-key': API_KEY };
+  if (ONLY_KEYS) {
+    const rows = await keyCounts(upstream, viaGateway);
+    await stopChild(upstream.proc);
+    process.stdout.write(`\n${renderKeyCounts(rows).join('\n')}\n`);
+    return;
+  }
 
   // Cold start: a fresh gateway (empty token cache, no warm-up at start-up), 1,000 callers at once.
   const before = await upstream.tokenRequests();
@@ -364,13 +456,15 @@ async function main(): Promise<void> {
   const stream = await streaming(streamer, viaGateway);
   await streamer.stop();
 
+  const keyRows = await keyCounts(upstream, viaGateway);
+
   log('getToken hot path');
   const hot = await runJson<HotPathResult>(script('token-hot-path.js'), ['--json'], 60_000);
 
   const profiled = PROFILE ? await profile(upstream, viaGateway) : undefined;
   await stopChild(upstream.proc);
 
-  const report = render({ directResult, bareResult, bareFixed, infoResult, gatewayFixed, warnResult, burstedResult, pretenuredResult, accessLines, burst, coldTokenRequests, atStart, stream, hot, profiled });
+  const report = render({ directResult, bareResult, bareFixed, infoResult, gatewayFixed, warnResult, burstedResult, pretenuredResult, accessLines, burst, coldTokenRequests, atStart, stream, keyRows, hot, profiled });
   process.stdout.write(`\n${report}\n`);
   writeFileSync(resolve(repo, 'bench/results.md'), `${report}\n`);
   log(`done; written to bench/results.md${profiled ? `, profile kept in ${profiled.file}` : ''}`);
@@ -390,6 +484,7 @@ interface Results {
   coldTokenRequests: number;
   atStart: number;
   stream: StreamResult;
+  keyRows: KeyCountRow[];
   hot: HotPathResult;
   profiled?: ProfileRun;
 }
@@ -457,6 +552,7 @@ function render(r: Results): string {
     `| RSS growth, 200 MiB download | ${transferNote(r.stream.download)} | < 64 MiB | ${verdict(r.stream.download.growth < 64 * 1024 * 1024 && transferOk(r.stream.download))} |`,
     `| RSS growth, 200 MiB upload (chunked) | ${transferNote(r.stream.upload)} | < 64 MiB | ${verdict(r.stream.upload.growth < 64 * 1024 * 1024 && transferOk(r.stream.upload))} |`,
   ];
+  lines.push('', ...renderKeyCounts(r.keyRows));
   if (r.profiled) {
     const p = r.profiled;
     lines.push(

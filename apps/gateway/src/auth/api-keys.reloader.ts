@@ -1,10 +1,10 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Logger } from 'pino';
-import { fileContent, readApiKeysFile } from '../config/api-keys.config.js';
+import { parseApiKeysYaml, readKeysText } from '../config/api-keys.config.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { GATEWAY_LOGGER } from '../logging/token-events.logger.js';
 import { RateLimiter } from '../ratelimit/rate-limiter.interface.js';
@@ -48,8 +48,12 @@ export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
     const source = this.file === undefined ? 'GATEWAY_API_KEYS' : 'GATEWAY_API_KEYS_FILE';
     this.logger.info({ trigger: 'start', source, keys: this.apiKeys.size }, 'API keys loaded');
     if (this.file === undefined) return;
-    this.lastContent = fileContent(this.file);
-    this.watcher = watch(dirname(this.file), { persistent: false }, () => this.schedule());
+    this.lastContent = readKeysText(this.file).content;
+    // Only the file's own name and a ConfigMap's `..data` link: other files of the directory (logs...) may change all the time.
+    const names = new Set([basename(this.file), '..data']);
+    this.watcher = watch(dirname(this.file), { persistent: false }, (_event, name) => {
+      if (name === null || names.has(name)) this.schedule();
+    });
     this.watcher.on('error', (error: NodeJS.ErrnoException) => {
       this.logger.warn({ code: error.code }, 'API keys file: watching its directory stopped; SIGHUP still reloads it');
       this.stopWatching();
@@ -76,9 +80,10 @@ export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
 
   private reload(trigger: Trigger): void {
     const started = performance.now();
-    const read = readApiKeysFile(this.file!, this.known);
-    if (trigger === 'change' && read.content === this.lastContent) return;
-    this.lastContent = read.content;
+    const text = readKeysText(this.file!);
+    if (trigger === 'change' && text.content === this.lastContent) return;
+    this.lastContent = text.content;
+    const read = 'problem' in text ? text.problem : parseApiKeysYaml(text.text, this.known);
     if (!read.ok) {
       this.failed = true;
       this.logger.error({ trigger, problems: read.problems, keys: this.apiKeys.size }, 'API keys not reloaded: the current keys stay in use');

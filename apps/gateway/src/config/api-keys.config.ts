@@ -78,15 +78,6 @@ export function parseApiKeysEnv(value: string | undefined, known: ReadonlySet<st
   return entries;
 }
 
-/** SHA-256 of a file's text, or `missing`: tells a changed file from one that was only touched. */
-export function fileContent(path: string): string {
-  try {
-    return keyDigest(readFileSync(path, 'utf8'));
-  } catch {
-    return 'missing';
-  }
-}
-
 /** The keys of a file, or why it cannot be used (one line per problem, never a key). */
 export type ApiKeysRead = { ok: true; keys: ApiKeyEntry[] } | { ok: false; problems: string[] };
 
@@ -94,17 +85,22 @@ const FILE = 'GATEWAY_API_KEYS_FILE';
 const failed = (...problems: string[]): ApiKeysRead => ({ ok: false, problems: problems.map((p) => `${FILE}: ${p}`) });
 
 /**
- * Reads and validates `GATEWAY_API_KEYS_FILE` (see `parseApiKeysYaml`). `content` is the SHA-256
- * of what was read (`missing` when nothing could be), so a reload can tell an unchanged file.
+ * A keys file's text and its SHA-256 (`content`: `missing` when it cannot be read), so that a
+ * reload can tell a changed file from one that was only touched before parsing anything.
  */
-export function readApiKeysFile(path: string, known: ReadonlySet<string>): ApiKeysRead & { content: string } {
-  let text: string;
+export function readKeysText(path: string): { text: string; content: string } | { problem: ApiKeysRead; content: 'missing' } {
   try {
-    text = readFileSync(path, 'utf8');
+    const text = readFileSync(path, 'utf8');
+    return { text, content: keyDigest(text) };
   } catch (error) {
-    return { ...failed(`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`), content: 'missing' };
+    return { problem: failed(`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`), content: 'missing' };
   }
-  return { ...parseApiKeysYaml(text, known), content: keyDigest(text) };
+}
+
+/** Reads and validates `GATEWAY_API_KEYS_FILE` (see `parseApiKeysYaml`). */
+export function readApiKeysFile(path: string, known: ReadonlySet<string>): ApiKeysRead {
+  const read = readKeysText(path);
+  return 'problem' in read ? read.problem : parseApiKeysYaml(read.text, known);
 }
 
 const PROVIDERS_WANTED = 'must be "*" or a non-empty list of provider names';
