@@ -8,7 +8,7 @@ import { keyDigest } from '../apps/gateway/src/config/api-keys.config.js';
 import { newApiKey } from '../apps/gateway/src/cli/keys-cli.js';
 import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { apiKeysIn, emulatorEnv, expectNoSecretIn, KEY_ALL } from './support/gateway-harness.js';
-import { metric, spawnGateway, type GatewayProcess } from './support/gateway-process.js';
+import { metric, runGatewayToExit, spawnGateway, type GatewayProcess } from './support/gateway-process.js';
 
 /** Prio's API: `/hold` answers only when released (a request in flight for as long as the test wants), anything else at once. */
 class HoldingUpstream {
@@ -183,12 +183,41 @@ describe('GATEWAY_API_KEYS_FILE on a real gateway process', () => {
     expect(await metric(gateway.url, 'gateway_keys_loaded')).toBe(3);
     // One error line per bad file, however many file-system events each change made.
     expect(gateway.logs().filter((l) => l.msg === 'API keys not reloaded: the current keys stay in use')).toHaveLength(3);
+    // Every file was parsed in a parser thread, off the event loop.
+    expect(gateway.logs().filter((l) => String(l.msg).includes('no parser thread'))).toEqual([]);
   });
 
   it('never writes a key or a digest anywhere: logs, /metrics, /tokens', async () => {
     const secrets = apiKeysIn(Object.values(keys).join(','));
     const seen = [gateway.output(), await (await call(gateway, '/metrics')).text(), await (await call(gateway, '/tokens', keys.ops)).text()];
     expectNoSecretIn(seen.join('\n'), secrets);
+  });
+});
+
+describe('a keys file that is bad at start-up', () => {
+  it('stops the process before it listens: exit 1, one line per problem naming the entry, never a key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keys-bad-'));
+    const emulators = await startProviderEmulators();
+    try {
+      const file = join(dir, 'keys.yaml');
+      writeFileSync(file, `keys:\n  - { name: partner-a, key: ${keys.partner}, providers: [prio, nope] }\n  - { name: ops, key: ${keys.partner}, providers: "*" }\n`);
+      const { GATEWAY_API_KEYS: _, ...env } = emulatorEnv(emulators);
+      const bad = await runGatewayToExit({ ...env, GATEWAY_API_KEYS_FILE: file });
+      expect(bad.code).toBe(1);
+      expect(bad.output).toBe(
+        [
+          'Invalid configuration:',
+          '  GATEWAY_API_KEYS_FILE: entry 1 (partner-a): providers: item 2 is not a built-in or OAUTH_PROVIDERS name (or use providers: "*")',
+          '  GATEWAY_API_KEYS_FILE: entry 2 (ops): key: the same key as entry 1 (partner-a)',
+          '',
+        ].join('\n'),
+      );
+      const both = await runGatewayToExit({ ...env, GATEWAY_API_KEYS_FILE: file, GATEWAY_API_KEYS: keys.ops });
+      expect(both).toEqual({ code: 1, output: 'Invalid configuration:\n  GATEWAY_API_KEYS_FILE: cannot be combined with GATEWAY_API_KEYS (keep one source of keys)\n' });
+    } finally {
+      await emulators.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

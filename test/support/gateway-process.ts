@@ -20,6 +20,21 @@ export interface GatewayProcess {
   stop(): Promise<number | null>;
 }
 
+/** Runs `main.ts` with exactly `env` (plus PATH and production logs) to its exit: the code and everything it wrote. */
+export async function runGatewayToExit(env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', REGISTER, MAIN], {
+    env: { PATH: process.env.PATH, PORT: String(await freePort()), HOST: '127.0.0.1', NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, output };
+}
+
 /** Starts `main.ts` with exactly `env` (plus PATH, a free loopback port, production logs) and waits until it serves. */
 export async function spawnGateway(env: Record<string, string>): Promise<GatewayProcess> {
   const port = await freePort();

@@ -13,6 +13,7 @@ import { ApiKeys } from './auth/api-keys.js';
 import { ApiKeysReloader } from './auth/api-keys.reloader.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import type { OAuthOverrides } from './config/oauth-options.js';
+import { withKeysFile } from './config/api-keys-file.loader.js';
 import { parseGatewayConfig, type Env } from './config/parse-config.js';
 import { sandboxBanner, sandboxWanted, startSandbox, type Sandbox } from './config/sandbox.js';
 import { connectRedis } from './config/token-store.factory.js';
@@ -62,7 +63,7 @@ export interface Gateway {
  * before anything listens when the configuration is bad.
  */
 export async function createGateway(env: Env, options: GatewayOptions = {}): Promise<Gateway> {
-  let config = parseGatewayConfig(env);
+  let config = await withKeysFile(parseGatewayConfig(env));
   let sandbox: Sandbox | undefined;
   if (sandboxWanted(config)) ({ config, sandbox } = await startSandbox(config));
   let app: NestFastifyApplication | undefined;

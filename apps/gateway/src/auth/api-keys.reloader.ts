@@ -4,7 +4,8 @@ import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Logger } from 'pino';
-import { parseApiKeysYaml, readKeysText } from '../config/api-keys.config.js';
+import { parseOffThread } from '../config/api-keys-file.loader.js';
+import { readKeysText } from '../config/api-keys.config.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { GATEWAY_LOGGER } from '../logging/token-events.logger.js';
 import { RateLimiter } from '../ratelimit/rate-limiter.interface.js';
@@ -21,6 +22,8 @@ type Trigger = 'SIGHUP' | 'change';
  * Kubernetes updates a mounted ConfigMap by swapping its `..data` symlink, and neither is seen by a
  * watch on the old inode. A file that cannot be read, parsed or validated leaves the current keys
  * in place, logs one error line (the problems, never a key) and sets `failed` until a good file loads.
+ * The file is parsed in a worker thread (`parseOffThread`); reloads asked for meanwhile are run
+ * once it is done.
  */
 @Injectable()
 export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
@@ -32,6 +35,8 @@ export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
   private debounce?: NodeJS.Timeout;
   /** SHA-256 of the file as last read: an event that changed nothing in it is no reload. */
   private lastContent?: string;
+  private reloading?: Promise<void>;
+  private next?: Trigger;
 
   constructor(
     private readonly apiKeys: ApiKeys,
@@ -78,12 +83,26 @@ export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
     this.debounce = setTimeout(() => this.reload('change'), RELOAD_DEBOUNCE_MS);
   }
 
+  /** One reload at a time: one asked for while another runs follows it (SIGHUP winning over a change). */
   private reload(trigger: Trigger): void {
+    if (this.reloading) {
+      this.next = this.next === 'SIGHUP' ? 'SIGHUP' : trigger;
+      return;
+    }
+    this.reloading = this.load(trigger).finally(() => {
+      this.reloading = undefined;
+      const next = this.next;
+      this.next = undefined;
+      if (next) this.reload(next);
+    });
+  }
+
+  private async load(trigger: Trigger): Promise<void> {
     const started = performance.now();
     const text = readKeysText(this.file!);
     if (trigger === 'change' && text.content === this.lastContent) return;
     this.lastContent = text.content;
-    const read = 'problem' in text ? text.problem : parseApiKeysYaml(text.text, this.known);
+    const read = 'problem' in text ? text.problem : await this.parse(text.text);
     if (!read.ok) {
       this.failed = true;
       this.logger.error({ trigger, problems: read.problems, keys: this.apiKeys.size }, 'API keys not reloaded: the current keys stay in use');
@@ -93,6 +112,12 @@ export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
     this.rateLimiter.prune();
     this.failed = false;
     this.logger.info({ trigger, keys: read.keys.length, ms: Math.round(performance.now() - started) }, 'API keys loaded');
+  }
+
+  private async parse(text: string) {
+    const { read, threaded } = await parseOffThread(text, this.known);
+    if (!threaded) this.logger.warn('API keys file: no parser thread could run, parsed on the event loop');
+    return read;
   }
 
   private stopWatching(): void {

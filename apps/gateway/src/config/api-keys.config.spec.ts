@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { keyDigest, parseApiKeysEnv, parseApiKeysYaml, readApiKeysFile } from './api-keys.config.js';
+import { withKeysFile } from './api-keys-file.loader.js';
+import { keyDigest, parseApiKeysEnv, parseApiKeysYaml } from './api-keys.config.js';
 import { parseRateLimit } from '../ratelimit/rate-limit.policy.js';
 import { ConfigValidationError, parseGatewayConfig } from './parse-config.js';
 
@@ -139,32 +140,35 @@ describe('GATEWAY_API_KEYS_FILE', () => {
     );
   });
 
-  it('cannot be combined with GATEWAY_API_KEYS, and a missing file stops start-up', () => {
-    const failing = (env: Record<string, string>) => {
-      try {
-        parseGatewayConfig(env);
-      } catch (error) {
-        if (error instanceof ConfigValidationError) return error.problems;
-      }
-      throw new Error('accepted');
-    };
-    expect(failing({ GATEWAY_API_KEYS: 'k', GATEWAY_API_KEYS_FILE: '/nowhere.yaml' })).toEqual([
-      'GATEWAY_API_KEYS_FILE: cannot be combined with GATEWAY_API_KEYS (keep one source of keys)',
-    ]);
-    expect(failing({ GATEWAY_API_KEYS_FILE: '/nowhere/keys.yaml' })).toEqual(['GATEWAY_API_KEYS_FILE: cannot be read (ENOENT)']);
+  it('cannot be combined with GATEWAY_API_KEYS', () => {
+    expect(() => parseGatewayConfig({ GATEWAY_API_KEYS: 'k', GATEWAY_API_KEYS_FILE: '/nowhere.yaml' })).toThrow(
+      new ConfigValidationError(['GATEWAY_API_KEYS_FILE: cannot be combined with GATEWAY_API_KEYS (keep one source of keys)']),
+    );
   });
 
-  describe('on disk', () => {
+  describe('at start-up', () => {
     const dir = mkdtempSync(join(tmpdir(), 'api-keys-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const problemsOf = async (file: string) => {
+      const error = await withKeysFile(parseGatewayConfig({ GATEWAY_API_KEYS_FILE: file })).catch((e: unknown) => e);
+      return error instanceof ConfigValidationError ? error.problems : [];
+    };
 
-    it('is read at start-up into the configuration, and remembered for reloads', () => {
+    it('reads the file into the configuration, and remembers it for reloads', async () => {
       const file = join(dir, 'keys.yaml');
       writeFileSync(file, 'keys:\n  - { name: partner-a, key: partner-a-secret-key, providers: [prio] }\n');
-      expect(readApiKeysFile(file, KNOWN)).toMatchObject({ ok: true, keys: [{ name: 'partner-a', digest: DIGEST }] });
-      const config = parseGatewayConfig({ GATEWAY_API_KEYS_FILE: file });
+      const config = await withKeysFile(parseGatewayConfig({ GATEWAY_API_KEYS_FILE: file }));
       expect(config.apiKeysFile).toBe(file);
-      expect(config.apiKeys.map((k) => k.name)).toEqual(['partner-a']);
+      expect(config.apiKeys).toEqual([{ name: 'partner-a', digest: DIGEST, providers: new Set(['prio']), rateLimit: undefined }]);
+    });
+
+    it('stops start-up on a missing or bad file, with its problems', async () => {
+      expect(await problemsOf(join(dir, 'missing.yaml'))).toEqual(['GATEWAY_API_KEYS_FILE: cannot be read (ENOENT)']);
+      const bad = join(dir, 'bad.yaml');
+      writeFileSync(bad, 'keys:\n  - { name: partner-a, key: partner-a-secret-key, providers: [nope] }\n');
+      expect(await problemsOf(bad)).toEqual([
+        'GATEWAY_API_KEYS_FILE: entry 1 (partner-a): providers: item 1 is not a built-in or OAUTH_PROVIDERS name (or use providers: "*")',
+      ]);
     });
   });
 });

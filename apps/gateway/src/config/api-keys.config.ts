@@ -21,8 +21,8 @@ function digestOf(key: string): string | undefined {
 }
 
 /**
- * The callers, from `GATEWAY_API_KEYS` or `GATEWAY_API_KEYS_FILE` (never both): the file is read
- * and validated here, at start-up, like every other variable.
+ * The callers, from `GATEWAY_API_KEYS` or `GATEWAY_API_KEYS_FILE` (never both). The file is read
+ * and validated by `withKeysFile` before the gateway starts (in a worker: it may be large).
  */
 export function parseCallerKeys(
   env: Record<string, string | undefined>,
@@ -35,9 +35,7 @@ export function parseCallerKeys(
     problems.push('GATEWAY_API_KEYS_FILE: cannot be combined with GATEWAY_API_KEYS (keep one source of keys)');
     return { apiKeys: [] };
   }
-  const read = readApiKeysFile(file, known);
-  if (!read.ok) problems.push(...read.problems);
-  return { apiKeys: read.ok ? read.keys : [], apiKeysFile: file };
+  return { apiKeys: [], apiKeysFile: file };
 }
 
 /**
@@ -95,12 +93,6 @@ export function readKeysText(path: string): { text: string; content: string } | 
   } catch (error) {
     return { problem: failed(`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`), content: 'missing' };
   }
-}
-
-/** Reads and validates `GATEWAY_API_KEYS_FILE` (see `parseApiKeysYaml`). */
-export function readApiKeysFile(path: string, known: ReadonlySet<string>): ApiKeysRead {
-  const read = readKeysText(path);
-  return 'problem' in read ? read.problem : parseApiKeysYaml(read.text, known);
 }
 
 const PROVIDERS_WANTED = 'must be "*" or a non-empty list of provider names';
