@@ -19,9 +19,9 @@ import { MetricsController } from './metrics/metrics.controller.js';
 import { CallerMetrics } from './metrics/caller.metrics.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { ProblemExceptionFilter } from './problem/problem.filter.js';
-import { LocalRateLimiter } from './ratelimit/local-rate-limiter.js';
+import { InMemoryRateLimiter } from './ratelimit/in-memory.rate-limiter.js';
 import { RateLimiter } from './ratelimit/rate-limiter.interface.js';
-import { RedisRateLimiter } from './ratelimit/redis-rate-limiter.js';
+import { RedisRateLimiter } from './ratelimit/redis.rate-limiter.js';
 import { TokensController } from './tokens/tokens.controller.js';
 
 export interface AppModuleOptions {
@@ -67,7 +67,7 @@ export class AppModule {
         AllProvidersKeyGuard,
         { provide: ApiKeys, useValue: new ApiKeys(config.apiKeys) },
         ApiKeysReloader,
-        { provide: RateLimiter, useValue: redis ? new RedisRateLimiter(redis, new LocalRateLimiter()) : new LocalRateLimiter() },
+        { provide: RateLimiter, useValue: redis ? new RedisRateLimiter(redis, new InMemoryRateLimiter()) : new InMemoryRateLimiter() },
         CallerMetrics,
         { provide: READINESS_TIMEOUT_MS, useValue: readinessTimeoutMs },
         { provide: APP_FILTER, useClass: ProblemExceptionFilter },

@@ -9,9 +9,9 @@ import { ConfigValidationError } from './parse-config.js';
 const PARSER = new URL(`./api-keys-file.worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
 /**
- * `parseApiKeysYaml` in a worker thread. The YAML of 100,000 keys takes seconds and hundreds of
- * MiB of transient objects to parse: off the event loop, requests are not held up by a reload, and
- * that memory goes back to the system with the worker instead of staying in the gateway's heap.
+ * `parseApiKeysYaml` in a worker thread. A large keys file takes long, and many transient objects,
+ * to parse: off the event loop, requests are not held up by a reload, and that memory goes back to
+ * the system with the worker instead of staying in the gateway's heap.
  * Falls back to this thread when no worker can run (resource limits, a test runner without the
  * sources' loader): `threaded` says which it was.
  */

@@ -1,4 +1,4 @@
-// Parses a keys file off the event loop (see `parseOffThread`): YAML of 100,000 keys takes seconds.
+// Parses a keys file off the event loop (see `parseOffThread`): a large one takes long to parse.
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseApiKeysYaml } from './api-keys.config.js';
 

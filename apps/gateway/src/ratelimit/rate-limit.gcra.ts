@@ -5,7 +5,7 @@ import type { RateDecision } from './rate-limiter.interface.js';
  * One step of GCRA, the generic cell rate algorithm (ITU-T I.371; the token bucket seen through
  * one timestamp per key): `tat` is the bucket's theoretical arrival time, the instant it would be
  * full again; a request is admitted when taking one interval does not push `tat` more than the
- * capacity (`limit` intervals) ahead of `now`. Times in µs. `redis-rate-limiter.ts` runs the
+ * capacity (`limit` intervals) ahead of `now`. Times in µs. `redis.rate-limiter.ts` runs the
  * same step in Lua, next to the stored `tat`.
  */
 export function gcraStep(tat: number, now: number, policy: RateLimitPolicy): RateDecision & { tat: number } {

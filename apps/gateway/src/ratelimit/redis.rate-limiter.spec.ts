@@ -4,9 +4,9 @@ import { createRedisConnection } from '@oauth-gateway/oauth-providers/redis';
 import { connectRedis, uniqueName } from '../../../../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { freePort } from '../../../../scripts/redis-server.mjs';
 import { Caller } from '../auth/api-keys.js';
-import { LocalRateLimiter } from './local-rate-limiter.js';
+import { InMemoryRateLimiter } from './in-memory.rate-limiter.js';
 import { parseRateLimit } from './rate-limit.policy.js';
-import { RedisRateLimiter } from './redis-rate-limiter.js';
+import { RedisRateLimiter } from './redis.rate-limiter.js';
 
 const describeRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;
 const caller = (limit: string) => new Caller(uniqueName('rl'), '*', parseRateLimit(limit));
@@ -21,7 +21,7 @@ describeRedis('RedisRateLimiter (the Lua script on a real Redis)', () => {
   });
 
   it('admits a burst of N and then refuses, saying how long to wait', async () => {
-    const limiter = new RedisRateLimiter(clients[0], new LocalRateLimiter());
+    const limiter = new RedisRateLimiter(clients[0], new InMemoryRateLimiter());
     const key = caller('3/m');
     const decisions = [];
     for (let i = 0; i < 4; i++) decisions.push(await limiter.take(key));
@@ -37,7 +37,7 @@ describeRedis('RedisRateLimiter (the Lua script on a real Redis)', () => {
   });
 
   it('shares one bucket between two instances hammering it at once: never more than N + rate × elapsed', async () => {
-    const [a, b] = clients.map((client) => new RedisRateLimiter(client, new LocalRateLimiter()));
+    const [a, b] = clients.map((client) => new RedisRateLimiter(client, new InMemoryRateLimiter()));
     const key = caller('10/m');
     const started = Date.now();
     const decisions = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).take(key)));
@@ -59,7 +59,7 @@ describe('RedisRateLimiter without Redis', () => {
     const client = createRedisConnection({ url: `redis://127.0.0.1:${await freePort()}` });
     client.on('error', () => undefined);
     try {
-      const limiter = new RedisRateLimiter(client, new LocalRateLimiter());
+      const limiter = new RedisRateLimiter(client, new InMemoryRateLimiter());
       const key = caller('2/m');
       const decisions = [await limiter.take(key), await limiter.take(key), await limiter.take(key)];
       expect(decisions.map((d) => d.allowed)).toEqual([true, true, false]);

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Caller } from '../auth/api-keys.js';
-import { gcraStep } from './gcra.js';
+import { gcraStep } from './rate-limit.gcra.js';
 import type { RateDecision, RateLimiter } from './rate-limiter.interface.js';
 
 /** Milliseconds on a monotonic clock. */
@@ -10,7 +10,7 @@ export type Clock = () => number;
  * Rate limits kept in this process: one theoretical arrival time per bucket (per key and limit).
  * Used alone without Redis, and by every instance on its own while Redis is unreachable.
  */
-export class LocalRateLimiter implements RateLimiter {
+export class InMemoryRateLimiter implements RateLimiter {
   readonly shared = false;
   private readonly tats = new Map<string, number>();
   /** Full buckets are forgotten when the map reaches this size: memory stays in proportion to the keys in use. */

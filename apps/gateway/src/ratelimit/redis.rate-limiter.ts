@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { Cluster, Redis } from 'ioredis';
 import type { Caller } from '../auth/api-keys.js';
-import type { Clock, LocalRateLimiter } from './local-rate-limiter.js';
+import type { Clock, InMemoryRateLimiter } from './in-memory.rate-limiter.js';
 import type { RateDecision, RateLimiter } from './rate-limiter.interface.js';
 
-// KEYS[1] the key's bucket; ARGV interval µs, capacity µs. The step of gcra.ts, atomically, on the
+// KEYS[1] the key's bucket; ARGV interval µs, capacity µs. The step of rate-limit.gcra.ts, atomically, on the
 // server's clock (TIME), so every instance measures time alike; the bucket expires once full again.
 const GCRA = `
 local time = redis.call('TIME')
@@ -39,7 +39,7 @@ export class RedisRateLimiter implements RateLimiter {
 
   constructor(
     private readonly client: Redis | Cluster,
-    private readonly local: LocalRateLimiter,
+    private readonly local: InMemoryRateLimiter,
     private readonly clock: Clock = () => performance.now(),
   ) {
     // ioredis runs it with EVALSHA, loading the script again after a restart (NOSCRIPT).

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { Caller } from '../auth/api-keys.js';
-import { LocalRateLimiter } from './local-rate-limiter.js';
+import { InMemoryRateLimiter } from './in-memory.rate-limiter.js';
 import { parseRateLimit } from './rate-limit.policy.js';
 
 const caller = (name: string, limit: string) => new Caller(name, '*', parseRateLimit(limit));
@@ -9,10 +9,10 @@ const caller = (name: string, limit: string) => new Caller(name, '*', parseRateL
 /** A limiter on a clock the test moves (milliseconds). */
 function limiterAt(start = 1_000_000) {
   const clock = { ms: start };
-  return { clock, limiter: new LocalRateLimiter(() => clock.ms) };
+  return { clock, limiter: new InMemoryRateLimiter(() => clock.ms) };
 }
 
-describe('LocalRateLimiter', () => {
+describe('InMemoryRateLimiter', () => {
   it('admits a burst of N, then one request per interval, telling how long to wait', () => {
     const { clock, limiter } = limiterAt();
     const partner = caller('partner-a', '5/s');
