@@ -76,7 +76,7 @@ describe('GATEWAY_API_KEYS_FILE on a real gateway process', () => {
     symlinkSync('..data/keys.yaml', join(dir, 'keys.yaml'));
     const { GATEWAY_API_KEYS: _, ...env } = emulatorEnv(emulators);
     gateway = await spawnGateway({ ...env, PRIO_API_URL: upstream.url, GATEWAY_API_KEYS_FILE: join(dir, 'keys.yaml'), LOG_LEVEL: 'debug' });
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await gateway?.stop();
@@ -146,7 +146,7 @@ describe('GATEWAY_API_KEYS_FILE on a real gateway process', () => {
     const answer = await held;
     expect(answer.status).toBe(200);
     expect(await answer.text()).toBe('released');
-  });
+  }, 45_000);
 
   it("reloads after an editor's save (a new file renamed over the old path)", async () => {
     const before = Date.now();
@@ -185,7 +185,7 @@ describe('GATEWAY_API_KEYS_FILE on a real gateway process', () => {
     expect(gateway.logs().filter((l) => l.msg === 'API keys not reloaded: the current keys stay in use')).toHaveLength(3);
     // Every file was parsed in a parser thread, off the event loop.
     expect(gateway.logs().filter((l) => String(l.msg).includes('no parser thread'))).toEqual([]);
-  });
+  }, 90_000);
 
   it('never writes a key or a digest anywhere: logs, /metrics, /tokens', async () => {
     const secrets = apiKeysIn(Object.values(keys).join(','));
@@ -218,7 +218,7 @@ describe('a keys file that is bad at start-up', () => {
       await emulators.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 });
 
 describe('SIGHUP without a keys file', () => {
@@ -234,5 +234,5 @@ describe('SIGHUP without a keys file', () => {
     } finally {
       await emulators.close();
     }
-  });
+  }, 60_000);
 });

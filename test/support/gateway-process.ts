@@ -63,7 +63,7 @@ export async function spawnGateway(env: Record<string, string>): Promise<Gateway
     child,
     output: () => output,
     logs,
-    async waitForLog(test, what, timeoutMs = 10_000) {
+    async waitForLog(test, what, timeoutMs = 20_000) {
       await waitUntil(() => logs().some(test), `a log line: ${what}`, timeoutMs);
       return logs().find(test)!;
     },
