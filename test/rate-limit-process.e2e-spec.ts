@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
 import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { newApiKey } from '../apps/gateway/src/cli/keys-cli.js';
 import { keyDigest } from '../apps/gateway/src/config/api-keys.config.js';
@@ -77,6 +78,21 @@ describeRedis('rate limits of two gateway processes on one Redis', () => {
     expect(refusedByBoth).toBe(statuses.length - admitted);
     expect(await metric(gateways[0].url, 'gateway_rate_limited_total{provider="latam"}')).toBe(1);
     for (const g of gateways) expect(await metric(g.url, 'gateway_rate_limit_degraded')).toBe(0);
+  });
+
+  it('sends nothing to Redis for a key without a limit', async () => {
+    const admin = new Redis(redis.url);
+    try {
+      const scriptCalls = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+      const before = await scriptCalls();
+      for (let i = 0; i < 20; i++) expect((await fetch(`${gateways[i % 2].url}/prio/echo`, { headers: { 'x-api-key': OPS } })).status).toBe(200);
+      expect(await scriptCalls()).toBe(before);
+      // While the limited key's requests each run the script once.
+      await fetch(`${gateways[0].url}/prio/echo`, { headers: { 'x-api-key': LIMITED } });
+      expect(await scriptCalls()).toBe(before + 1);
+    } finally {
+      admin.disconnect();
+    }
   });
 
   it('applies the full limit in each instance on its own while Redis is away, says so, and shares it again once Redis is back', async () => {
