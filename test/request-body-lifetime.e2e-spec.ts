@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { KEY_ALL, until } from './support/gateway-harness.js';
 import { FaultRig } from './support/fault-rig.js';
 import { RawCaller } from './support/raw-http.js';
@@ -23,7 +24,7 @@ describe('regression: a request body destroyed while nothing listens no longer e
   const stillServes = async () => {
     const id = `still-${++served}`;
     const caller = await RawCaller.open(rig.gateway.port);
-    caller.write(`GET /up/api/ok/${id} HTTP/1.1\r\nHost: gw\r\nx-api-key: ${KEY_ALL}\r\nconnection: close\r\n\r\n`);
+    caller.write(`GET /up/ok/${id} HTTP/1.1\r\nHost: gw\r\nx-api-key: ${KEY_ALL}\r\nconnection: close\r\n\r\n`);
     await caller.settle();
     expect(caller.final()?.status).toBe(200);
     expect(rig.gateway.alive()).toBe(true);
@@ -71,19 +72,19 @@ describe('regression: a request body destroyed while nothing listens no longer e
     const fillers = await Promise.all(
       [1, 2].map(async (n) => {
         const filler = await RawCaller.open(rig.gateway.port);
-        filler.write(`${head(`/up/api/hold/filler-${n}`, `filler-${n}`, 1)}x`);
+        filler.write(`${head(`/up/hold/filler-${n}`, `filler-${n}`, 1)}x`);
         return filler;
       }),
     );
     await until(() => rig.upstream.heldCount() === 2, 'the pool to be full');
     const caller = await RawCaller.open(rig.gateway.port);
-    caller.write(head('/up/api/ok/gone-waiting-slot', 'gone-waiting-slot') + chunk(100));
-    await until(async () => (await rig.gateway.stats()).queued >= 1, 'the request to wait for a slot');
+    caller.write(head('/up/ok/gone-waiting-slot', 'gone-waiting-slot') + chunk(100));
+    await waitUntil(async () => (await rig.gateway.stats()).queued >= 1, 'the request to wait for a slot');
     caller.abort();
     expect(await rig.gateway.waitForAccessLine('gone-waiting-slot')).toMatchObject({ status: 499, provider: 'up' });
     rig.upstream.releaseAll();
     for (const filler of fillers) await filler.settle();
-    await until(async () => (await rig.gateway.stats()).size === 0, 'the pools to be idle');
+    await waitUntil(async () => (await rig.gateway.stats()).size === 0, 'the pools to be idle');
     expect(rig.upstream.record('gone-waiting-slot')?.complete ?? false).toBe(false);
     await stillServes();
   });

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer, type Socket } from 'node:net';
-import { startProviderEmulators, type ProviderEmulators } from '#provider-emulators';
+import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { FaultUpstream } from './fault-upstream.js';
 import { GatewayProcess, type GatewayTestOptions } from './gateway-process.js';
 import { FAST_RETRY, KEY_ALL } from './gateway-harness.js';

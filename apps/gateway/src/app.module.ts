@@ -11,7 +11,7 @@ import type { GatewayConfig } from './config/gateway-config.js';
 import { oauthOptions, type OAuthOverrides } from './config/oauth-options.js';
 import { GATEWAY_LOGGER, TokenEventsLogger } from './logging/token-events.logger.js';
 import { HealthController } from './health/health.controller.js';
-import { ProviderTokensHealth, READINESS_TIMEOUT_MS } from './health/provider-tokens.health.js';
+import { ProviderTokensHealth } from './health/provider-tokens.health.js';
 import { ReadinessController } from './health/readiness.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsService } from './metrics/metrics.service.js';
@@ -22,7 +22,6 @@ export interface AppModuleOptions {
   config: GatewayConfig;
   logger: Logger;
   oauth?: OAuthOverrides;
-  readinessTimeoutMs?: number;
 }
 
 /** `ConfigService.get('gateway')`: the validated configuration. */
@@ -35,7 +34,7 @@ const gatewayConfig = (config: GatewayConfig) => registerAs('gateway', () => con
  */
 @Module({})
 export class AppModule {
-  static forGateway({ config, logger, oauth, readinessTimeoutMs = 2000 }: AppModuleOptions): DynamicModule {
+  static forGateway({ config, logger, oauth }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -58,7 +57,6 @@ export class AppModule {
         { provide: GATEWAY_LOGGER, useValue: logger },
         AllProvidersKeyGuard,
         { provide: ApiKeys, useValue: new ApiKeys(config.apiKeys) },
-        { provide: READINESS_TIMEOUT_MS, useValue: readinessTimeoutMs },
         { provide: APP_FILTER, useClass: ProblemExceptionFilter },
       ],
     };

@@ -1,4 +1,4 @@
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { parseEncryptionKey } from '@oauth-gateway/oauth-providers/redis';
 import {
@@ -10,6 +10,7 @@ import {
   type GatewayConfig,
   type HostPort,
   type ProviderConfig,
+  type TrustedProxy,
 } from './gateway-config.js';
 
 export type Env = Record<string, string | undefined>;
@@ -50,6 +51,26 @@ const hostPortList = z
   })
   .optional();
 
+/** `10.0.0.0/8,192.168.1.7,::1`: addresses and CIDR ranges, IPv4 or IPv6. */
+const trustedProxyList = z
+  .string()
+  .transform((value, ctx) => {
+    const proxies: TrustedProxy[] = [];
+    for (const entry of value.split(',').map((e) => e.trim())) {
+      const [address, prefix, extra] = entry.split('/');
+      const version = isIP(address);
+      const bits = version === 4 ? 32 : 128;
+      const length = prefix === undefined ? bits : /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
+      if (version === 0 || extra !== undefined || !(length >= 0 && length <= bits)) {
+        ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of IP addresses or CIDR ranges (e.g. 10.0.0.0/8,::1)' });
+        return z.NEVER;
+      }
+      proxies.push({ address, prefix: length, family: version === 4 ? 'ipv4' : 'ipv6' });
+    }
+    return proxies;
+  })
+  .optional();
+
 /** The gateway's own variables; providers are read apart (their names are dynamic). */
 const gatewaySchema = z.object({
   PORT: integer(3000, 0, 65535),
@@ -86,6 +107,10 @@ const gatewaySchema = z.object({
   UPSTREAM_TIMEOUT_MS: integer(30_000, 1),
   SHUTDOWN_TIMEOUT_MS: integer(10_000, 0, 600_000),
   MAX_BODY_BYTES: integer(10_485_760, 1),
+  CLIENT_TIMEOUT_MS: integer(10_000, 1),
+  UPLOAD_TIMEOUT_MS: integer(60_000, 1),
+  MAX_HEADER_COUNT: integer(100, 1, 1000),
+  TRUSTED_PROXIES: trustedProxyList,
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   SANDBOX: z.enum(['true', 'false', 'auto'], { error: 'must be true, false or auto' }).default('auto'),
   OAUTH_PROVIDERS: z.string().optional(),
@@ -159,6 +184,10 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
     upstreamTimeoutMs: v.UPSTREAM_TIMEOUT_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     maxBodyBytes: v.MAX_BODY_BYTES,
+    clientTimeoutMs: v.CLIENT_TIMEOUT_MS,
+    uploadTimeoutMs: v.UPLOAD_TIMEOUT_MS,
+    maxHeaderCount: v.MAX_HEADER_COUNT,
+    trustedProxies: v.TRUSTED_PROXIES ?? [],
     logLevel: v.LOG_LEVEL,
     sandbox: v.SANDBOX,
     providers,

@@ -20,6 +20,7 @@ export const PROBLEMS = {
   upstream_unreachable: { status: 502, title: 'Provider API unreachable' },
   upstream_timeout: { status: 504, title: 'Provider API did not answer in time' },
   internal_error: { status: 500, title: 'Internal error' },
+  not_implemented: { status: 501, title: 'Transfer coding not implemented' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof PROBLEMS;
@@ -96,6 +97,8 @@ export function problemForStatus(status: number): ProblemCode {
       return 'unsupported_media_type';
     case 431:
       return 'headers_too_large';
+    case 501:
+      return 'not_implemented';
     default:
       return status >= 400 && status < 500 ? 'bad_request' : 'internal_error';
   }
