@@ -123,6 +123,14 @@ export class RawCaller {
     if (!this.socket.destroyed) this.socket.write(data);
   }
 
+  /** Writes `data` and resolves once the socket took all of it (or failed: see `error`). */
+  writeAll(data: string | Buffer): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.socket.destroyed) return resolve();
+      this.socket.write(data, () => resolve());
+    });
+  }
+
   /** The caller goes away. */
   abort(): void {
     this.socket.destroy();

@@ -6,8 +6,8 @@ export interface RunnerIo {
   exit(code: number): void;
   /** One line to stderr. */
   error(line: string): void;
-  /** Where SIGTERM / SIGINT come from; default `process`. */
-  signals?: Pick<EventEmitter, 'once'>;
+  /** Where SIGTERM / SIGINT / SIGHUP come from; default `process`. */
+  signals?: Pick<EventEmitter, 'once' | 'on' | 'off'>;
 }
 
 const processIo: RunnerIo = {
@@ -23,7 +23,9 @@ const CLOSE_GRACE_MS = 5_000;
  * On SIGTERM / SIGINT: stop accepting, let in-flight requests finish within
  * `SHUTDOWN_TIMEOUT_MS` (default 10 s; then the connections left are cut), stop the refresher,
  * close Redis, exit 0 (1 if closing failed or took more than 5 s past the bound). The handlers
- * are one-shot: a second SIGTERM gets Node's default, an immediate kill.
+ * are one-shot: a second SIGTERM gets Node's default, an immediate kill. SIGHUP, which many
+ * process managers send to mean "reload", is logged and ignored (Node's default would end the
+ * process): there is nothing to reload yet.
  */
 export async function runGateway(env: Env, io: RunnerIo = processIo, options: GatewayOptions = {}): Promise<Gateway | undefined> {
   let gateway: Gateway;
@@ -51,5 +53,9 @@ export async function runGateway(env: Env, io: RunnerIo = processIo, options: Ga
   const signals = io.signals ?? process;
   signals.once('SIGTERM', stop);
   signals.once('SIGINT', stop);
+  const hangUp = () => gateway.logger.info('SIGHUP received: nothing to reload, ignored');
+  signals.on('SIGHUP', hangUp);
+  const close = gateway.close;
+  gateway.close = () => close().finally(() => signals.off('SIGHUP', hangUp));
   return gateway;
 }

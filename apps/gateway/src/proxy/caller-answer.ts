@@ -4,7 +4,7 @@ import { renderProblem, type ProblemError } from '../problem/problem.js';
 import type { DeadlineSweeper, Expiring } from './deadline-sweeper.js';
 
 /** What bounds a lingering close: at most this much more of the caller's body is read and dropped… */
-export const LINGER_MAX_BYTES = 4 * 1024 * 1024;
+export const LINGER_MAX_BYTES = 16 * 1024 * 1024;
 /** …for at most this long (nginx's `lingering_time`), and never past `CLIENT_TIMEOUT_MS` without a byte. */
 export const LINGER_MAX_MS = 30_000;
 
