@@ -101,4 +101,14 @@ describe('regression: a request body destroyed while nothing listens no longer e
     rig.emulators.releaseHanging('oauth2');
     await stillServes();
   });
+
+  it('regression: SIGHUP (sent by many process managers) no longer stops the gateway: one log line each, and it keeps serving', async () => {
+    const logged = () => rig.gateway.lines.filter((line) => line.includes('SIGHUP')).length;
+    for (const n of [1, 2]) {
+      rig.gateway.child.kill('SIGHUP');
+      await until(() => logged() === n, `SIGHUP number ${n} to be logged`);
+      await stillServes();
+    }
+    expect(JSON.parse(rig.gateway.lines.find((line) => line.includes('SIGHUP'))!)).toMatchObject({ level: 30, msg: 'SIGHUP received: nothing to reload, ignored' });
+  });
 });

@@ -22,7 +22,11 @@ const CODES: Record<string, ProblemCode> = {
 export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
   // Node's own test (its default handler): a response of ours is already on this connection.
   const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (error.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) {
+  if (inFlight?.headersSent) {
+    // Already answered in this tick (e.g. the 501 to a transfer coding whose body Node then fails to
+    // parse): Node corks a response's first write until the next tick, so flush it before destroying.
+    while (socket.writableCorked > 0) socket.uncork();
+  } else if (error.code !== 'ECONNRESET' && socket.writable) {
     const { status, headers, body } = renderProblem(new ProblemError(CODES[error.code ?? ''] ?? 'bad_request'), randomUUID());
     const head = Object.entries({ ...headers, connection: 'close' }).map(([name, value]) => `${name}: ${value}\r\n`);
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head.join('')}\r\n${body}`);
