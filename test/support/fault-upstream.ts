@@ -24,6 +24,19 @@ export type UpstreamBehaviour =
   | 'answer-hang'
   | 'big';
 
+const BEHAVIOURS: ReadonlySet<string> = new Set<UpstreamBehaviour>([
+  'ok',
+  'hold',
+  'reset-head',
+  'reset-body',
+  'hang-body',
+  'reset-complete',
+  'hang-complete',
+  'answer-reset',
+  'answer-hang',
+  'big',
+]);
+
 export const BIG_ANSWER_BYTES = 64 * 1024 * 1024;
 const PARTIAL_ANSWER_BYTES = 1024 * 1024;
 const CHUNK = Buffer.alloc(16 * 1024, 0x61);
@@ -93,7 +106,8 @@ export class FaultUpstream {
   private serve(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '';
     this.targets.push(url);
-    const [, , , behaviour = 'ok', id = `anonymous-${this.targets.length}`] = url.split('?')[0].split('/');
+    const [, , , named = 'ok', id = `anonymous-${this.targets.length}`] = url.split('?')[0].split('/');
+    const behaviour = BEHAVIOURS.has(named) ? named : 'ok';
     const record: UpstreamRecord = { path: url, behaviour, bodyBytes: 0, complete: false, cutShort: false, answered: false };
     this.records.set(id, record);
     res.on('close', () => (record.cutShort = !record.answered));

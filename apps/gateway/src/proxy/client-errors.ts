@@ -29,7 +29,9 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   } else if (error.code !== 'ECONNRESET' && socket.writable) {
     const { status, headers, body } = renderProblem(new ProblemError(CODES[error.code ?? ''] ?? 'bad_request'), randomUUID());
     const head = Object.entries({ ...headers, connection: 'close' }).map(([name, value]) => `${name}: ${value}\r\n`);
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head.join('')}\r\n${body}`);
+    // No content in an answer to HEAD (RFC 9110 §9.3.2); the packet Node failed on tells the method, when it holds the request line.
+    const toHead = (error as { rawPacket?: Buffer }).rawPacket?.toString('latin1', 0, 5) === 'HEAD ';
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head.join('')}\r\n${toHead ? '' : body}`);
   }
   socket.destroy();
 }
