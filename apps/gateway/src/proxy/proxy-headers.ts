@@ -4,7 +4,7 @@ import type { ForwardedFor } from './forwarded-for.js';
 
 /**
  * Never forwarded in either direction: hop-by-hop headers (RFC 9110 §7.6.1), plus `expect`
- * (Node already answered the `100-continue`) and `proxy-connection` (a non-standard hop-by-hop).
+ * (the gateway answers `100-continue` itself) and `proxy-connection` (a non-standard hop-by-hop).
  */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'expect'];
 
