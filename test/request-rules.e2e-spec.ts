@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { EmulatedEndpoint } from '#provider-emulators';
+import type { EmulatedEndpoint } from '@oauth-gateway/provider-emulators';
 import { KEY_ALL, KEY_LATAM_PRIO, problemOf, send, sendRaw, startHarness, type Harness } from './support/gateway-harness.js';
 
 const ENDPOINTS: EmulatedEndpoint[] = ['latam', 'transatel', 'payme', 'prio', 'sabre', 'oauth2'];
