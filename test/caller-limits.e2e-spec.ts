@@ -48,8 +48,7 @@ describe('callers that are slow, silent or broken', () => {
     const half = await RawCaller.open(portOf(h));
     half.write(`GET /prio/x HTTP/1.1\r\nHost: gw\r\nx-api-key: ${KEY_ALL}\r\n`);
     for (const caller of [silent, half]) {
-      await caller.settle();
-      expect(caller.closed).toBe(true);
+      await caller.waitFor(() => caller.closed, 'the gateway to close the connection');
       expect(caller.final()?.status).toBe(408);
       expect(problem(caller)).toMatchObject({ code: 'request_timeout' });
     }
