@@ -1,6 +1,6 @@
 /**
  * Errors the gateway produces itself (not the upstream's), rendered as RFC 9457
- * `application/problem+json`. One table of codes, titles and statuses: gateway.md's.
+ * `application/problem+json`. One table of codes, titles and statuses.
  */
 export const PROBLEMS = {
   unauthenticated: { status: 401, title: 'Missing or unknown API key' },

@@ -1,7 +1,7 @@
 /**
  * Reading `/{provider}/{path...}?{query}` out of a raw request target, refusing anything that
- * could make the forwarded URL leave the provider's base path (gateway.md, "The forwarded
- * request"). Pure: no I/O, so it is unit- and property-tested on its own.
+ * could make the forwarded URL leave the provider's base path, and any character an origin-form
+ * target may not hold raw (RFC 9112 §3.2.1). Pure: no I/O, so it is unit- and property-tested on its own.
  */
 
 export interface ProxyTarget {

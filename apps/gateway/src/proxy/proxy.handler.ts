@@ -28,9 +28,9 @@ export const PROXIED_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POS
 
 /**
  * `ANY /{provider}/{path...}`: authenticates the caller, checks the path, attaches the
- * provider's token and streams the request to the provider's API and its answer back
- * (gateway.md). Works on Node's raw request and response: no body parsing, no per-request
- * objects beyond a `ProxyCall` and the headers it must build.
+ * provider's token and streams the request to the provider's API and its answer back (each
+ * request's lifetime is its `ProxyCall`'s). Works on Node's raw request and response: no body
+ * parsing, no per-request objects beyond a `ProxyCall` and the headers it must build.
  */
 export class ProxyHandler {
   readonly forwardedFor: ForwardedFor;
