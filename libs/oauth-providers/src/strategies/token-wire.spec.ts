@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { startProviderEmulators } from '@oauth-gateway/provider-emulators';
 import type { EmulatedEndpoint, ProviderEmulators } from '@oauth-gateway/provider-emulators';
-import { fetchContext } from '../../test-support/fetch-token-http.client.js';
+import { strategyContext } from '../../test-support/strategy-context.js';
 import { OAuthProviderError } from '../errors/oauth-provider.error.js';
 import type { TokenHttpResponse, TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import { latamPass } from './latam-pass.strategy.js';
@@ -155,7 +155,7 @@ describe('token-wire', () => {
         fc.asyncProperty(fc.integer({ min: 200, max: 599 }), hostileBody, contentType, async (status, body, type) => {
           emu.failTokenEndpoint(endpoint, { kind: 'garbage', status, contentType: type, body, times: 1 });
           try {
-            const grant = await strategy.requestToken(fetchContext());
+            const grant = await strategy.requestToken(strategyContext());
             expect(grant.accessToken.length).toBeGreaterThan(0);
           } catch (error) {
             expect(error).toBeInstanceOf(OAuthProviderError);
