@@ -11,7 +11,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
-    // The workspace packages as their `source` export condition names them: tests need no build.
+    // The workspace packages as their `@oauth-gateway/source` export condition names them: tests need no build.
     '^@oauth-gateway/oauth-providers$': '<rootDir>/libs/oauth-providers/src/index.ts',
     '^@oauth-gateway/oauth-providers/redis$': '<rootDir>/libs/oauth-providers/src/redis.ts',
     '^@oauth-gateway/provider-emulators$': '<rootDir>/libs/provider-emulators/src/index.ts',

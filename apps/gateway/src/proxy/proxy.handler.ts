@@ -49,7 +49,8 @@ export class ProxyHandler {
     try {
       return await this.deps.tokens.getToken(provider);
     } catch (error) {
-      if (!(error instanceof OAuthProviderError)) throw error;
+      // A strategy's own exception is a bug, not the provider's answer: 500 internal_error, logged, no detail.
+      if (!(error instanceof OAuthProviderError) || error.kind === 'strategy_error') throw error;
       const retryAfter = error.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(error.retryAfterMs / 1000));
       throw error.kind === 'rejected'
         ? new ProblemError('token_rejected', { provider, detail: error.description ?? error.code, retryAfter })

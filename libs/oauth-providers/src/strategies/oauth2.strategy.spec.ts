@@ -4,7 +4,7 @@ import type { ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { decodeBasic, strategyContext, providerErrorOf } from '../../test-support/strategy-context.js';
 import { itTurnsHostileAnswersIntoProviderErrors } from '../../test-support/hostile-answers.js';
 import { oauth2, OAuth2Strategy } from './oauth2.strategy.js';
-import { basicAuthorization } from './token-wire.js';
+import { rawBasicAuthorization } from './token-wire.js';
 
 let emu: ProviderEmulators;
 beforeAll(async () => {
@@ -28,7 +28,7 @@ describe('OAuth2Strategy', () => {
   });
 
   it('refuses a password grant without username and password at construction', () => {
-    expect(() => strategy({ grantType: 'password' })).toThrow(/password grant needs a username and a password/);
+    expect(() => strategy({ grantType: 'password' })).toThrow('OAuth provider "acme": username must be a non-empty string');
   });
 
   it('sends client_secret_basic with id and secret form-urlencoded first (RFC 6749 §2.3.1)', async () => {
@@ -39,7 +39,7 @@ describe('OAuth2Strategy', () => {
       {
         url: emu.tokenUrl('oauth2'),
         headers: {
-          authorization: basicAuthorization(new URLSearchParams({ x: clientId }).toString().slice(2), new URLSearchParams({ x: clientSecret }).toString().slice(2)),
+          authorization: rawBasicAuthorization(new URLSearchParams({ x: clientId }).toString().slice(2), new URLSearchParams({ x: clientSecret }).toString().slice(2)),
           'content-type': 'application/x-www-form-urlencoded',
           accept: 'application/json',
         },

@@ -11,7 +11,7 @@ import { payme } from './payme.strategy.js';
 import { prio } from './prio.strategy.js';
 import { sabre } from './sabre.strategy.js';
 import {
-  basicAuthorization,
+  rawBasicAuthorization,
   failureKind,
   formBody,
   formEncode,
@@ -54,10 +54,10 @@ describe('token-wire', () => {
   it('builds raw Basic that decodes to exactly id:secret, whatever the characters', () => {
     fc.assert(
       fc.property(wellFormed.filter((id) => !id.includes(':')), wellFormed, (id, secret) => {
-        expect(decodeBasic(basicAuthorization(id, secret))).toBe(`${id}:${secret}`);
+        expect(decodeBasic(rawBasicAuthorization(id, secret))).toBe(`${id}:${secret}`);
       }),
     );
-    expect(decodeBasic(basicAuthorization('ocs-subscription', 'a:b%2B+/=='))).toBe('ocs-subscription:a:b%2B+/==');
+    expect(decodeBasic(rawBasicAuthorization('ocs-subscription', 'a:b%2B+/=='))).toBe('ocs-subscription:a:b%2B+/==');
   });
 
   it('builds RFC 6749 §2.3.1 Basic: both parts form-urlencoded, so a colon in either survives the split', () => {

@@ -43,10 +43,17 @@ export interface TokenRequestEvent {
   durationMs: number;
 }
 
+/** A cached token was dropped by `invalidate` (the provider's API refused it): the next caller renews it. */
+export interface TokenInvalidatedEvent {
+  provider: string;
+}
+
+/** The events of `TokenService.events`, with their payloads. */
 export interface TokenServiceEvents {
+  /** A token was obtained, from the provider or from another instance through the shared store. */
   obtained: [TokenObtainedEvent];
   /** Without a listener, the service logs each failure itself (one line); with one, the listener does. */
   failed: [TokenFailedEvent];
   request: [TokenRequestEvent];
-  invalidated: [{ provider: string }];
+  invalidated: [TokenInvalidatedEvent];
 }
