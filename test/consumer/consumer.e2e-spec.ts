@@ -116,6 +116,13 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
     expect(entries(join(FIXTURE, 'package-lock.json')).filter((p) => !root.has(p))).toEqual([]);
   });
 
+  it("shows in the package README the custom strategy this app runs, as it is", () => {
+    const readme = readFileSync(join(ROOT, 'libs/oauth-providers/README.md'), 'utf8');
+    const block = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).find((code) => code.includes('export class AcmeStrategy'));
+    const strategy = block?.slice(0, block.lastIndexOf('\nOAuthModule.forRoot(')).trimEnd();
+    expect(strategy).toBe(readFileSync(join(FIXTURE, 'src/acme.strategy.ts'), 'utf8').trimEnd());
+  });
+
   it('packs with npm pack --workspace: the build, its sources for the maps, README, LICENSE and CHANGELOG; no specs or test support', async () => {
     const out = await npm(['pack', '--workspace', 'libs/oauth-providers', '--pack-destination', work, '--silent'], ROOT, 120_000);
     tarball = join(work, out.trim().split('\n').at(-1)!);
