@@ -57,3 +57,14 @@ export interface TokenServiceEvents {
   request: [TokenRequestEvent];
   invalidated: [TokenInvalidatedEvent];
 }
+
+/** One line for a failure: what happened and what it led to, never a token or a secret. */
+export function describeFailure(event: TokenFailedEvent): string {
+  const { provider, error, reason } = event;
+  const until = (ms: number | undefined) => (ms === undefined ? '' : ` until ${new Date(ms).toISOString()}`);
+  if (reason === 'cooling_down') return `${provider}: credentials refused, not asking again${until(event.cooldownUntil)} (${error.message})`;
+  if (reason === 'circuit_open') {
+    return `${provider}: circuit open${until(event.circuitOpenUntil)} after ${event.consecutiveFailures} failed token calls (${error.message})`;
+  }
+  return `${provider}: token renewal failed (${error.message})`;
+}

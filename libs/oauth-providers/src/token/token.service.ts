@@ -14,7 +14,7 @@ import { TokenEndpointBreaker } from './token-endpoint.breaker.js';
 import { isValid, toAccessToken, validUntil } from './token-lifetime.js';
 import { tokenStatus } from './token-status.projection.js';
 import { TokenStoreSync } from './token-store.sync.js';
-import type { TokenFailedEvent, TokenServiceEvents } from './token.events.js';
+import { describeFailure, type TokenFailedEvent, type TokenServiceEvents } from './token.events.js';
 import { TokenFetcher } from './token.fetcher.js';
 
 /** One provider: its strategy, what this process caches, and the parts that renew its token. */
@@ -293,13 +293,3 @@ export class TokenService implements OnApplicationShutdown {
   }
 }
 
-/** One line for a failure: what happened and what it led to, never a token or a secret. */
-function describeFailure(event: TokenFailedEvent): string {
-  const { provider, error, reason } = event;
-  const until = (ms: number | undefined) => (ms === undefined ? '' : ` until ${new Date(ms).toISOString()}`);
-  if (reason === 'cooling_down') return `${provider}: credentials refused, not asking again${until(event.cooldownUntil)} (${error.message})`;
-  if (reason === 'circuit_open') {
-    return `${provider}: circuit open${until(event.circuitOpenUntil)} after ${event.consecutiveFailures} failed token calls (${error.message})`;
-  }
-  return `${provider}: token renewal failed (${error.message})`;
-}
