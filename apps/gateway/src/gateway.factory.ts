@@ -1,3 +1,4 @@
+import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { performance } from 'node:perf_hooks';
@@ -74,6 +75,9 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
       logger.error({ err: error }, 'caller deadline check failed'),
     );
     const terms: CallerTerms = { sweeper, clientTimeoutMs: config.clientTimeoutMs, draining: () => draining };
+    if (sandbox && config.production) {
+      logger.warn({ providers: sandbox.providers }, 'SANDBOX=true with NODE_ENV=production: these providers are answered by the embedded emulators, not the real ones');
+    }
     const gatewayServer = new GatewayServer(config, terms);
     const adapter = new FastifyAdapter({
       serverFactory: gatewayServer.serverFactory,
@@ -90,7 +94,8 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
     app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forGateway({ config, logger, oauth: options.oauth }),
       adapter,
-      { logger: new PinoNestLogger(logger), abortOnError: false },
+      // Nest's start-up lines ("successfully started"...) are held until the port is ours: a gateway that cannot listen prints only why.
+      { logger: new PinoNestLogger(logger), abortOnError: false, bufferLogs: true, autoFlushLogs: false },
     );
     await app.init();
     const fastify = app.getHttpAdapter().getInstance();
@@ -118,7 +123,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
       terms,
     });
     gatewayServer.attachProxy(proxy.listener, PROXIED_METHODS);
-    await app.listen(options.port ?? config.port, options.host ?? config.host);
+    await listen(app, options.port ?? config.port, options.host ?? config.host);
     const url = displayUrl(app.getHttpServer().address() as AddressInfo);
     logger.info({ url, providers: config.providers.map((p) => p.name), sandbox: sandbox !== undefined }, 'gateway listening');
     if (sandbox) (options.banner ?? ((text) => process.stdout.write(`${text}\n`)))(sandboxBanner(sandbox, url));
@@ -148,10 +153,31 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
     };
   } catch (error) {
     sweeper?.close();
+    dropBufferedNestLogs();
     await app?.close().catch(() => undefined);
     await sandbox?.emulators.close();
     throw error;
   }
+}
+
+/** Listens, then lets Nest's start-up lines out; a port that cannot be had is one plain sentence. */
+async function listen(app: NestFastifyApplication, port: number, host: string): Promise<void> {
+  try {
+    await app.listen(port, host);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new Error(`${host}:${port} is already in use (set PORT, or HOST, to a free one)`);
+    if (code === 'EACCES') throw new Error(`${host}:${port} needs privileges this process does not have (set PORT above 1023)`);
+    if (code === 'EADDRNOTAVAIL') throw new Error(`${host} is not an address of this machine (set HOST)`);
+    throw error;
+  }
+  app.flushLogs();
+}
+
+/** A gateway that failed to start says why in one line (the runner's); what Nest buffered is dropped. */
+function dropBufferedNestLogs(): void {
+  NestLogger.overrideLogger(false);
+  NestLogger.flush();
 }
 
 /**

@@ -22,10 +22,10 @@ const CLOSE_GRACE_MS = 5_000;
  * What `main.ts` does: start the gateway from the environment, or print why not and exit 1.
  * On SIGTERM / SIGINT: stop accepting, let in-flight requests finish within
  * `SHUTDOWN_TIMEOUT_MS` (default 10 s; then the connections left are cut), stop the refresher,
- * close Redis, exit 0 (1 if closing failed or took more than 5 s past the bound). The handlers
- * are one-shot: a second SIGTERM gets Node's default, an immediate kill. SIGHUP, which many
- * process managers send to mean "reload", is logged and ignored (Node's default would end the
- * process): there is nothing to reload yet.
+ * close Redis, exit 0 (1 if closing failed or took more than 5 s past the bound). A second
+ * signal exits 1 at once: handled here, since as PID 1 in a container a signal without a handler
+ * is ignored, not fatal. SIGHUP, which many process managers send to mean "reload", is logged and
+ * ignored (Node's default would end the process): there is nothing to reload yet.
  */
 export async function runGateway(env: Env, io: RunnerIo = processIo, options: GatewayOptions = {}): Promise<Gateway | undefined> {
   let gateway: Gateway;
@@ -50,9 +50,15 @@ export async function runGateway(env: Env, io: RunnerIo = processIo, options: Ga
       () => io.exit(1),
     ).finally(() => clearTimeout(hard));
   };
+  let signalled = false;
+  const onSignal = () => {
+    if (signalled) return io.exit(1);
+    signalled = true;
+    stop();
+  };
   const signals = io.signals ?? process;
-  signals.once('SIGTERM', stop);
-  signals.once('SIGINT', stop);
+  signals.on('SIGTERM', onSignal);
+  signals.on('SIGINT', onSignal);
   const hangUp = () => gateway.logger.info('SIGHUP received: nothing to reload, ignored');
   signals.on('SIGHUP', hangUp);
   const close = gateway.close;

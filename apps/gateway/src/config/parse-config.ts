@@ -12,6 +12,8 @@ import {
   type ProviderConfig,
   type TrustedProxy,
 } from './gateway-config.js';
+import { noProviderProblem, sandboxWanted, SANDBOX_DEFAULT_HOST } from './sandbox.js';
+import { withSecretFiles } from './secret-files.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -74,7 +76,8 @@ const trustedProxyList = z
 /** The gateway's own variables; providers are read apart (their names are dynamic). */
 const gatewaySchema = z.object({
   PORT: integer(3000, 0, 65535),
-  HOST: z.string().default('0.0.0.0'),
+  // Unset: every interface, or the loopback when a sandbox runs.
+  HOST: z.string().optional(),
   NODE_ENV: z.string().optional(),
   GATEWAY_API_KEYS: z.string().optional(),
   REDIS_URL: z
@@ -130,18 +133,20 @@ function encryptionKey(value: string): Buffer | undefined {
  * problem at once (not only the first), so an operator fixes them in one go.
  */
 export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
-  const env = normalise(rawEnv);
   const problems: string[] = [];
+  const env = normalise(withSecretFiles(rawEnv, problems));
   const parsed = gatewaySchema.safeParse(env);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${String(issue.path[0])}: ${issue.message}`);
   }
+  const beforeProviders = problems.length;
   const generic = parseGenericNames(env.OAUTH_PROVIDERS, problems);
   const knownProviders = new Set<string>([...BUILT_IN_PROVIDERS, ...generic]);
   const providers = [
     ...BUILT_IN_PROVIDERS.flatMap((name) => readBuiltIn(name, env, problems)),
     ...generic.flatMap((name) => readGeneric(name, env, problems)),
   ];
+  const partlyConfigured = problems.length > beforeProviders;
   const apiKeys = parseApiKeys(env.GATEWAY_API_KEYS, knownProviders, problems);
   if (!parsed.success) throw new ConfigValidationError(problems);
   const v = parsed.data;
@@ -161,11 +166,14 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
   if (v.TOKEN_MAX_TTL_SECONDS < v.TOKEN_DEFAULT_TTL_SECONDS) {
     problems.push('TOKEN_MAX_TTL_SECONDS: must not be below TOKEN_DEFAULT_TTL_SECONDS');
   }
+  const sandboxRule = { sandbox: v.SANDBOX, production, providers };
+  const noProvider = noProviderProblem(sandboxRule, partlyConfigured);
+  if (noProvider) problems.push(noProvider);
   if (problems.length > 0) throw new ConfigValidationError(problems);
 
   return {
     port: v.PORT,
-    host: v.HOST,
+    host: v.HOST ?? (sandboxWanted(sandboxRule) ? SANDBOX_DEFAULT_HOST : '0.0.0.0'),
     production,
     apiKeys,
     redis: redisWanted
