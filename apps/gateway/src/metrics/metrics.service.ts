@@ -57,6 +57,13 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     labelNames: ['provider'] as const,
     registers: this.registers,
   });
+  /** Tells the gateway's own 502/503/504 apart from the provider's 5xx, which share `status_class` in the request count. */
+  private readonly proxyErrors = new Counter({
+    name: 'gateway_proxy_errors_total',
+    help: "Proxied requests the gateway answered itself with a problem (its own 4xx/5xx, not the provider's), by provider, problem code and status",
+    labelNames: ['provider', 'code', 'status'] as const,
+    registers: this.registers,
+  });
 
   // --- tokens: events ------------------------------------------------------------------------
   private readonly tokenRequests = new Counter({
@@ -160,6 +167,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   }
 
   private readonly replayChildren = new Map<string, Counter.Internal>();
+  private readonly proxyErrorChildren = new Map<string, Counter.Internal>();
 
   private readonly onTokenRequest = ({ provider, outcome, durationMs }: TokenRequestEvent) => {
     this.tokenRequests.inc({ provider, outcome });
@@ -217,6 +225,17 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     if (!child) {
       child = this.replays.labels({ provider });
       this.replayChildren.set(provider, child);
+    }
+    child.inc();
+  }
+
+  /** The proxy answered with its own problem (`provider` is `-` when the request never got as far as a provider). */
+  recordProxyError(provider: string, code: string, status: number): void {
+    const key = `${provider} ${code}`;
+    let child = this.proxyErrorChildren.get(key);
+    if (!child) {
+      child = this.proxyErrors.labels({ provider, code, status: String(status) });
+      this.proxyErrorChildren.set(key, child);
     }
     child.inc();
   }

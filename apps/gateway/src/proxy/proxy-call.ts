@@ -228,6 +228,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, BodyOwner, Expirin
     if (problem.code === 'internal_error') this.proxy.deps.logger.error({ reqId: this.requestId, err: error }, 'proxy failed');
     this.controller?.abort(problem);
     this.body?.destroy();
+    this.proxy.deps.metrics.recordProxyError(this.provider, problem.code, problem.status);
     if (this.res.headersSent) {
       this.res.destroy();
     } else {
