@@ -1,4 +1,4 @@
-/** The gateway's whole configuration, parsed and validated from the environment (configuration.md). */
+/** The gateway's whole configuration, parsed and validated from the environment (README, "Configuration"). */
 
 export const BUILT_IN_PROVIDERS = ['latam', 'transatel', 'payme', 'prio', 'sabre'] as const;
 export type BuiltInProvider = (typeof BUILT_IN_PROVIDERS)[number];
