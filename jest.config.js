@@ -11,13 +11,15 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
-    // The workspace packages as their `source` export condition names them: tests need no build.
+    // The workspace packages as their `@oauth-gateway/source` export condition names them: tests need no build.
     '^@oauth-gateway/oauth-providers$': '<rootDir>/libs/oauth-providers/src/index.ts',
     '^@oauth-gateway/oauth-providers/redis$': '<rootDir>/libs/oauth-providers/src/redis.ts',
     '^@oauth-gateway/provider-emulators$': '<rootDir>/libs/provider-emulators/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  modulePathIgnorePatterns: ['<rootDir>/libs/[^/]+/dist/', '<rootDir>/dist/'],
+  // The consumer fixture is an app of its own, run by test/consumer/consumer.e2e-spec.ts only.
+  modulePathIgnorePatterns: ['<rootDir>/libs/[^/]+/dist/', '<rootDir>/dist/', '<rootDir>/test/consumer/fixture/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/consumer/fixture/'],
   testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
   testTimeout: 30000,
 };

@@ -11,12 +11,14 @@ import type { BurstResult, BurstSpec, LoadResult, LoadSpec } from './load.js';
 import { renderSummary, summariseProfileFile, type ProfileSummary } from './profile-summary.js';
 import { download, upload, type Transfer } from './streaming.js';
 import type { HotPathResult } from './token-hot-path.js';
+import { trickleUploads } from './trickling-uploads.js';
 
 /**
  * `npm run bench [-- --profile] [--duration 6] [--connections 50] [--runs 3] [--only keys]`: the
  * gateway against direct calls and a bare proxy, a cold start under 1,000 concurrent callers, the
  * cost per request with 1, 1,000 and 100,000 API keys and the time to load them, the token hot
- * path, 200 MiB streamed each way, and (with --profile) a CPU profile of the gateway under load.
+ * path, 200 MiB streamed each way, another provider's latency while 128 uploads trickle on the same
+ * origin, and (with --profile) a CPU profile of the gateway under load.
  * `--only keys` runs the key-count rows alone and prints them (bench/results.md is left as it is).
  * Prints a report and writes it to bench/results.md. Every server and the load generator run in
  * their own processes; all of them are killed when this one ends.
@@ -47,6 +49,9 @@ const STREAM_BYTES = 200 * 1024 * 1024;
 const PROFILE_S = 10;
 const FIXED_RATE = 1000;
 const FIXED_ROUNDS = 5;
+/** Uploads that trickle to one provider while another provider on the same origin is measured. */
+const TRICKLING_UPLOADS = 128;
+const SHARED_ORIGIN_RATE = 500;
 const API_KEY = 'bench-key';
 /** V8's default, which the gateway turns off (apps/gateway/src/v8-flags.ts): given explicitly, it is left on. */
 const PRETENURING = '--allocation-site-pretenuring';
@@ -60,17 +65,19 @@ interface Upstream {
   proc: ChildProcess;
   url: string;
   prio: { tokenUrl: string; apiUrl: string; clientId: string; clientSecret: string };
+  oauth2: { tokenUrl: string; apiUrl: string; clientId: string; clientSecret: string };
   tokenRequests(): Promise<number>;
 }
 
 async function startUpstream(): Promise<Upstream> {
   const proc = spawnNode(script('upstream.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ready = await nextMessage<{ ready: true; url: string; prio: Upstream['prio'] }>(proc, (m) => m.ready, 15_000, 'upstream emulator');
+  const ready = await nextMessage<{ ready: true; url: string; prio: Upstream['prio']; oauth2: Upstream['oauth2'] }>(proc, (m) => m.ready, 15_000, 'upstream emulator');
   let id = 0;
   return {
     proc,
     url: ready.url,
     prio: ready.prio,
+    oauth2: ready.oauth2,
     async tokenRequests() {
       const ask = ++id;
       const answer = nextMessage<{ id: number; count: number }>(proc, (m) => m.id === ask, 5000, 'upstream token count');
@@ -100,7 +107,7 @@ interface Gateway {
 /** `node dist/apps/gateway/src/main.js` as in production, pointed at the upstream with PRIO_* variables. */
 async function startGateway(
   upstream: Upstream,
-  opts: { logLevel: string; maxBodyBytes?: number; execArgv?: string[]; name: string; warmOnStart?: boolean; keysFile?: string },
+  opts: { logLevel: string; maxBodyBytes?: number; execArgv?: string[]; name: string; warmOnStart?: boolean; keysFile?: string; env?: Record<string, string> },
 ): Promise<Gateway> {
   const port = await freePort();
   const logFile = join(tmp, `${opts.name}.log`);
@@ -127,6 +134,7 @@ async function startGateway(
       PRIO_CLIENT_SECRET: upstream.prio.clientSecret,
       ...(opts.maxBodyBytes !== undefined && { MAX_BODY_BYTES: String(opts.maxBodyBytes) }),
       ...(opts.warmOnStart === false && { TOKEN_WARM_ON_START: 'false' }),
+      ...opts.env,
     },
   });
   closeSync(logFd);
@@ -347,6 +355,42 @@ function renderKeyCounts(rows: KeyCountRow[]): string[] {
   ];
 }
 
+interface SharedOriginResult {
+  idle: LoadResult;
+  held: LoadResult;
+  /** Uploads still unanswered (so still holding their upstream connections) after the run. */
+  stillHeld: number;
+}
+
+/**
+ * Latency of requests for one provider (`acme`, GET …/echo at a fixed rate) while 128 uploads to
+ * another provider on the same API origin (`prio`) trickle and hold their connections, next to the
+ * same run with no upload: the uploads must not make the other provider's requests wait.
+ */
+async function sharedOrigin(upstream: Upstream, headers: Record<string, string>): Promise<SharedOriginResult> {
+  const { oauth2 } = upstream;
+  const gateway = await startGateway(upstream, {
+    logLevel: 'info',
+    name: 'gateway-shared-origin',
+    env: { OAUTH_PROVIDERS: 'acme', ACME_TOKEN_URL: oauth2.tokenUrl, ACME_API_URL: oauth2.apiUrl, ACME_CLIENT_ID: oauth2.clientId, ACME_CLIENT_SECRET: oauth2.clientSecret },
+  });
+  try {
+    const url = `${gateway.url}/acme/echo`;
+    await expectOk('shared-origin gateway', url, headers);
+    const fixed = { connections: 10, overallRate: SHARED_ORIGIN_RATE, duration: DURATION_S };
+    await loadOnce(url, headers, { ...fixed, duration: 2 });
+    const idle = await loadOnce(url, headers, fixed);
+    const uploads = await trickleUploads(`${gateway.url}/prio/upload`, headers, TRICKLING_UPLOADS);
+    const held = await loadOnce(url, headers, fixed);
+    const stillHeld = uploads.unanswered();
+    uploads.stop();
+    log(`shared origin: idle p50 ${ms(idle.p50)} / p99 ${ms(idle.p99)} ms; with ${stillHeld} uploads held p50 ${ms(held.p50)} / p99 ${ms(held.p99)} ms, errors ${held.errors}, non-2xx ${held.non2xx}`);
+    return { idle, held, stillHeld };
+  } finally {
+    await gateway.stop();
+  }
+}
+
 interface ProfileRun {
   load: LoadResult;
   summary: ProfileSummary;
@@ -457,6 +501,7 @@ async function main(): Promise<void> {
   await streamer.stop();
 
   const keyRows = await keyCounts(upstream, viaGateway);
+  const shared = await sharedOrigin(upstream, viaGateway);
 
   log('getToken hot path');
   const hot = await runJson<HotPathResult>(script('token-hot-path.js'), ['--json'], 60_000);
@@ -464,7 +509,7 @@ async function main(): Promise<void> {
   const profiled = PROFILE ? await profile(upstream, viaGateway) : undefined;
   await stopChild(upstream.proc);
 
-  const report = render({ directResult, bareResult, bareFixed, infoResult, gatewayFixed, warnResult, burstedResult, pretenuredResult, accessLines, burst, coldTokenRequests, atStart, stream, keyRows, hot, profiled });
+  const report = render({ directResult, bareResult, bareFixed, infoResult, gatewayFixed, warnResult, burstedResult, pretenuredResult, accessLines, burst, coldTokenRequests, atStart, stream, keyRows, shared, hot, profiled });
   process.stdout.write(`\n${report}\n`);
   writeFileSync(resolve(repo, 'bench/results.md'), `${report}\n`);
   log(`done; written to bench/results.md${profiled ? `, profile kept in ${profiled.file}` : ''}`);
@@ -485,6 +530,7 @@ interface Results {
   atStart: number;
   stream: StreamResult;
   keyRows: KeyCountRow[];
+  shared: SharedOriginResult;
   hot: HotPathResult;
   profiled?: ProfileRun;
 }
@@ -551,6 +597,7 @@ function render(r: Results): string {
     redisLine,
     `| RSS growth, 200 MiB download | ${transferNote(r.stream.download)} | < 64 MiB | ${verdict(r.stream.download.growth < 64 * 1024 * 1024 && transferOk(r.stream.download))} |`,
     `| RSS growth, 200 MiB upload (chunked) | ${transferNote(r.stream.upload)} | < 64 MiB | ${verdict(r.stream.upload.growth < 64 * 1024 * 1024 && transferOk(r.stream.upload))} |`,
+    `| another provider on the same origin while ${TRICKLING_UPLOADS} uploads trickle to one (GET at ${SHARED_ORIGIN_RATE} req/s) | p50 ${ms(r.shared.held.p50)} / p99 ${ms(r.shared.held.p99)} ms with ${r.shared.stillHeld} uploads held (without: p50 ${ms(r.shared.idle.p50)} / p99 ${ms(r.shared.idle.p99)} ms); ${int(r.shared.held.errors)} errors, ${int(r.shared.held.non2xx)} non-2xx | served, not queued behind them | ${verdict(r.shared.stillHeld === TRICKLING_UPLOADS && r.shared.held.errors === 0 && r.shared.held.non2xx === 0)} |`,
   ];
   lines.push('', ...renderKeyCounts(r.keyRows));
   if (r.profiled) {

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
-import { InMemoryTokenStore, resolveOptions, TokenService, type TokenStore, type TokenStrategy } from '@oauth-gateway/oauth-providers';
+import { NestFactory } from '@nestjs/core';
+import { InMemoryTokenStore, OAuthModule, TokenService, type TokenStore, type TokenStrategy } from '@oauth-gateway/oauth-providers';
 import { createRedisConnection, RedisTokenStore } from '@oauth-gateway/oauth-providers/redis';
 
 /** A strategy that never needs the network after the first token: the hot path is all we measure. */
@@ -10,21 +11,22 @@ const strategy = (identity = 'bench'): TokenStrategy => ({
   requestToken: async () => ({ accessToken: `bench-token-${identity}`, expiresIn: 3600 }),
 });
 
-const noHttp = { post: () => Promise.reject(new Error('unused')) };
-
 export interface MeasureHooks {
   /** Identity of the bench strategy (a unique one keeps a shared store's earlier entries out). */
   identity?: string;
   /** After the first token (the cache is warm), before the warm-up and the timed run. */
   afterFirstToken?: () => void | Promise<void>;
-  /** After the timed run, with the service (to clean a shared store up). */
+  /** After the timed run, with the service (to clean a shared store up); the store is closed with the app afterwards. */
   afterRun?: (tokens: TokenService) => void | Promise<void>;
 }
 
-/** `await tokens.getToken()` on a warm cache, ops/s over `durationMs` after a warm-up. */
+/** `await tokens.getToken()` on a warm cache, ops/s over `durationMs` after a warm-up; the service built by OAuthModule, as an app gets it. */
 export async function measureGetToken(store: TokenStore, durationMs = 1500, hooks: MeasureHooks = {}): Promise<number> {
-  const tokens = new TokenService(resolveOptions({ providers: [] }), store, noHttp);
-  tokens.register(strategy(hooks.identity));
+  const app = await NestFactory.createApplicationContext(
+    OAuthModule.forRoot({ providers: [strategy(hooks.identity)], store, refresher: { enabled: false } }),
+    { logger: false },
+  );
+  const tokens = app.get(TokenService);
   await tokens.getToken('bench');
   await hooks.afterFirstToken?.();
   const run = async (ms: number) => {
@@ -41,6 +43,7 @@ export async function measureGetToken(store: TokenStore, durationMs = 1500, hook
   const ops = await run(durationMs);
   const opsPerSec = Math.round(ops / ((performance.now() - started) / 1000));
   await hooks.afterRun?.(tokens);
+  await app.close();
   return opsPerSec;
 }
 
@@ -84,7 +87,6 @@ export async function measureGetTokenRedis(redisUrl = 'redis://127.0.0.1:6379', 
         const during = sent - before;
         before = during;
         await tokens.invalidate('bench'); // deletes the entry it stored
-        await store.close();
       },
     });
     return { opsPerSec, redisCommands: before };

@@ -6,7 +6,12 @@
 // `redis-server` from PATH on a spare port; if there is none, the Redis suites
 // are skipped with one clear line (never under CI=true: there it is an error).
 // The Redis Cluster and Sentinel suites build their own servers, so they need redis-server and redis-cli on PATH.
-import { spawn } from 'node:child_process';
+//
+// Before Jest: `npm run build`, since some suites run what an operator runs (the npm scripts,
+// the token CLI, the pruned production tree) and those use dist/. The Prometheus suites need
+// `promtool` on PATH (Debian: apt-get install prometheus); without it they are skipped with one
+// line, except under CI=true.
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +20,24 @@ import { startRedisServer, redisAnswers, redisToolsOnPath } from './redis-server
 const args = process.argv.slice(2);
 const env = { ...process.env };
 let privateRedis;
+
+if (spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0) {
+  env.TEST_PROMTOOL = '1';
+} else if (env.CI === 'true') {
+  console.error('promtool: not on PATH (apt-get install prometheus); CI never skips the Prometheus rules and metrics checks');
+  process.exit(1);
+} else {
+  console.log('promtool: not on PATH: the Prometheus rules and metrics checks are SKIPPED (apt-get install prometheus)');
+}
+
+const build = spawnSync('npm', ['run', '-s', 'build'], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+if (build.status !== 0) {
+  process.stdout.write(build.stdout);
+  process.stderr.write(build.stderr);
+  console.error('build: npm run build failed; the suites that run dist/ cannot run');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
 
 const candidate = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 if (await redisAnswers(candidate)) {

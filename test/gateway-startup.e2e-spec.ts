@@ -44,9 +44,11 @@ describe('start-up', () => {
 
     it('exits 1 with one line saying why', async () => {
       const { io, runnerIo } = fakeIo();
-      expect(await runGateway({ PORT: String(port), HOST: '127.0.0.1', SANDBOX: 'false', LOG_LEVEL: 'fatal', GATEWAY_API_KEYS: KEY_ALL }, runnerIo)).toBeUndefined();
+      const provider = { PRIO_TOKEN_URL: 'http://127.0.0.1:9/token', PRIO_API_URL: 'http://127.0.0.1:9/api', PRIO_CLIENT_ID: 'p', PRIO_CLIENT_SECRET: 's' };
+      const env = { ...provider, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'fatal', GATEWAY_API_KEYS: KEY_ALL, TOKEN_WARM_ON_START: 'false' };
+      expect(await runGateway(env, runnerIo)).toBeUndefined();
       expect(io.exitCodes).toEqual([1]);
-      expect(io.lines).toEqual([expect.stringMatching(/^The gateway could not start: .*EADDRINUSE/)]);
+      expect(io.lines).toEqual([`The gateway could not start: 127.0.0.1:${port} is already in use (set PORT, or HOST, to a free one)`]);
     });
   });
 

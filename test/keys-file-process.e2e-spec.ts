@@ -8,7 +8,7 @@ import { keyDigest } from '../apps/gateway/src/config/api-keys.config.js';
 import { newApiKey } from '../apps/gateway/src/cli/keys-cli.js';
 import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { apiKeysIn, emulatorEnv, expectNoSecretIn, KEY_ALL } from './support/gateway-harness.js';
-import { metric, runGatewayToExit, spawnGateway, type GatewayProcess } from './support/gateway-process.js';
+import { metric, runGatewayToExit, spawnGateway, type GatewayProcess } from './support/spawned-gateway.js';
 
 /** Prio's API: `/hold` answers only when released (a request in flight for as long as the test wants), anything else at once. */
 class HoldingUpstream {

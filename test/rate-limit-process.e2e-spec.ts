@@ -10,7 +10,7 @@ import { keyDigest } from '../apps/gateway/src/config/api-keys.config.js';
 import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { startRedisServer, type PrivateRedisServer } from '../scripts/redis-server.mjs';
 import { apiKeysIn, emulatorEnv, expectNoSecretIn } from './support/gateway-harness.js';
-import { metric, spawnGateway, type GatewayProcess } from './support/gateway-process.js';
+import { metric, spawnGateway, type GatewayProcess } from './support/spawned-gateway.js';
 
 // A private redis-server, killed and restarted mid-run; `npm test` says when Redis suites skip.
 const describeRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;

@@ -13,7 +13,7 @@ import type { GatewayConfig } from './config/gateway-config.js';
 import { oauthOptions, type OAuthOverrides } from './config/oauth-options.js';
 import { GATEWAY_LOGGER, TokenEventsLogger } from './logging/token-events.logger.js';
 import { HealthController } from './health/health.controller.js';
-import { ProviderTokensHealth, READINESS_TIMEOUT_MS } from './health/provider-tokens.health.js';
+import { ProviderTokensHealth } from './health/provider-tokens.health.js';
 import { ReadinessController } from './health/readiness.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { CallerMetrics } from './metrics/caller.metrics.js';
@@ -28,7 +28,6 @@ export interface AppModuleOptions {
   config: GatewayConfig;
   logger: Logger;
   oauth?: OAuthOverrides;
-  readinessTimeoutMs?: number;
   /** The gateway's Redis connection (tokens and rate limits), owned and closed by the gateway. */
   redis?: Redis | Cluster;
 }
@@ -43,7 +42,7 @@ const gatewayConfig = (config: GatewayConfig) => registerAs('gateway', () => con
  */
 @Module({})
 export class AppModule {
-  static forGateway({ config, logger, oauth, readinessTimeoutMs = 2000, redis }: AppModuleOptions): DynamicModule {
+  static forGateway({ config, logger, oauth, redis }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -69,7 +68,6 @@ export class AppModule {
         ApiKeysReloader,
         { provide: RateLimiter, useValue: redis ? new RedisRateLimiter(redis, new InMemoryRateLimiter()) : new InMemoryRateLimiter() },
         CallerMetrics,
-        { provide: READINESS_TIMEOUT_MS, useValue: readinessTimeoutMs },
         { provide: APP_FILTER, useClass: ProblemExceptionFilter },
       ],
     };

@@ -1,12 +1,11 @@
+import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { STATUS_CODES, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { DestinationStream } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { TokenService } from '@oauth-gateway/oauth-providers';
 import { AppModule } from './app.module.js';
 import { ApiKeys } from './auth/api-keys.js';
@@ -21,11 +20,14 @@ import { createLogs } from './logging/logger.js';
 import { PinoNestLogger } from './logging/nest-logger.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { ProblemError, problemForStatus, renderProblem, type ProblemCode } from './problem/problem.js';
+import type { CallerTerms } from './proxy/caller-answer.js';
+import { answerClientError } from './proxy/client-errors.js';
+import { DeadlineSweeper, sweepPeriodFor } from './proxy/deadline-sweeper.js';
 import { requestIdFor } from './proxy/proxy-headers.js';
 import { GatewayServer } from './proxy/gateway-server.js';
 import { PROXIED_METHODS, ProxyHandler } from './proxy/proxy.handler.js';
 import { RateLimiter } from './ratelimit/rate-limiter.interface.js';
-import { Upstreams } from './proxy/upstreams.js';
+import { Upstreams, type UpstreamStats } from './proxy/upstreams.js';
 
 export interface GatewayOptions {
   /** Overrides `PORT` / `HOST` (tests listen on port 0 of the loopback). */
@@ -36,7 +38,8 @@ export interface GatewayOptions {
   /** Where the sandbox banner goes; default stdout. It holds the dev API key, so it is not a log line. */
   banner?: (text: string) => void;
   oauth?: OAuthOverrides;
-  readinessTimeoutMs?: number;
+  /** Connections per upstream pool (default 128); tests make it small to reach "waiting for a pool slot". */
+  upstreamConnections?: number;
   /** Overrides `SHUTDOWN_TIMEOUT_MS`: how long `close()` lets in-flight requests finish before cutting their connections. */
   shutdownTimeoutMs?: number;
 }
@@ -47,6 +50,9 @@ export interface Gateway {
   url: string;
   config: GatewayConfig;
   sandbox?: Sandbox;
+  logger: Logger;
+  /** The upstream pools' statistics, summed (tests check that a fault leaves no request in a pool). */
+  upstreamStats(): UpstreamStats;
   /**
    * Graceful stop: stops accepting connections at once, lets in-flight requests finish (within
    * `shutdownTimeoutMs`), then stops the refresher, closes the token store (Redis) and the
@@ -69,9 +75,18 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
   let app: NestFastifyApplication | undefined;
   // One connection for tokens and rate limits, created here so that it is closed last.
   const redis = connectRedis(config);
+  let sweeper: DeadlineSweeper | undefined;
   try {
     const { logger, accessLog } = await createLogs({ level: config.logLevel, production: config.production, destination: options.logDestination });
-    const gatewayServer = new GatewayServer();
+    let draining = false;
+    sweeper = new DeadlineSweeper(sweepPeriodFor(config.clientTimeoutMs, config.uploadTimeoutMs), (error) =>
+      logger.error({ err: error }, 'caller deadline check failed'),
+    );
+    const terms: CallerTerms = { sweeper, clientTimeoutMs: config.clientTimeoutMs, draining: () => draining };
+    if (sandbox && config.production) {
+      logger.warn({ providers: sandbox.providers }, 'SANDBOX=true with NODE_ENV=production: these providers are answered by the embedded emulators, not the real ones');
+    }
+    const gatewayServer = new GatewayServer(config, terms);
     const adapter = new FastifyAdapter({
       serverFactory: gatewayServer.serverFactory,
       logger: false,
@@ -85,13 +100,13 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
     });
     adapter.getInstance().addHook('onRoute', ({ method, url }) => gatewayServer.addOwnRoute(method, url));
     app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.forGateway({ config, logger, oauth: options.oauth, readinessTimeoutMs: options.readinessTimeoutMs, redis }),
+      AppModule.forGateway({ config, logger, oauth: options.oauth, redis }),
       adapter,
-      { logger: new PinoNestLogger(logger), abortOnError: false },
+      // Nest's start-up lines ("successfully started"...) are held until the port is ours: a gateway that cannot listen prints only why.
+      { logger: new PinoNestLogger(logger), abortOnError: false, bufferLogs: true, autoFlushLogs: false },
     );
     await app.init();
     const fastify = app.getHttpAdapter().getInstance();
-    let draining = false;
     // find-my-way routes "GET http://evil/x" as "/x": such a target is refused before any route runs.
     fastify.addHook('onRequest', (request, reply, done) => {
       // A request arriving on a kept-alive connection while draining is served, and its connection ends with it.
@@ -99,8 +114,12 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
       if (request.raw.url?.charCodeAt(0) === 0x2f) return done();
       sendProblem(reply, new ProblemError('invalid_path', { detail: 'the request target is not a path' }), request);
     });
-    const upstreams = new Upstreams(config);
-    fastify.addHook('onClose', async () => upstreams.close());
+    const upstreams = new Upstreams(config, options.upstreamConnections);
+    const deadlines = sweeper;
+    fastify.addHook('onClose', async () => {
+      deadlines.close();
+      await upstreams.close();
+    });
     const proxy = new ProxyHandler({
       config,
       tokens: app.get(TokenService),
@@ -110,10 +129,10 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
       metrics: app.get(MetricsService),
       logger,
       accessLog,
-      draining: () => draining,
+      terms,
     });
     gatewayServer.attachProxy(proxy.listener, PROXIED_METHODS);
-    await app.listen(options.port ?? config.port, options.host ?? config.host);
+    await listen(app, options.port ?? config.port, options.host ?? config.host);
     const url = displayUrl(app.getHttpServer().address() as AddressInfo);
     logger.info({ url, providers: config.providers.map((p) => p.name), sandbox: sandbox !== undefined }, 'gateway listening');
     if (sandbox) (options.banner ?? ((text) => process.stdout.write(`${text}\n`)))(sandboxBanner(sandbox, url));
@@ -138,17 +157,41 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
       url,
       config,
       sandbox,
+      logger,
+      upstreamStats: () => upstreams.stats(),
       close: () => (closing ??= close()),
       hangup: () => {
         if (!draining) started.get(ApiKeysReloader).hangup();
       },
     };
   } catch (error) {
+    sweeper?.close();
+    dropBufferedNestLogs();
     await app?.close().catch(() => undefined);
     redis?.disconnect();
     await sandbox?.emulators.close();
     throw error;
   }
+}
+
+/** Listens, then lets Nest's start-up lines out; a port that cannot be had is one plain sentence. */
+async function listen(app: NestFastifyApplication, port: number, host: string): Promise<void> {
+  try {
+    await app.listen(port, host);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new Error(`${host}:${port} is already in use (set PORT, or HOST, to a free one)`);
+    if (code === 'EACCES') throw new Error(`${host}:${port} needs privileges this process does not have (set PORT above 1023)`);
+    if (code === 'EADDRNOTAVAIL') throw new Error(`${host} is not an address of this machine (set HOST)`);
+    throw error;
+  }
+  app.flushLogs();
+}
+
+/** A gateway that failed to start says why in one line (the runner's); what Nest buffered is dropped. */
+function dropBufferedNestLogs(): void {
+  NestLogger.overrideLogger(false);
+  NestLogger.flush();
 }
 
 /**
@@ -176,28 +219,6 @@ function drain(server: Server, boundMs: number): Promise<{ forced: boolean; ms: 
 function sendProblem(reply: FastifyReply, problem: ProblemError, request: FastifyRequest): void {
   const { status, headers, body } = renderProblem(problem, requestIdFor(request.headers['x-request-id']));
   reply.code(status).headers(headers).send(Buffer.from(body));
-}
-
-/**
- * Requests Node's HTTP parser refuses before any route (a NUL in the target, broken headers...):
- * the same problem+json, written on the socket since there is no request object.
- */
-function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const code: ProblemCode =
-    error.code === 'HPE_HEADER_OVERFLOW'
-      ? 'headers_too_large'
-      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? 'request_timeout'
-        : error.code === 'HPE_INVALID_URL'
-          ? 'invalid_path'
-          : 'bad_request';
-  const { status, headers, body } = renderProblem(new ProblemError(code), randomUUID());
-  const head = Object.entries({ ...headers, connection: 'close' }).map(([name, value]) => `${name}: ${value}\r\n`);
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head.join('')}\r\n${body}`);
 }
 
 function displayUrl({ address, port }: AddressInfo): string {

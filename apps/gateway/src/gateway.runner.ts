@@ -7,7 +7,7 @@ export interface RunnerIo {
   /** One line to stderr. */
   error(line: string): void;
   /** Where SIGTERM / SIGINT / SIGHUP come from; default `process`. */
-  signals?: Pick<EventEmitter, 'once' | 'on'>;
+  signals?: Pick<EventEmitter, 'once' | 'on' | 'off'>;
 }
 
 const processIo: RunnerIo = {
@@ -22,9 +22,10 @@ const CLOSE_GRACE_MS = 5_000;
  * What `main.ts` does: start the gateway from the environment, or print why not and exit 1.
  * On SIGTERM / SIGINT: stop accepting, let in-flight requests finish within
  * `SHUTDOWN_TIMEOUT_MS` (default 10 s; then the connections left are cut), stop the refresher,
- * close Redis, exit 0 (1 if closing failed or took more than 5 s past the bound). The handlers
- * are one-shot: a second SIGTERM gets Node's default, an immediate kill. SIGHUP reloads
- * `GATEWAY_API_KEYS_FILE` (without one it is logged and ignored, never Node's default: exit).
+ * close Redis, exit 0 (1 if closing failed or took more than 5 s past the bound). A second
+ * signal exits 1 at once: handled here, since as PID 1 in a container a signal without a handler
+ * is ignored, not fatal. SIGHUP reloads `GATEWAY_API_KEYS_FILE` (without one it is logged and
+ * ignored, never Node's default: exit).
  */
 export async function runGateway(env: Env, io: RunnerIo = processIo, options: GatewayOptions = {}): Promise<Gateway | undefined> {
   let gateway: Gateway;
@@ -49,9 +50,18 @@ export async function runGateway(env: Env, io: RunnerIo = processIo, options: Ga
       () => io.exit(1),
     ).finally(() => clearTimeout(hard));
   };
+  let signalled = false;
+  const onSignal = () => {
+    if (signalled) return io.exit(1);
+    signalled = true;
+    stop();
+  };
   const signals = io.signals ?? process;
-  signals.once('SIGTERM', stop);
-  signals.once('SIGINT', stop);
-  signals.on('SIGHUP', () => gateway.hangup());
+  signals.on('SIGTERM', onSignal);
+  signals.on('SIGINT', onSignal);
+  const hangUp = () => gateway.hangup();
+  signals.on('SIGHUP', hangUp);
+  const close = gateway.close;
+  gateway.close = () => close().finally(() => signals.off('SIGHUP', hangUp));
   return gateway;
 }

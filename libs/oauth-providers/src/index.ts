@@ -1,28 +1,30 @@
+// The package's main entry point: what an app needs to get tokens, and to write its own strategy.
+// Everything else is internal; the Redis store is in `./redis`, so that `ioredis` stays optional.
 export { OAuthModule } from './oauth.module.js';
-export { OAUTH_MODULE_OPTIONS } from './oauth.module-definition.js';
+export type { OAuthModuleOptions, RetryOptions, CircuitBreakerOptions, RefresherOptions, Clock } from './interfaces/oauth-module-options.interface.js';
+
 export { TokenService } from './token/token.service.js';
-export { TokenRefresher } from './token/token-refresher.service.js';
-export type { GetTokenOptions, TokenObtainedEvent, TokenFailedEvent, TokenServiceEvents } from './token/token.service.js';
-export type { TokenFailureReason, TokenRequestEvent } from './token/token.events.js';
-export { lifetimeMs, validUntil, isValid } from './token/token-lifetime.js';
-export { parseRetryAfter } from './token/backoff.js';
+export type { GetTokenOptions } from './token/token.service.js';
+export type {
+  TokenServiceEvents,
+  TokenObtainedEvent,
+  TokenFailedEvent,
+  TokenFailureReason,
+  TokenRequestEvent,
+  TokenInvalidatedEvent,
+} from './token/token.events.js';
+export type { AccessToken, TokenGrant, ProviderTokenStatus, ProviderTokenState, TokenStoreStatus } from './interfaces/access-token.interface.js';
+export { PROVIDER_TOKEN_STATES } from './interfaces/access-token.interface.js';
+
 export { OAuthProviderError } from './errors/oauth-provider.error.js';
 export type { OAuthProviderErrorKind, OAuthProviderErrorDetails } from './errors/oauth-provider.error.js';
+export { OAuthConfigurationError } from './errors/oauth-configuration.error.js';
 export { UnknownProviderError } from './errors/unknown-provider.error.js';
 export { NoAuthorizationHeaderError } from './errors/no-authorization-header.error.js';
+
 export { TokenStore } from './stores/token-store.interface.js';
 export type { TokenLock } from './stores/token-store.interface.js';
 export { InMemoryTokenStore } from './stores/in-memory-token.store.js';
-export type { AccessToken, TokenGrant, ProviderTokenStatus, ProviderTokenState } from './interfaces/access-token.interface.js';
-export { PROVIDER_TOKEN_STATES } from './interfaces/access-token.interface.js';
-export type {
-  TokenStrategy,
-  TokenRequestContext,
-  TokenHttpClient,
-  TokenHttpRequest,
-  TokenHttpResponse,
-} from './interfaces/token-strategy.interface.js';
-export type { OAuthModuleOptions, RetryOptions, CircuitBreakerOptions, RefresherOptions, Clock, ResolvedOAuthOptions } from './interfaces/oauth-module-options.interface.js';
-export { systemClock, resolveOptions } from './interfaces/oauth-module-options.interface.js';
-export { RESOLVED_OAUTH_OPTIONS, TOKEN_HTTP_CLIENT } from './oauth.constants.js';
+
+export type { TokenStrategy, TokenRequestContext, TokenHttpClient, TokenHttpRequest, TokenHttpResponse } from './interfaces/token-strategy.interface.js';
 export * from './strategies/index.js';

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { startProviderEmulators, type EmulatedProvider, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
+import { OAuthConfigurationError } from './errors/oauth-configuration.error.js';
 import { OAuthProviderError } from './errors/oauth-provider.error.js';
 import type { AccessToken, TokenGrant } from './interfaces/access-token.interface.js';
 import type { OAuthModuleOptions } from './interfaces/oauth-module-options.interface.js';
@@ -163,5 +164,53 @@ describe('OAuthModule.forRootAsync with the real HTTP client against the emulato
     emulators.revokeRefreshTokens('payme');
     await tokens.getToken('payme', { forceRefresh: true });
     expect(bodies()).toEqual(['password', 'refresh_token', 'refresh_token', 'password']);
+  });
+});
+
+describe('OAuthModule start-up checks', () => {
+  /** The error the app's start-up ends with, for these module options. */
+  async function startupError(imports: Parameters<typeof Test.createTestingModule>[0]['imports']): Promise<unknown> {
+    try {
+      app = await (await Test.createTestingModule({ imports }).compile()).init();
+    } catch (error) {
+      return error;
+    }
+    throw new Error('expected start-up to fail');
+  }
+
+  it('says providers is missing, with an example, when forRootAsync gives no providers', async () => {
+    const error = await startupError([OAuthModule.forRootAsync({ useFactory: () => ({}) as OAuthModuleOptions })]);
+    expect(error).toBeInstanceOf(OAuthConfigurationError);
+    expect((error as Error).message).toMatch(/^OAuthModule: providers is missing: give OAuthModule\.forRoot\(\{ providers: \[\.\.\.\] \}\)/);
+  });
+
+  it('says providers is missing when forRoot gets options without it', async () => {
+    expect(await startupError([OAuthModule.forRoot({} as OAuthModuleOptions)])).toMatchObject({ name: 'OAuthConfigurationError', option: 'providers' });
+  });
+
+  it('names the entry of providers that is not a strategy', async () => {
+    const providers = [prio({ tokenUrl: 'https://auth.example/token', clientId: 'a', clientSecret: 'b' }), { name: 'half' } as unknown as TokenStrategy];
+    expect(await startupError([OAuthModule.forRoot({ providers })])).toMatchObject({
+      provider: 'half',
+      option: 'identity',
+      message: 'OAuth provider "half": identity must be a string (token URL, client id, grant: never a secret)',
+    });
+    expect(await startupError([OAuthModule.forRoot({ providers: [null as unknown as TokenStrategy] })])).toMatchObject({ option: 'providers[0]' });
+    expect(await startupError([OAuthModule.forRoot({ providers: [{ identity: 'x' } as unknown as TokenStrategy] })])).toMatchObject({ option: 'providers[0].name' });
+  });
+
+  it('refuses two providers of one name', async () => {
+    const twice = () => prio({ tokenUrl: 'https://auth.example/token', clientId: 'a', clientSecret: 'b' });
+    expect(await startupError([OAuthModule.forRoot({ providers: [twice(), twice()] })])).toMatchObject({
+      message: 'OAuth provider "prio": name is given to two providers: each needs its own name',
+    });
+  });
+
+  it('stops a forRootAsync start-up on a strategy built with an empty secret, before any token request', async () => {
+    const error = await startupError([
+      OAuthModule.forRootAsync({ useFactory: () => ({ providers: [prio({ tokenUrl: emulators.tokenUrl('prio'), clientId: 'a', clientSecret: '' })] }) }),
+    ]);
+    expect(error).toMatchObject({ name: 'OAuthConfigurationError', provider: 'prio', option: 'clientSecret' });
+    expect(emulators.tokenRequests('prio')).toHaveLength(0);
   });
 });

@@ -32,6 +32,6 @@ import { TokenService } from './token/token.service.js';
     StrategyRegistrar,
     TokenStoreLifecycle,
   ],
-  exports: [TokenService, TokenRefresher, TokenStore],
+  exports: [TokenService, TokenStore],
 })
 export class OAuthModule extends OAuthConfigurableModule {}

@@ -2,7 +2,7 @@
 // `ioredis` stays an optional peer dependency, needed only by apps that share tokens through Redis.
 export { RedisTokenStore } from './stores/redis-token.store.js';
 export type { RedisTokenStoreOptions } from './stores/redis-token.store.js';
-export { createRedisConnection, redisNodeAddress } from './stores/redis-connection.js';
+export { createRedisConnection } from './stores/redis-connection.js';
 export type { RedisConnectionOptions, RedisNodeAddress } from './stores/redis-connection.js';
 export { TokenCipher, parseEncryptionKey } from './stores/token-cipher.js';
 export type { TokenCipherOptions, TokenEncryptionKey } from './stores/token-cipher.js';

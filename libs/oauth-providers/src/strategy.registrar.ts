@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit, type Type } from '@nestjs/common
 import { ModuleRef } from '@nestjs/core';
 import type { OAuthModuleOptions } from './interfaces/oauth-module-options.interface.js';
 import type { TokenStrategy } from './interfaces/token-strategy.interface.js';
+import { OAuthConfigurationError } from './errors/oauth-configuration.error.js';
 import { OAUTH_MODULE_OPTIONS } from './oauth.module-definition.js';
 import { TokenService } from './token/token.service.js';
 
@@ -18,8 +19,9 @@ export class StrategyRegistrar implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    for (const entry of this.options.providers) {
-      this.tokens.register(typeof entry === 'function' ? await this.resolveClass(entry) : entry);
+    for (const [index, entry] of this.options.providers.entries()) {
+      const strategy = typeof entry === 'function' ? await this.resolveClass(entry) : entry;
+      this.tokens.register(checkedStrategy(strategy, index));
     }
   }
 
@@ -31,4 +33,15 @@ export class StrategyRegistrar implements OnModuleInit {
       return this.moduleRef.create(type);
     }
   }
+}
+
+/** A provider entry that is not a strategy stops start-up here, named by its place in `providers`. */
+function checkedStrategy(strategy: unknown, index: number): TokenStrategy {
+  const s = strategy as Partial<TokenStrategy> | null | undefined;
+  const where = `providers[${index}]`;
+  if (s === null || typeof s !== 'object') throw new OAuthConfigurationError(undefined, where, 'is not a token strategy (an object or an @Injectable() class implementing TokenStrategy)');
+  if (typeof s.name !== 'string' || s.name.trim().length === 0) throw new OAuthConfigurationError(undefined, `${where}.name`, 'must be a non-empty string');
+  if (typeof s.identity !== 'string') throw new OAuthConfigurationError(s.name, 'identity', 'must be a string (token URL, client id, grant: never a secret)');
+  if (typeof s.requestToken !== 'function') throw new OAuthConfigurationError(s.name, 'requestToken', 'must be a method');
+  return s as TokenStrategy;
 }

@@ -1,7 +1,7 @@
 import { expect, it } from '@jest/globals';
 import type { EmulatedEndpoint, ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import type { TokenStrategy } from '../src/interfaces/token-strategy.interface.js';
-import { fetchContext, providerErrorOf } from './fetch-token-http.client.js';
+import { strategyContext, providerErrorOf } from './strategy-context.js';
 
 /**
  * The answers no token endpoint should give but some do, each served for real by the emulator:
@@ -15,13 +15,13 @@ export function itTurnsHostileAnswersIntoProviderErrors(
   const failWith = async (body: string, contentType: string, status = 200) => {
     const { emu, endpoint, strategy } = setup();
     emu.failTokenEndpoint(endpoint, { kind: 'garbage', status, contentType, body, times: 1 });
-    return providerErrorOf(strategy.requestToken(fetchContext()));
+    return providerErrorOf(strategy.requestToken(strategyContext()));
   };
 
   it('turns a 200 with an HTML page into invalid_response', async () => {
     const { emu, endpoint, strategy } = setup();
     emu.failTokenEndpoint(endpoint, { kind: 'garbage', times: 1 });
-    const error = await providerErrorOf(strategy.requestToken(fetchContext()));
+    const error = await providerErrorOf(strategy.requestToken(strategyContext()));
     expect(error).toMatchObject({ kind: 'invalid_response', status: 200, provider: strategy.name });
     expect(error.description).toMatch(/HTML/);
   });
@@ -52,19 +52,19 @@ export function itTurnsHostileAnswersIntoProviderErrors(
   it('turns the provider\'s own 503 into unavailable', async () => {
     const { emu, endpoint, strategy } = setup();
     emu.failTokenEndpoint(endpoint, { kind: 'status', status: 503, times: 1 });
-    expect(await providerErrorOf(strategy.requestToken(fetchContext()))).toMatchObject({ kind: 'unavailable', status: 503 });
+    expect(await providerErrorOf(strategy.requestToken(strategyContext()))).toMatchObject({ kind: 'unavailable', status: 503 });
   });
 
   it('turns a 429 into unavailable honouring Retry-After', async () => {
     const { emu, endpoint, strategy } = setup();
     emu.failTokenEndpoint(endpoint, { kind: 'rate_limit', retryAfterSeconds: 7, times: 1 });
-    expect(await providerErrorOf(strategy.requestToken(fetchContext()))).toMatchObject({ kind: 'unavailable', status: 429, retryAfterMs: 7000 });
+    expect(await providerErrorOf(strategy.requestToken(strategyContext()))).toMatchObject({ kind: 'unavailable', status: 429, retryAfterMs: 7000 });
   });
 
   it('turns a WAF "Access Denied" page into unavailable with its Reference #', async () => {
     const { emu, endpoint, strategy } = setup();
     emu.failTokenEndpoint(endpoint, { kind: 'waf', times: 1 });
-    const error = await providerErrorOf(strategy.requestToken(fetchContext()));
+    const error = await providerErrorOf(strategy.requestToken(strategyContext()));
     expect(error).toMatchObject({ kind: 'unavailable', status: 403, code: 'waf_blocked' });
     expect(error.description).toMatch(/Reference #18\.[0-9a-f]+\.\d+\.[0-9a-f]+/);
   });
@@ -72,6 +72,6 @@ export function itTurnsHostileAnswersIntoProviderErrors(
   it('reports a token endpoint that never answers as unavailable (timeout)', async () => {
     const { emu, endpoint, strategy } = setup();
     emu.failTokenEndpoint(endpoint, { kind: 'hang', times: 1 });
-    expect(await providerErrorOf(strategy.requestToken(fetchContext(150)))).toMatchObject({ kind: 'unavailable', code: 'timeout' });
+    expect(await providerErrorOf(strategy.requestToken(strategyContext(150)))).toMatchObject({ kind: 'unavailable', code: 'timeout' });
   });
 }

@@ -5,7 +5,7 @@ import { resolveOptions } from '../src/interfaces/oauth-module-options.interface
 import { RedisTokenStore } from '../src/stores/redis-token.store.js';
 import { TokenService } from '../src/token/token.service.js';
 import { countingStrategy } from './counting-token-server.js';
-import { FetchTokenHttpClient } from './fetch-token-http.client.js';
+import { axiosTokenHttpClient } from './strategy-context.js';
 import { connectRedis } from './redis-test-helpers.js';
 
 export interface ClusterWorkerConfig {
@@ -24,7 +24,7 @@ const config = JSON.parse(process.argv[2]!) as ClusterWorkerConfig;
 
 const redis = await connectRedis(config.redisUrl);
 const store = new RedisTokenStore(redis, { encryptionKey: config.encryptionKey });
-const service = new TokenService(resolveOptions({ providers: [] }), store, new FetchTokenHttpClient());
+const service = new TokenService(resolveOptions({ providers: [] }), store, axiosTokenHttpClient());
 service.register(countingStrategy(config.tokenUrl, config.provider));
 
 process.once('message', async () => {

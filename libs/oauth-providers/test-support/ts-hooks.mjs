@@ -8,10 +8,10 @@ import { SWC_OPTIONS } from '../../../swc.options.js';
 
 /**
  * Sources import `./x.js`; on disk there is `./x.ts`. The workspace packages (`@oauth-gateway/...`)
- * resolve through their `source` export condition, i.e. to the sources, as TypeScript and Jest see them.
+ * resolve through their `@oauth-gateway/source` export condition, i.e. to the sources, as TypeScript and Jest see them.
  */
 export async function resolve(specifier, context, nextResolve) {
-  if (specifier.startsWith('@oauth-gateway/')) return nextResolve(specifier, { ...context, conditions: ['source', ...context.conditions] });
+  if (specifier.startsWith('@oauth-gateway/')) return nextResolve(specifier, { ...context, conditions: ['@oauth-gateway/source', ...context.conditions] });
   try {
     return await nextResolve(specifier, context);
   } catch (error) {

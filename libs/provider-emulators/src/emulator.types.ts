@@ -89,6 +89,11 @@ export interface StartProviderEmulatorsOptions {
   credentials?: Partial<EmulatorCredentials>;
   /** Clock for token expiry and request records (default `Date.now`). */
   now?: () => number;
+  /**
+   * Default true. False: every answer carries `connection: close`, so a client holds no idle
+   * connection to the emulators afterwards (suites that count a gateway's descriptors).
+   */
+  keepAlive?: boolean;
 }
 
 /** A request as a token endpoint handler sees it (body read whole: token requests are small). */

@@ -151,6 +151,7 @@ export async function startProviderEmulators(opts: StartProviderEmulatorsOptions
   }
 
   const server = createServer((req, res) => {
+    if (opts.keepAlive === false) res.setHeader('connection', 'close');
     route(req, res).catch(() => {
       if (res.headersSent) res.destroy();
       else sendJson(res, 500, { error: 'emulator_error' });

@@ -1,10 +1,13 @@
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
+import { loadEnvFile } from '../config/env-file.js';
 import { runTokenCli } from './token-cli.js';
 
-// The same configuration as the gateway: `.env` when present, real variables win.
-if (existsSync('.env')) process.loadEnvFile('.env');
-
+// The same configuration as the gateway: `ENV_FILE` or `.env`, real variables win.
+const problem = loadEnvFile();
+if (problem) {
+  process.stderr.write(`Invalid configuration:\n  ${problem}\n`);
+  process.exit(1);
+}
 const code = await runTokenCli(process.argv.slice(2), process.env, {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),

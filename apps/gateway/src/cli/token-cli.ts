@@ -1,10 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { OAuthModule, OAuthProviderError, TokenService, UnknownProviderError } from '@oauth-gateway/oauth-providers';
+import { OAuthModule, OAuthProviderError, TokenService, UnknownProviderError, type AccessToken, type TokenObtainedEvent } from '@oauth-gateway/oauth-providers';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { oauthOptions } from '../config/oauth-options.js';
 import { ConfigValidationError, parseGatewayConfig, type Env } from '../config/parse-config.js';
 import { sandboxWanted } from '../config/sandbox.js';
+import { printGatewayStatus } from './gateway-status.command.js';
 
 export interface CliIo {
   /** The command's result (a token, headers, the status table): the only thing on stdout. */
@@ -13,15 +14,16 @@ export interface CliIo {
   err(line: string): void;
 }
 
-export const USAGE = `Usage: npm run token -- <command> [provider] [--force]
+export const USAGE = `Usage: npm run -s token -- <command> [provider] [--force]
 
-  status              each provider's token state and expiry (never a token value)
-  token <provider>    print a valid access token (like gcloud auth print-access-token)
-  header <provider>   print the headers the provider's API wants, as "name: value" lines
-  --force             renew the token instead of reusing a valid one
+  status [--gateway URL]  each provider's token state and expiry as the running gateway sees them
+                          (GET /tokens with a key allowed *; never a token value, never a token request)
+  token <provider>        print a valid access token (like gcloud auth print-access-token)
+  header <provider>       print the headers the provider's API wants, as "name: value" lines
+  --force                 renew the token instead of reusing a valid one (the shared one too)
 
-Reads the gateway's configuration (environment and .env); with REDIS_URL set it reuses the
-token the gateway instances share.`;
+Reads the gateway's configuration (environment, ENV_FILE or .env); with Redis configured it
+reuses the token the gateway instances share.`;
 
 @Module({})
 class TokenCliModule {
@@ -34,15 +36,35 @@ class TokenCliModule {
   }
 }
 
+interface Command {
+  name: 'status' | 'token' | 'header';
+  provider?: string;
+  force: boolean;
+  gateway?: string;
+}
+
+/** The command line, or undefined when it is not one this CLI runs. */
+function parseCommand(argv: string[]): Command | undefined {
+  const force = argv.includes('--force');
+  const rest = argv.filter((a) => a !== '--force');
+  const at = rest.indexOf('--gateway');
+  const gateway = at === -1 ? undefined : rest.splice(at, 2)[1];
+  if (at !== -1 && gateway === undefined) return undefined;
+  const [name, provider, ...extra] = rest;
+  if (extra.length > 0 || rest.some((a) => a.startsWith('--'))) return undefined;
+  if (name === 'status' && provider === undefined && !force) return { name, force, gateway };
+  if ((name === 'token' || name === 'header') && provider !== undefined && gateway === undefined) return { name, provider, force };
+  return undefined;
+}
+
 /** Runs one CLI command; resolves with the process exit code (0 ok, 1 failure, 2 usage). */
 export async function runTokenCli(argv: string[], env: Env, io: CliIo): Promise<number> {
-  const force = argv.includes('--force');
-  const [command, provider] = argv.filter((a) => a !== '--force');
-  if (command === undefined || command === 'help' || command === '--help') {
+  if (argv.length === 1 && (argv[0] === 'help' || argv[0] === '--help')) {
     io.out(USAGE);
-    return command === undefined ? 2 : 0;
+    return 0;
   }
-  if (!['status', 'token', 'header'].includes(command) || (command !== 'status' && !provider)) {
+  const command = parseCommand(argv);
+  if (!command) {
     io.err(USAGE);
     return 2;
   }
@@ -56,6 +78,7 @@ export async function runTokenCli(argv: string[], env: Env, io: CliIo): Promise<
     error.problems.forEach((p) => io.err(`  ${p}`));
     return 1;
   }
+  if (command.name === 'status') return printGatewayStatus(config, env, command.gateway, io);
   if (sandboxWanted(config)) {
     io.err('No provider has credentials: the CLI needs the same provider variables as the gateway (sandbox tokens live only inside a running gateway).');
     return 1;
@@ -64,9 +87,9 @@ export async function runTokenCli(argv: string[], env: Env, io: CliIo): Promise<
   const app = await NestFactory.createApplicationContext(TokenCliModule.for(config), { logger: false });
   try {
     const tokens = app.get(TokenService);
-    if (command === 'status') return await printStatus(tokens, force, io);
-    const token = await tokens.getToken(provider!, { forceRefresh: force });
-    if (command === 'token') io.out(token.accessToken);
+    const provider = command.provider!;
+    const token = command.force ? await renewed(tokens, provider) : await tokens.getToken(provider);
+    if (command.name === 'token') io.out(token.accessToken);
     else for (const [name, value] of Object.entries(tokens.requestHeadersFor(token))) io.out(`${name}: ${value}`);
     io.err(`${provider}: valid until ${new Date(token.expiresAt).toISOString()}`);
     return 0;
@@ -78,25 +101,29 @@ export async function runTokenCli(argv: string[], env: Env, io: CliIo): Promise<
   }
 }
 
-async function printStatus(tokens: TokenService, force: boolean, io: CliIo): Promise<number> {
-  const results = await Promise.allSettled(tokens.providers().map((p) => tokens.getToken(p, { forceRefresh: force })));
-  const rows = tokens.providers().map((provider, i) => {
-    const result = results[i];
-    if (result.status === 'fulfilled') {
-      const { expiresAt, obtainedAt } = result.value;
-      return [provider, 'valid', new Date(expiresAt).toISOString(), `obtained ${new Date(obtainedAt).toISOString()}`];
-    }
-    return [provider, 'failing', '-', describeFailure(result.reason)];
-  });
-  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length), ['provider', 'state', 'expires'][c].length));
-  const line = (cells: string[]) => cells.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]) : cell)).join('  ');
-  io.out(line(['provider', 'state', 'expires', 'details']));
-  rows.forEach((row) => io.out(line(row)));
-  return results.every((r) => r.status === 'fulfilled') ? 0 : 1;
+/**
+ * A token fresh from the token endpoint. `forceRefresh` alone is not enough with a shared store:
+ * the renewal adopts the token the gateways share. So: take the current token, and unless this
+ * process just fetched it, invalidate it (in the store too) and ask again.
+ */
+async function renewed(tokens: TokenService, provider: string): Promise<AccessToken> {
+  let source: TokenObtainedEvent['source'] | undefined;
+  const onObtained = (event: TokenObtainedEvent) => {
+    if (event.provider === provider) source = event.source;
+  };
+  tokens.events.on('obtained', onObtained);
+  try {
+    const current = await tokens.getToken(provider);
+    if (source === 'provider') return current;
+    await tokens.invalidate(provider, current.accessToken);
+    return await tokens.getToken(provider);
+  } finally {
+    tokens.events.off('obtained', onObtained);
+  }
 }
 
 /** The provider's own message, never a secret (OAuthProviderError descriptions are safe by design). */
-function describeFailure(error: unknown): string {
+export function describeFailure(error: unknown): string {
   if (error instanceof UnknownProviderError) return error.message;
   if (error instanceof OAuthProviderError) return error.message;
   return `unexpected error: ${error instanceof Error ? error.name : 'unknown'}`;

@@ -1,5 +1,6 @@
-/** The gateway's whole configuration, parsed and validated from the environment (configuration.md). */
 import type { RateLimitPolicy } from '../ratelimit/rate-limit.policy.js';
+
+/** The gateway's whole configuration, parsed and validated from the environment (README, "Configuration"). */
 
 export const BUILT_IN_PROVIDERS = ['latam', 'transatel', 'payme', 'prio', 'sabre'] as const;
 export type BuiltInProvider = (typeof BUILT_IN_PROVIDERS)[number];
@@ -60,6 +61,13 @@ export interface HostPort {
   port: number;
 }
 
+/** One `TRUSTED_PROXIES` entry: an address is a range of its full length. */
+export interface TrustedProxy {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
 export interface RedisConfig {
   url?: string;
   clusterNodes?: HostPort[];
@@ -93,6 +101,14 @@ export interface GatewayConfig {
   /** `SHUTDOWN_TIMEOUT_MS`: how long in-flight requests may take to finish once a stop is asked. */
   shutdownTimeoutMs: number;
   maxBodyBytes: number;
+  /** `CLIENT_TIMEOUT_MS`: longest wait for a caller's request head to complete, or for the next byte of its body (then 408). */
+  clientTimeoutMs: number;
+  /** `UPLOAD_TIMEOUT_MS`: longest time a caller's whole body may take to arrive (then 408). */
+  uploadTimeoutMs: number;
+  /** `MAX_HEADER_COUNT`: more request headers than this are refused with 431. */
+  maxHeaderCount: number;
+  /** `TRUSTED_PROXIES`: peers whose `x-forwarded-for` is kept and appended to (empty: nobody's). */
+  trustedProxies: TrustedProxy[];
   logLevel: LogLevel;
   sandbox: 'true' | 'false' | 'auto';
   /** Enabled providers (all required variables set, or filled in by sandbox mode). */

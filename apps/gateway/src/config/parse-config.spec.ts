@@ -27,7 +27,7 @@ describe('parseGatewayConfig', () => {
     const config = parseGatewayConfig({});
     expect(config).toMatchObject({
       port: 3000,
-      host: '0.0.0.0',
+      host: '127.0.0.1', // a sandbox (no provider configured) listens on the loopback; see sandbox.spec.ts
       apiKeys: [],
       tokens: { refreshSkewSeconds: 60, requestTimeoutMs: 10_000, defaultTtlSeconds: 3600, maxTtlSeconds: 604_800, rejectedCooldownSeconds: 30 },
       upstreamTimeoutMs: 30_000,
@@ -185,11 +185,11 @@ describe('parseGatewayConfig', () => {
     });
 
     it('refuses REDIS_URL without a key in production, and accepts it elsewhere', () => {
-      expect(problems({ NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379/0' })).toEqual([
+      expect(problems({ ...LATAM, NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379/0' })).toEqual([
         expect.stringMatching(/^TOKEN_ENCRYPTION_KEY: required when Redis is configured and NODE_ENV=production/),
       ]);
       expect(parseGatewayConfig({ REDIS_URL: 'redis://127.0.0.1:6379/0' }).redis).toEqual({ url: 'redis://127.0.0.1:6379/0' });
-      expect(parseGatewayConfig({ NODE_ENV: 'production', REDIS_URL: 'rediss://r:6380', TOKEN_ENCRYPTION_KEY: key.toString('hex') }).production).toBe(true);
+      expect(parseGatewayConfig({ ...LATAM, NODE_ENV: 'production', REDIS_URL: 'rediss://r:6380', TOKEN_ENCRYPTION_KEY: key.toString('hex') }).production).toBe(true);
     });
 
     it('regression: TOKEN_ENCRYPTION_KEY was decoded by rules of its own, not the library\'s: it now accepts exactly the keys the library reads', () => {

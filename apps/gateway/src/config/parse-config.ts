@@ -1,4 +1,4 @@
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { parseEncryptionKey } from '@oauth-gateway/oauth-providers/redis';
 import { parseCallerKeys } from './api-keys.config.js';
@@ -10,7 +10,10 @@ import {
   type GatewayConfig,
   type HostPort,
   type ProviderConfig,
+  type TrustedProxy,
 } from './gateway-config.js';
+import { noProviderProblem, sandboxWanted, SANDBOX_DEFAULT_HOST } from './sandbox.js';
+import { withSecretFiles } from './secret-files.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -50,10 +53,31 @@ const hostPortList = z
   })
   .optional();
 
+/** `10.0.0.0/8,192.168.1.7,::1`: addresses and CIDR ranges, IPv4 or IPv6. */
+const trustedProxyList = z
+  .string()
+  .transform((value, ctx) => {
+    const proxies: TrustedProxy[] = [];
+    for (const entry of value.split(',').map((e) => e.trim())) {
+      const [address, prefix, extra] = entry.split('/');
+      const version = isIP(address);
+      const bits = version === 4 ? 32 : 128;
+      const length = prefix === undefined ? bits : /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
+      if (version === 0 || extra !== undefined || !(length >= 0 && length <= bits)) {
+        ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of IP addresses or CIDR ranges (e.g. 10.0.0.0/8,::1)' });
+        return z.NEVER;
+      }
+      proxies.push({ address, prefix: length, family: version === 4 ? 'ipv4' : 'ipv6' });
+    }
+    return proxies;
+  })
+  .optional();
+
 /** The gateway's own variables; providers are read apart (their names are dynamic). */
 const gatewaySchema = z.object({
   PORT: integer(3000, 0, 65535),
-  HOST: z.string().default('0.0.0.0'),
+  // Unset: every interface, or the loopback when a sandbox runs.
+  HOST: z.string().optional(),
   NODE_ENV: z.string().optional(),
   GATEWAY_API_KEYS: z.string().optional(),
   GATEWAY_API_KEYS_FILE: z.string().optional(),
@@ -87,6 +111,10 @@ const gatewaySchema = z.object({
   UPSTREAM_TIMEOUT_MS: integer(30_000, 1),
   SHUTDOWN_TIMEOUT_MS: integer(10_000, 0, 600_000),
   MAX_BODY_BYTES: integer(10_485_760, 1),
+  CLIENT_TIMEOUT_MS: integer(10_000, 1),
+  UPLOAD_TIMEOUT_MS: integer(60_000, 1),
+  MAX_HEADER_COUNT: integer(100, 1, 1000),
+  TRUSTED_PROXIES: trustedProxyList,
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   SANDBOX: z.enum(['true', 'false', 'auto'], { error: 'must be true, false or auto' }).default('auto'),
   OAUTH_PROVIDERS: z.string().optional(),
@@ -106,18 +134,20 @@ function encryptionKey(value: string): Buffer | undefined {
  * problem at once (not only the first), so an operator fixes them in one go.
  */
 export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
-  const env = normalise(rawEnv);
   const problems: string[] = [];
+  const env = normalise(withSecretFiles(rawEnv, problems));
   const parsed = gatewaySchema.safeParse(env);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${String(issue.path[0])}: ${issue.message}`);
   }
+  const beforeProviders = problems.length;
   const generic = parseGenericNames(env.OAUTH_PROVIDERS, problems);
   const knownProviders = new Set<string>([...BUILT_IN_PROVIDERS, ...generic]);
   const providers = [
     ...BUILT_IN_PROVIDERS.flatMap((name) => readBuiltIn(name, env, problems)),
     ...generic.flatMap((name) => readGeneric(name, env, problems)),
   ];
+  const partlyConfigured = problems.length > beforeProviders;
   const { apiKeys, apiKeysFile } = parseCallerKeys(env, knownProviders, problems);
   if (!parsed.success) throw new ConfigValidationError(problems);
   const v = parsed.data;
@@ -137,11 +167,14 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
   if (v.TOKEN_MAX_TTL_SECONDS < v.TOKEN_DEFAULT_TTL_SECONDS) {
     problems.push('TOKEN_MAX_TTL_SECONDS: must not be below TOKEN_DEFAULT_TTL_SECONDS');
   }
+  const sandboxRule = { sandbox: v.SANDBOX, production, providers };
+  const noProvider = noProviderProblem(sandboxRule, partlyConfigured);
+  if (noProvider) problems.push(noProvider);
   if (problems.length > 0) throw new ConfigValidationError(problems);
 
   return {
     port: v.PORT,
-    host: v.HOST,
+    host: v.HOST ?? (sandboxWanted(sandboxRule) ? SANDBOX_DEFAULT_HOST : '0.0.0.0'),
     production,
     apiKeys,
     apiKeysFile,
@@ -161,6 +194,10 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
     upstreamTimeoutMs: v.UPSTREAM_TIMEOUT_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     maxBodyBytes: v.MAX_BODY_BYTES,
+    clientTimeoutMs: v.CLIENT_TIMEOUT_MS,
+    uploadTimeoutMs: v.UPLOAD_TIMEOUT_MS,
+    maxHeaderCount: v.MAX_HEADER_COUNT,
+    trustedProxies: v.TRUSTED_PROXIES ?? [],
     logLevel: v.LOG_LEVEL,
     sandbox: v.SANDBOX,
     providers,

@@ -11,9 +11,29 @@ export interface Sandbox {
   providers: string[];
 }
 
-/** `SANDBOX=true`, or `auto` with no provider configured at all. */
-export function sandboxWanted(config: GatewayConfig): boolean {
-  return config.sandbox === 'true' || (config.sandbox === 'auto' && config.providers.length === 0);
+/**
+ * `SANDBOX=true`, or `auto` with no provider configured at all outside production: in production a
+ * secret that failed to mount must stop the gateway, not turn it into a healthy-looking sandbox.
+ */
+export function sandboxWanted(config: Pick<GatewayConfig, 'sandbox' | 'production' | 'providers'>): boolean {
+  return config.sandbox === 'true' || (config.sandbox === 'auto' && !config.production && config.providers.length === 0);
+}
+
+/** Where a sandbox listens when `HOST` is unset: its generated key must not work from the network. */
+export const SANDBOX_DEFAULT_HOST = '127.0.0.1';
+
+const WHAT_TO_SET =
+  "set a provider's *_TOKEN_URL, *_API_URL, *_CLIENT_ID and *_CLIENT_SECRET (see .env.example), or SANDBOX=true to answer every provider with the embedded emulators (a test setup, not real traffic)";
+
+/**
+ * The start-up problem when the gateway would have no provider at all and no sandbox either (a
+ * gateway that can only answer 404); undefined otherwise. A half-configured provider has its own
+ * problems, which say more.
+ */
+export function noProviderProblem(config: Pick<GatewayConfig, 'sandbox' | 'production' | 'providers'>, partlyConfigured: boolean): string | undefined {
+  if (config.providers.length > 0 || partlyConfigured || sandboxWanted(config)) return undefined;
+  const why = config.sandbox === 'false' ? 'SANDBOX=false' : 'NODE_ENV=production never starts the sandbox on its own';
+  return `providers: none is configured and ${why}: ${WHAT_TO_SET}`;
 }
 
 /**

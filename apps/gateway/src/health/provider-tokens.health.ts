@@ -1,55 +1,56 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { TokenService, type ProviderTokenStatus } from '@oauth-gateway/oauth-providers';
-
-/** How long `/health/ready` waits for each provider's token before calling it not ready. */
-export const READINESS_TIMEOUT_MS = Symbol('READINESS_TIMEOUT_MS');
+import type { GatewayConfig } from '../config/gateway-config.js';
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
+/** No token yet, or one that lapsed while unused: fetched on the next request, when tokens are fetched on demand. */
+const ON_DEMAND: ReadonlySet<ProviderTokenStatus['state']> = new Set(['empty', 'expired']);
+
 /**
- * Terminus indicators for readiness: one per provider (up when it can produce a token now) and
- * one for the token store (degraded, not down, while Redis is unreachable: instances keep serving
- * from their local copies). Details never hold a token value.
+ * Readiness from what the token service already knows (`TokenService.status()`): a probe never
+ * calls a token endpoint, so probes, however frequent and whoever sends them, cost the providers
+ * nothing. Terminus indicators for the detailed view: one per provider and one for the token store
+ * (degraded, not down, while Redis is unreachable: instances keep serving from their local copies).
+ * Details never hold a token value.
  */
 @Injectable()
 export class ProviderTokensHealth {
+  private readonly warmOnStart: boolean;
+
   constructor(
     private readonly tokens: TokenService,
     private readonly indicators: HealthIndicatorService,
-    @Inject(READINESS_TIMEOUT_MS) private readonly timeoutMs: number,
-  ) {}
-
-  /** One indicator function per provider, for `HealthCheckService.check`. */
-  providerChecks(): Array<() => Promise<HealthIndicatorResult>> {
-    return this.tokens.providers().map((provider) => () => this.provider(provider));
+    config: ConfigService,
+  ) {
+    this.warmOnStart = config.getOrThrow<GatewayConfig>('gateway').tokens.warmOnStart;
   }
 
   /**
-   * Up when the provider has a valid token or a renewal succeeds within the timeout (a slow one
-   * keeps running and serves the next callers); down otherwise, with the reason.
+   * A provider is ready when it holds a valid token. Without one, it is not: its last attempt
+   * failed, or callers are waiting for a renewal, or (with `TOKEN_WARM_ON_START`) start-up has not
+   * fetched it yet. The exception: a gateway fetching tokens on first use is ready for a provider
+   * it has not needed yet, or not lately.
    */
-  async provider(provider: string): Promise<HealthIndicatorResult> {
-    const ok = await this.canGetToken(provider);
-    const session = this.indicators.check(provider);
-    const s = this.tokens.status().find((p) => p.provider === provider)!;
-    return ok ? session.up(details(s)) : session.down(details(s));
+  isReady(s: ProviderTokenStatus): boolean {
+    if (s.valid) return true;
+    return !this.warmOnStart && ON_DEMAND.has(s.state) && s.lastError === undefined;
+  }
+
+  /** One indicator function per provider, for `HealthCheckService.check`. */
+  providerChecks(statuses: ProviderTokenStatus[]): Array<() => HealthIndicatorResult> {
+    return statuses.map((s) => () => {
+      const session = this.indicators.check(s.provider);
+      return this.isReady(s) ? session.up(details(s)) : session.down(details(s));
+    });
   }
 
   store(): HealthIndicatorResult {
     const session = this.indicators.check('tokenStore');
     const shared = this.tokens.status()[0]?.store.shared ?? false;
     return this.tokens.isStoreDegraded() ? session.degraded({ shared, message: 'unreachable: instances work from local copies' }) : session.up({ shared });
-  }
-
-  private canGetToken(provider: string): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, this.timeoutMs, false)));
-    const attempt = this.tokens.getToken(provider).then(
-      () => true,
-      () => false,
-    );
-    return Promise.race([attempt, timeout]).finally(() => clearTimeout(timer));
   }
 }
 

@@ -1,11 +1,10 @@
-import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Req, Res, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TokenService } from '@oauth-gateway/oauth-providers';
+import { ApiKeys } from '../auth/api-keys.js';
 import { tokenStatusView } from '../tokens/token-status.view.js';
 import { ProviderTokensHealth } from './provider-tokens.health.js';
-
-export { READINESS_TIMEOUT_MS } from './provider-tokens.health.js';
 
 @Controller('health')
 export class ReadinessController {
@@ -13,25 +12,33 @@ export class ReadinessController {
     private readonly health: HealthCheckService,
     private readonly indicators: ProviderTokensHealth,
     private readonly tokens: TokenService,
+    private readonly apiKeys: ApiKeys,
   ) {}
 
   /**
-   * Readiness: 200 when every enabled provider can produce a token now, else 503. The body keeps
-   * the gateway's shape (`status` ok / unavailable, `providers` as `/tokens` shows them) plus
-   * Terminus' per-check details under `checks` (a degraded token store does not fail readiness).
+   * Readiness: 200 when every enabled provider can hand out a token now, else 503, read from the
+   * token service's status (no token endpoint is called). Without a key allowed `*`, only `status`
+   * and each provider's `state`: probes need no more, and error texts are for operators. With one,
+   * the detail: `providers` as `/tokens` shows them and Terminus' per-check details under
+   * `checks` (a degraded token store does not fail readiness).
    */
   @Get('ready')
-  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
+  async ready(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const statuses = this.tokens.status();
+    const ready = statuses.every((s) => this.indicators.isReady(s));
+    reply.code(ready ? 200 : 503);
+    const status = ready ? 'ok' : 'unavailable';
+    if (!this.apiKeys.authenticate(request.headers['x-api-key'])?.allowsAll) {
+      return { status, providers: statuses.map(({ provider, state }) => ({ provider, state })) };
+    }
     let result: HealthCheckResult;
     try {
-      result = await this.health.check([...this.indicators.providerChecks(), () => this.indicators.store()]);
+      result = await this.health.check([...this.indicators.providerChecks(statuses), () => this.indicators.store()]);
     } catch (error) {
       // Terminus reports a failed check as a 503 exception carrying the result.
       if (!(error instanceof ServiceUnavailableException)) throw error;
       result = error.getResponse() as HealthCheckResult;
     }
-    const ready = result.status === 'ok' || result.status === 'degraded';
-    reply.code(ready ? 200 : 503);
-    return { status: ready ? 'ok' : 'unavailable', providers: this.tokens.status().map(tokenStatusView), checks: result.details };
+    return { status, providers: statuses.map(tokenStatusView), checks: result.details };
   }
 }

@@ -30,7 +30,7 @@ export const REDACT_PATHS = SECRET_KEYS.flatMap((key) => {
 export interface LoggerOptions {
   level: LogLevel;
   production: boolean;
-  /** Where lines go; default stdout (JSON in production, pretty otherwise). Tests pass their own. */
+  /** Where lines go; default stdout (JSON in production or without pino-pretty, readable otherwise). Tests pass their own. */
   destination?: DestinationStream;
 }
 
@@ -53,14 +53,21 @@ export interface GatewayLogs {
 
 export async function createLogs({ level, production, destination }: LoggerOptions): Promise<GatewayLogs> {
   const base = { pid: process.pid };
-  const target = destination ?? (production ? pino.destination(BATCHED_STDOUT) : await prettyStdout());
+  const target = destination ?? (production ? undefined : await prettyStdout()) ?? pino.destination(BATCHED_STDOUT);
   const logger = pino({ level, redact: { paths: REDACT_PATHS, censor: '[Redacted]' }, base }, target);
   return { logger, accessLog: new AccessLog(logger, target, base) };
 }
 
-async function prettyStdout(): Promise<DestinationStream> {
-  // pino-pretty is a dev dependency: only loaded outside production.
-  const { default: pretty } = await import('pino-pretty');
+/** Readable lines for development, or undefined (JSON) where `pino-pretty`, a dev dependency, is not installed. */
+async function prettyStdout(): Promise<DestinationStream | undefined> {
+  let pretty;
+  try {
+    ({ default: pretty } = await import('pino-pretty'));
+  } catch (error) {
+    // A production install (`npm ci --omit=dev`) run without NODE_ENV=production.
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    throw error;
+  }
   // Synchronous in development: lines keep their order with what the gateway prints itself (the sandbox banner).
   return pretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true });
 }

@@ -1,22 +1,20 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import pino from 'pino';
-import { InMemoryTokenStore, OAuthProviderError, resolveOptions, TokenService } from '@oauth-gateway/oauth-providers';
+import { InMemoryTokenStore, OAuthProviderError } from '@oauth-gateway/oauth-providers';
 import { FakeClock } from '../../../../libs/oauth-providers/test-support/fake-clock.js';
 import { rejected, ScriptedStrategy, unavailable } from '../../../../libs/oauth-providers/test-support/scripted-strategy.js';
+import { createTokenService } from '../../../../libs/oauth-providers/test-support/token-service.js';
 import { TokenEventsLogger } from './token-events.logger.js';
-
-const noHttp = { post: () => Promise.reject(new Error('scripted strategies do not use HTTP')) };
 
 /** A TokenService with the logger listening, its lines parsed as they are written. */
 function setup(strategy: ScriptedStrategy) {
   const clock = new FakeClock();
-  const tokens = new TokenService(
-    resolveOptions({ providers: [], clock, retry: { maxAttempts: 1 }, rejectedCooldownSeconds: 30, circuitBreaker: { failureThreshold: 2, openMs: 5000 } }),
+  const tokens = createTokenService(
+    [strategy],
+    { clock, retry: { maxAttempts: 1 }, rejectedCooldownSeconds: 30, circuitBreaker: { failureThreshold: 2, openMs: 5000 } },
     new InMemoryTokenStore({ now: () => clock.now() }),
-    noHttp,
   );
-  tokens.register(strategy);
   const lines: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {

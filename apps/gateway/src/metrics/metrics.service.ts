@@ -63,6 +63,13 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     labelNames: ['provider'] as const,
     registers: this.registers,
   });
+  /** Tells the gateway's own 502/503/504 apart from the provider's 5xx, which share `status_class` in the request count. */
+  private readonly proxyErrors = new Counter({
+    name: 'gateway_proxy_errors_total',
+    help: "Proxied requests the gateway answered itself with a problem (its own 4xx/5xx, not the provider's), by provider, problem code and status",
+    labelNames: ['provider', 'code', 'status'] as const,
+    registers: this.registers,
+  });
 
   // --- tokens: events ------------------------------------------------------------------------
   private readonly tokenRequests = new Counter({
@@ -167,6 +174,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
 
   private readonly replayChildren = new Map<string, Counter.Internal>();
   private readonly rateLimitedChildren = new Map<string, Counter.Internal>();
+  private readonly proxyErrorChildren = new Map<string, Counter.Internal>();
 
   private readonly onTokenRequest = ({ provider, outcome, durationMs }: TokenRequestEvent) => {
     this.tokenRequests.inc({ provider, outcome });
@@ -226,6 +234,17 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   /** A request refused with 429: its key was over its rate limit. */
   recordRateLimited(provider: string): void {
     childOf(this.rateLimited, this.rateLimitedChildren, provider).inc();
+  }
+
+  /** The proxy answered with its own problem (`provider` is `-` when the request never got as far as a provider). */
+  recordProxyError(provider: string, code: string, status: number): void {
+    const key = `${provider} ${code}`;
+    let child = this.proxyErrorChildren.get(key);
+    if (!child) {
+      child = this.proxyErrors.labels({ provider, code, status: String(status) });
+      this.proxyErrorChildren.set(key, child);
+    }
+    child.inc();
   }
 
   contentType(): string {

@@ -1,6 +1,6 @@
 /**
  * Errors the gateway produces itself (not the upstream's), rendered as RFC 9457
- * `application/problem+json`. One table of codes, titles and statuses: gateway.md's.
+ * `application/problem+json`. One table of codes, titles and statuses.
  */
 export const PROBLEMS = {
   unauthenticated: { status: 401, title: 'Missing or unknown API key' },
@@ -21,6 +21,7 @@ export const PROBLEMS = {
   upstream_unreachable: { status: 502, title: 'Provider API unreachable' },
   upstream_timeout: { status: 504, title: 'Provider API did not answer in time' },
   internal_error: { status: 500, title: 'Internal error' },
+  not_implemented: { status: 501, title: 'Transfer coding not implemented' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof PROBLEMS;
@@ -97,6 +98,8 @@ export function problemForStatus(status: number): ProblemCode {
       return 'unsupported_media_type';
     case 431:
       return 'headers_too_large';
+    case 501:
+      return 'not_implemented';
     default:
       return status >= 400 && status < 500 ? 'bad_request' : 'internal_error';
   }

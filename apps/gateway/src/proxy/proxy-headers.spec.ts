@@ -1,9 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from '@jest/globals';
+import { ForwardedFor } from './forwarded-for.js';
 import { callerResponseHeaders, requestIdFor, upstreamRequestHeaders, withProviderHeaders } from './proxy-headers.js';
 
 const incoming = (headers: Record<string, string>, remoteAddress = '10.1.2.3') =>
   ({ headers, socket: { remoteAddress } }) as unknown as IncomingMessage;
+const nobodyTrusted = new ForwardedFor([]);
 
 describe('proxy headers', () => {
   it('drops credentials, hop-by-hop and connection-named headers on the way up, and adds forwarding headers', () => {
@@ -24,6 +26,7 @@ describe('proxy headers', () => {
         accept: 'application/json',
       }),
       'req-1',
+      nobodyTrusted,
     );
     expect(out).toEqual({
       accept: 'application/json',
@@ -32,6 +35,32 @@ describe('proxy headers', () => {
       'x-forwarded-host': 'gw.example',
       'x-request-id': 'req-1',
     });
+  });
+
+  it('strips the headers by which a caller could pose as a proxy or redirect the request, and replaces an untrusted x-forwarded-for', () => {
+    const out = upstreamRequestHeaders(
+      incoming({
+        forwarded: 'for=203.0.113.9;host=evil.example',
+        'x-real-ip': '203.0.113.9',
+        'x-forwarded-port': '8443',
+        'x-original-url': '/admin',
+        'x-rewrite-url': '/admin',
+        'x-forwarded-for': '203.0.113.9',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'evil.example',
+        accept: '*/*',
+      }),
+      'req-3',
+      nobodyTrusted,
+    );
+    expect(out).toEqual({ accept: '*/*', 'x-forwarded-for': '10.1.2.3', 'x-forwarded-proto': 'http', 'x-request-id': 'req-3' });
+  });
+
+  it('keeps and appends to x-forwarded-for from a trusted proxy, unless the connection header names it', () => {
+    const trusted = new ForwardedFor([{ address: '10.0.0.0', prefix: 8, family: 'ipv4' }]);
+    expect(upstreamRequestHeaders(incoming({ 'x-forwarded-for': '198.51.100.4' }), 'r', trusted)['x-forwarded-for']).toBe('198.51.100.4, 10.1.2.3');
+    expect(upstreamRequestHeaders(incoming({ 'x-forwarded-for': '198.51.100.4', connection: 'x-forwarded-for' }), 'r', trusted)['x-forwarded-for']).toBe('10.1.2.3');
+    expect(upstreamRequestHeaders(incoming({ 'x-forwarded-for': '198.51.100.4' }, '192.0.2.1'), 'r', trusted)['x-forwarded-for']).toBe('192.0.2.1');
   });
 
   it('lets provider headers replace caller headers of the same name, whatever their case', () => {

@@ -1,15 +1,19 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import type { ForwardedFor } from './forwarded-for.js';
 
 /**
  * Never forwarded in either direction: hop-by-hop headers (RFC 9110 §7.6.1), plus `expect`
- * (Node already answered the `100-continue`) and `proxy-connection` (a non-standard hop-by-hop).
+ * (the gateway answers `100-continue` itself) and `proxy-connection` (a non-standard hop-by-hop).
  */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'expect'];
 
 /**
  * Never forwarded upstream: the caller's own credentials (`authorization`, `x-api-key`,
- * `cookie`), `host` (the upstream's is set by the client), and the headers the gateway sets itself.
+ * `cookie`), `host` (the upstream's is set by the client), the headers the gateway sets itself,
+ * and headers by which a caller could pose as a proxy in front of the provider (`forwarded`,
+ * `x-real-ip`, `x-forwarded-port`) or redirect the request inside it (`x-original-url`,
+ * `x-rewrite-url`, which some servers prefer to the request line).
  */
 const NOT_FORWARDED_UPSTREAM = new Set([
   ...HOP_BY_HOP,
@@ -21,6 +25,11 @@ const NOT_FORWARDED_UPSTREAM = new Set([
   'x-forwarded-for',
   'x-forwarded-proto',
   'x-forwarded-host',
+  'forwarded',
+  'x-real-ip',
+  'x-forwarded-port',
+  'x-original-url',
+  'x-rewrite-url',
 ]);
 const NOT_RETURNED = new Set([...HOP_BY_HOP, 'x-request-id']);
 
@@ -43,13 +52,11 @@ export function requestIdFor(header: string | string[] | undefined): string {
  * `x-request-id`. Provider headers (`authorization`, LATAM's `access_token`...) are added by
  * `withProviderHeaders` since they change when the token does.
  */
-export function upstreamRequestHeaders(req: IncomingMessage, requestId: string): Record<string, string | string[]> {
+export function upstreamRequestHeaders(req: IncomingMessage, requestId: string, forwardedFor: ForwardedFor): Record<string, string | string[]> {
   const incoming: IncomingHttpHeaders = req.headers;
   const named = connectionNamed(incoming.connection);
   const out = withoutHeaders(incoming, NOT_FORWARDED_UPSTREAM, named);
-  const peer = req.socket.remoteAddress ?? 'unknown';
-  const prior = incoming['x-forwarded-for'];
-  out['x-forwarded-for'] = prior && !named?.has('x-forwarded-for') ? `${prior}, ${peer}` : peer;
+  out['x-forwarded-for'] = forwardedFor.header(req, !named?.has('x-forwarded-for'));
   out['x-forwarded-proto'] = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
   if (incoming.host !== undefined) out['x-forwarded-host'] = incoming.host;
   out['x-request-id'] = requestId;

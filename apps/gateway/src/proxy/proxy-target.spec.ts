@@ -10,6 +10,21 @@ const accepted = (target: string) => {
 const refused = (target: string) => parseProxyTarget(target).ok === false;
 
 describe('parseProxyTarget', () => {
+  it('forwards raw characters other than a fragment, spaces and controls in the query as received', () => {
+    expect(accepted('/prio/a?q=caf\u00e9&x=[1]|{2}^"<>\\`')).toMatchObject({ search: '?q=caf\u00e9&x=[1]|{2}^"<>\\`' });
+    expect(accepted("/prio/a:b@c!$&'()*+,;=~")).toMatchObject({ path: "/a:b@c!$&'()*+,;=~" });
+  });
+
+  it('refuses any target holding a character an origin-form path may not hold raw', () => {
+    const pathChar = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]$/;
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary-ascii', maxLength: 8 }), fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 1 }), (tail, char) => {
+        fc.pre(!pathChar.test(char) && char !== '?');
+        expect(refused(`/prio/a${char}${tail}`)).toBe(true);
+      }),
+    );
+  });
+
   it('splits provider, path and query, leaving both as the caller encoded them', () => {
     expect(accepted('/prio/products?x=1&y=%2F')).toEqual({ provider: 'prio', path: '/products', search: '?x=1&y=%2F' });
     expect(accepted('/latam/a%20b/c-d_e.f~g/')).toEqual({ provider: 'latam', path: '/a%20b/c-d_e.f~g/', search: '' });
@@ -43,6 +58,21 @@ describe('parseProxyTarget', () => {
     ['malformed encoding', '/prio/%zz'],
     ['dot-dot with a parameter', '/prio/..;jsessionid=1/admin'],
     ['dot-dot as the provider', '/../prio/x'],
+    ['a fragment', '/prio/a#b'],
+    ['dot-dot before a fragment', '/prio/..#/admin'],
+    ['encoded dot-dot before a fragment', '/prio/%2e%2e#'],
+    ['a fragment in the query', '/prio/a?x=1#/../admin'],
+    ['a space in the query', '/prio/a?x=1 2'],
+    ['a control in the query', '/prio/a?x=\u0001'],
+    ['a raw space', '/prio/a b'],
+    ['a raw double quote', '/prio/a"b'],
+    ['raw angle brackets', '/prio/<script>'],
+    ['raw braces', '/prio/{x}'],
+    ['a raw caret', '/prio/a^b'],
+    ['a raw backtick', '/prio/a`b'],
+    ['a raw pipe', '/prio/a|b'],
+    ['raw square brackets', '/prio/a[0]'],
+    ['a raw non-ASCII character', '/prio/caf\u00e9'],
   ])('refuses %s: %s', (_name, target) => {
     expect(refused(target)).toBe(true);
   });

@@ -1,7 +1,7 @@
 /**
  * Reading `/{provider}/{path...}?{query}` out of a raw request target, refusing anything that
- * could make the forwarded URL leave the provider's base path (gateway.md, "The forwarded
- * request"). Pure: no I/O, so it is unit- and property-tested on its own.
+ * could make the forwarded URL leave the provider's base path, and any character an origin-form
+ * target may not hold raw (RFC 9112 §3.2.1). Pure: no I/O, so it is unit- and property-tested on its own.
  */
 
 export interface ProxyTarget {
@@ -20,18 +20,23 @@ export type ProxyTargetResult = { ok: true; target: ProxyTarget } | { ok: false;
  */
 const MAX_DECODE_ROUNDS = 4;
 
-// C0 controls, space, DEL: never legitimate raw in a request target (RFC 9112 §3.2).
-const CONTROL_OR_SPACE = /[\u0000-\u0020\u007f]/;
+// What an origin-form path may hold raw (RFC 9112 §3.2.1, RFC 3986 §3.3): `pchar` and `/`. Anything
+// else (a `#`, which would end the path for a URL parser upstream, a space, `\`, `"`, `<`, a control,
+// a non-ASCII byte...) is refused rather than forwarded for the provider to interpret.
+const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/;
+// In the query only what would end or split it (`#`), spaces and controls are refused; other raw characters go as received.
+const QUERY_REFUSED = /[\u0000-\u0020#\u007f]/;
 // Once decoded, a space is a legitimate character of a name; controls are not.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function parseProxyTarget(rawTarget: string): ProxyTargetResult {
   // Origin-form only: an absolute-form target ("http://evil/x") or "*" names another resource.
   if (rawTarget.charCodeAt(0) !== 0x2f /* / */) return refuse('the request target is not a path');
-  if (CONTROL_OR_SPACE.test(rawTarget)) return refuse('control character in the request target');
   const queryAt = rawTarget.indexOf('?');
   const pathname = queryAt === -1 ? rawTarget : rawTarget.slice(0, queryAt);
   const search = queryAt === -1 ? '' : rawTarget.slice(queryAt);
+  if (!PATH_CHARS.test(pathname)) return refuse('a character not allowed in a path');
+  if (QUERY_REFUSED.test(search)) return refuse('a fragment, space or control character in the query');
 
   const providerEnd = pathname.indexOf('/', 1);
   const provider = providerEnd === -1 ? pathname.slice(1) : pathname.slice(1, providerEnd);

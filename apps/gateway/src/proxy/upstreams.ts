@@ -3,33 +3,53 @@ import type { GatewayConfig } from '../config/gateway-config.js';
 
 export interface Upstream {
   provider: string;
+  /** Requests without a body: the keep-alive pool of the API's origin, shared by the providers on it. */
   pool: Pool;
+  /**
+   * Requests with a body: this provider's own pool. A body arrives at the caller's pace and holds
+   * its connection until the last byte, so slow uploads can only ever wait on each other: they
+   * never hold the connections that other requests, or other providers' uploads, need.
+   */
+  uploads: Pool;
   /** The API URL's path without its trailing slash (`''` at the root). */
   basePath: string;
 }
 
-/** Sized for many concurrent callers per origin; keep-alive sockets are reused between them. */
-const CONNECTIONS_PER_ORIGIN = 128;
+/** The pools' statistics (undici's `PoolStats`), summed over every pool. */
+export interface UpstreamStats {
+  connected: number;
+  free: number;
+  pending: number;
+  queued: number;
+  running: number;
+  size: number;
+}
 
-/** One keep-alive undici `Pool` per API origin (providers on the same host share it). */
+/** Sized for many concurrent callers per origin; keep-alive sockets are reused between them. */
+export const CONNECTIONS_PER_POOL = 128;
+
+/** The undici pools to the providers' APIs. */
 export class Upstreams {
   private readonly byProvider = new Map<string, Upstream>();
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools: Pool[] = [];
 
-  constructor(config: Pick<GatewayConfig, 'providers' | 'upstreamTimeoutMs'>) {
+  constructor(config: Pick<GatewayConfig, 'providers' | 'upstreamTimeoutMs'>, connections = CONNECTIONS_PER_POOL) {
+    const byOrigin = new Map<string, Pool>();
+    const open = (origin: string) => {
+      const pool = new Pool(origin, {
+        connections,
+        headersTimeout: config.upstreamTimeoutMs,
+        bodyTimeout: config.upstreamTimeoutMs,
+        connect: { timeout: Math.min(config.upstreamTimeoutMs, 10_000) },
+      });
+      this.pools.push(pool);
+      return pool;
+    };
     for (const provider of config.providers) {
       const url = new URL(provider.apiUrl);
-      let pool = this.pools.get(url.origin);
-      if (!pool) {
-        pool = new Pool(url.origin, {
-          connections: CONNECTIONS_PER_ORIGIN,
-          headersTimeout: config.upstreamTimeoutMs,
-          bodyTimeout: config.upstreamTimeoutMs,
-          connect: { timeout: Math.min(config.upstreamTimeoutMs, 10_000) },
-        });
-        this.pools.set(url.origin, pool);
-      }
-      this.byProvider.set(provider.name, { provider: provider.name, pool, basePath: url.pathname.replace(/\/+$/, '') });
+      let pool = byOrigin.get(url.origin);
+      if (!pool) byOrigin.set(url.origin, (pool = open(url.origin)));
+      this.byProvider.set(provider.name, { provider: provider.name, pool, uploads: open(url.origin), basePath: url.pathname.replace(/\/+$/, '') });
     }
   }
 
@@ -37,7 +57,15 @@ export class Upstreams {
     return this.byProvider.get(provider);
   }
 
+  stats(): UpstreamStats {
+    const total: UpstreamStats = { connected: 0, free: 0, pending: 0, queued: 0, running: 0, size: 0 };
+    for (const { stats } of this.pools) {
+      for (const key of Object.keys(total) as Array<keyof UpstreamStats>) total[key] += stats[key];
+    }
+    return total;
+  }
+
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((pool) => pool.destroy()));
+    await Promise.all(this.pools.map((pool) => pool.destroy()));
   }
 }

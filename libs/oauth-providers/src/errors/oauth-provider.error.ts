@@ -4,8 +4,10 @@
  * - `unavailable`: 5xx, 429, network error, timeout, a WAF page. Retried with backoff.
  * - `invalid_response`: an answer that cannot be a token (HTML with 200, truncated JSON,
  *   no `access_token`).
+ * - `strategy_error`: the strategy's own code threw (a bug, not an answer); the exception is the
+ *   `cause`. Not retried.
  */
-export type OAuthProviderErrorKind = 'rejected' | 'unavailable' | 'invalid_response';
+export type OAuthProviderErrorKind = 'rejected' | 'unavailable' | 'invalid_response' | 'strategy_error';
 
 export interface OAuthProviderErrorDetails {
   provider: string;
@@ -19,7 +21,10 @@ export interface OAuthProviderErrorDetails {
   cause?: unknown;
 }
 
-/** The only error type a token request ends with. */
+/**
+ * The only error a token request ends with, whatever the provider answered (or did not). `kind` says
+ * what to do about it; `code` and `description` are the provider's own words when it gave any.
+ */
 export class OAuthProviderError extends Error {
   readonly provider: string;
   readonly kind: OAuthProviderErrorKind;
@@ -42,7 +47,10 @@ export class OAuthProviderError extends Error {
     this.retryAfterMs = details.retryAfterMs;
   }
 
-  /** A copy with other fields, e.g. the same rejection replayed during a cool-down. */
+  /**
+   * A copy with other fields, e.g. the same rejection replayed during a cool-down.
+   * @internal
+   */
   with(changes: Partial<OAuthProviderErrorDetails>): OAuthProviderError {
     return new OAuthProviderError({
       provider: this.provider,
@@ -55,4 +63,10 @@ export class OAuthProviderError extends Error {
       ...changes,
     });
   }
+}
+
+/** An exception thrown by a strategy's own code, as the error its callers get (the exception is the cause). */
+export function strategyError(provider: string, cause: unknown): OAuthProviderError {
+  const what = cause instanceof Error ? cause.name : typeof cause;
+  return new OAuthProviderError({ provider, kind: 'strategy_error', description: `the strategy's code threw (${what})`, cause });
 }

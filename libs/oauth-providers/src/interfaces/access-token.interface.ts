@@ -1,3 +1,5 @@
+import type { OAuthProviderErrorKind } from '../errors/oauth-provider.error.js';
+
 /** A token as the service caches and hands out. Times are epoch milliseconds. */
 export interface AccessToken {
   provider: string;
@@ -33,6 +35,14 @@ export const PROVIDER_TOKEN_STATES = ['empty', 'valid', 'renewing', 'expired', '
 
 export type ProviderTokenState = (typeof PROVIDER_TOKEN_STATES)[number];
 
+/** The token store as `storeStatus()` reports it. */
+export interface TokenStoreStatus {
+  /** Several instances share it (Redis). */
+  shared: boolean;
+  /** It cannot be reached right now: each instance works from its local copy. */
+  degraded: boolean;
+}
+
 /** One provider's token state, as `status()` reports it. Never a token value. */
 export interface ProviderTokenStatus {
   provider: string;
@@ -48,6 +58,7 @@ export interface ProviderTokenStatus {
   cooldownUntil?: number;
   circuitOpenUntil?: number;
   hasRefreshToken: boolean;
-  lastError?: { kind: string; status?: number; code?: string; description?: string; at: number };
-  store: { shared: boolean; degraded: boolean };
+  /** The last failure, with the provider's own code and message; `at` is when it happened. */
+  lastError?: { kind: OAuthProviderErrorKind; status?: number; code?: string; description?: string; at: number };
+  store: TokenStoreStatus;
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Type } from '@nestjs/common';
 import type { TokenStore } from '../stores/token-store.interface.js';
+import { OAuthConfigurationError } from '../errors/oauth-configuration.error.js';
 import type { TokenStrategy } from './token-strategy.interface.js';
 
 /** Injected time source, so tests can move time instead of sleeping. */
@@ -90,7 +91,11 @@ export const systemClock: Clock = {
   sleep: (ms, signal) => sleep(ms, undefined, { signal }),
 };
 
+/** The module's options with every default applied; missing or malformed `providers` stops start-up here. */
 export function resolveOptions(options: OAuthModuleOptions): ResolvedOAuthOptions {
+  if (!Array.isArray(options?.providers)) {
+    throw new OAuthConfigurationError(undefined, 'providers', 'is missing: give OAuthModule.forRoot({ providers: [...] }) one strategy per provider, e.g. providers: [prio({ tokenUrl, clientId, clientSecret })]');
+  }
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   const maxTotalMs = options.retry?.maxTotalMs ?? 20_000;
   return {

@@ -10,3 +10,19 @@ export { SabreStrategy, sabre } from './sabre.strategy.js';
 export type { SabreOptions } from './sabre.strategy.js';
 export { OAuth2Strategy, oauth2 } from './oauth2.strategy.js';
 export type { OAuth2Options } from './oauth2.strategy.js';
+// What an app's own strategy needs to speak to a token endpoint (see the README's custom strategy).
+export {
+  requestTokenAnswer,
+  readTokenAnswer,
+  grantFrom,
+  failureKind,
+  rfc6749ErrorFields,
+  stringField,
+  formBody,
+  rawBasicAuthorization,
+  rfc6749BasicAuthorization,
+  strategyIdentity,
+  FORM_CONTENT_TYPE,
+  JSON_CONTENT_TYPE,
+} from './token-wire.js';
+export type { TokenAnswer, JsonObject, ProviderErrorFields, ErrorFieldsReader } from './token-wire.js';

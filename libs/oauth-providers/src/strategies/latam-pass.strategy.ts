@@ -1,7 +1,8 @@
 import type { AccessToken, TokenGrant } from '../interfaces/access-token.interface.js';
 import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import type { JsonObject, ProviderErrorFields } from './token-wire.js';
-import { basicAuthorization, FORM_CONTENT_TYPE, formBody, grantFrom, requestTokenAnswer, strategyIdentity, stringField } from './token-wire.js';
+import { FORM_CONTENT_TYPE, formBody, grantFrom, rawBasicAuthorization, requestTokenAnswer, strategyIdentity, stringField } from './token-wire.js';
+import { providerName, requireClientOptions } from './strategy-options.js';
 
 export interface LatamPassOptions {
   /** Default `latam`. */
@@ -27,7 +28,8 @@ export class LatamPassStrategy implements TokenStrategy {
 
   constructor(options: LatamPassOptions) {
     this.#options = options;
-    this.name = options.name ?? 'latam';
+    this.name = providerName(options.name, 'latam');
+    requireClientOptions(this.name, options);
     this.identity = strategyIdentity(options.tokenUrl, options.clientId, 'client_credentials');
     // `client_id` is "mandatory in all requests", the token call included.
     this.#extraHeaders = { client_id: options.clientId, ...(options.testEnvironment && { 'x-latam-test': 'LatamPass' }) };
@@ -37,7 +39,7 @@ export class LatamPassStrategy implements TokenStrategy {
     const { tokenUrl, clientId, clientSecret } = this.#options;
     const request = {
       url: tokenUrl,
-      headers: { authorization: basicAuthorization(clientId, clientSecret), ...this.#extraHeaders, 'content-type': FORM_CONTENT_TYPE },
+      headers: { authorization: rawBasicAuthorization(clientId, clientSecret), ...this.#extraHeaders, 'content-type': FORM_CONTENT_TYPE },
       body: formBody({ grant_type: 'client_credentials' }),
     };
     return grantFrom(this.name, await requestTokenAnswer(ctx, this.name, request, latamErrorFields));

@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { startProviderEmulators } from '@oauth-gateway/provider-emulators';
 import type { ProviderEmulators } from '@oauth-gateway/provider-emulators';
-import { decodeBasic, fetchContext, providerErrorOf } from '../../test-support/fetch-token-http.client.js';
+import { decodeBasic, strategyContext, providerErrorOf } from '../../test-support/strategy-context.js';
 import { itTurnsHostileAnswersIntoProviderErrors } from '../../test-support/hostile-answers.js';
 import { oauth2, OAuth2Strategy } from './oauth2.strategy.js';
-import { basicAuthorization } from './token-wire.js';
+import { rawBasicAuthorization } from './token-wire.js';
 
 let emu: ProviderEmulators;
 beforeAll(async () => {
@@ -28,18 +28,18 @@ describe('OAuth2Strategy', () => {
   });
 
   it('refuses a password grant without username and password at construction', () => {
-    expect(() => strategy({ grantType: 'password' })).toThrow(/password grant needs a username and a password/);
+    expect(() => strategy({ grantType: 'password' })).toThrow('OAuth provider "acme": username must be a non-empty string');
   });
 
   it('sends client_secret_basic with id and secret form-urlencoded first (RFC 6749 §2.3.1)', async () => {
-    const ctx = fetchContext();
+    const ctx = strategyContext();
     await strategy().requestToken(ctx);
     const { clientId, clientSecret } = emu.credentials.oauth2;
     expect(ctx.http.requests).toEqual([
       {
         url: emu.tokenUrl('oauth2'),
         headers: {
-          authorization: basicAuthorization(new URLSearchParams({ x: clientId }).toString().slice(2), new URLSearchParams({ x: clientSecret }).toString().slice(2)),
+          authorization: rawBasicAuthorization(new URLSearchParams({ x: clientId }).toString().slice(2), new URLSearchParams({ x: clientSecret }).toString().slice(2)),
           'content-type': 'application/x-www-form-urlencoded',
           accept: 'application/json',
         },
@@ -51,7 +51,7 @@ describe('OAuth2Strategy', () => {
   });
 
   it('sends client_secret_post as body fields and no Authorization', async () => {
-    const ctx = fetchContext();
+    const ctx = strategyContext();
     await strategy({ authMethod: 'client_secret_post', scope: 'read write' }).requestToken(ctx);
     expect(ctx.http.requests[0]!.headers.authorization).toBeUndefined();
     const form = new URLSearchParams(emu.tokenRequests('oauth2')[0]!.body);
@@ -65,28 +65,28 @@ describe('OAuth2Strategy', () => {
 
   it('sends the password grant with username, password, scope and audience', async () => {
     const { username, password } = emu.credentials.oauth2;
-    await strategy({ grantType: 'password', username, password, scope: 'read', audience: 'https://api.acme.test' }).requestToken(fetchContext());
+    await strategy({ grantType: 'password', username, password, scope: 'read', audience: 'https://api.acme.test' }).requestToken(strategyContext());
     const body = Object.fromEntries(new URLSearchParams(emu.tokenRequests('oauth2')[0]!.body));
     expect(body).toEqual({ grant_type: 'password', username, password, scope: 'read', audience: 'https://api.acme.test' });
   });
 
   it('reads access_token, token_type, expires_in and scope', async () => {
-    expect(await strategy({ scope: 'read' }).requestToken(fetchContext())).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600, scope: 'read' });
+    expect(await strategy({ scope: 'read' }).requestToken(strategyContext())).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600, scope: 'read' });
   });
 
   it('maps 401 invalid_client (raw Basic would be this) to rejected', async () => {
-    const error = await providerErrorOf(strategy({ clientSecret: 'nope' }).requestToken(fetchContext()));
+    const error = await providerErrorOf(strategy({ clientSecret: 'nope' }).requestToken(strategyContext()));
     expect(error).toMatchObject({ provider: 'acme', kind: 'rejected', status: 401, code: 'invalid_client', description: 'Client authentication failed' });
   });
 
   it('maps 400 invalid_grant (wrong resource owner password) to rejected', async () => {
     const s = strategy({ grantType: 'password', username: emu.credentials.oauth2.username, password: 'nope' });
-    expect(await providerErrorOf(s.requestToken(fetchContext()))).toMatchObject({ kind: 'rejected', status: 400, code: 'invalid_grant' });
+    expect(await providerErrorOf(s.requestToken(strategyContext()))).toMatchObject({ kind: 'rejected', status: 400, code: 'invalid_grant' });
   });
 
   it('maps 503 temporarily_unavailable to unavailable', async () => {
     emu.failTokenEndpoint('oauth2', { kind: 'status', status: 503, times: 1 });
-    expect(await providerErrorOf(strategy().requestToken(fetchContext()))).toMatchObject({ kind: 'unavailable', status: 503, code: 'temporarily_unavailable' });
+    expect(await providerErrorOf(strategy().requestToken(strategyContext()))).toMatchObject({ kind: 'unavailable', status: 503, code: 'temporarily_unavailable' });
   });
 
   itTurnsHostileAnswersIntoProviderErrors(() => ({ emu, endpoint: 'oauth2', strategy: strategy() }), { token_type: 'Bearer', expires_in: 3600 });

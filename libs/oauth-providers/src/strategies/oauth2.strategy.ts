@@ -10,6 +10,7 @@ import {
   rfc6749ErrorFields,
   strategyIdentity,
 } from './token-wire.js';
+import { requireClientOptions, requireOneOf, requireText } from './strategy-options.js';
 
 export interface OAuth2Options {
   name: string;
@@ -20,11 +21,14 @@ export interface OAuth2Options {
   grantType?: 'client_credentials' | 'password';
   username?: string;
   password?: string;
-  /** Default `client_secret_basic`. */
+  /** Default `client_secret_basic` (RFC 6749 §2.3.1); `client_secret_post` sends them in the body. */
   authMethod?: 'client_secret_basic' | 'client_secret_post';
   scope?: string;
   audience?: string;
 }
+
+const GRANT_TYPES: ReadonlyArray<NonNullable<OAuth2Options['grantType']>> = ['client_credentials', 'password'];
+const AUTH_METHODS: ReadonlyArray<NonNullable<OAuth2Options['authMethod']>> = ['client_secret_basic', 'client_secret_post'];
 
 /**
  * Any RFC 6749 authorization server. Unlike the five built-in providers, it follows the RFC to the
@@ -38,9 +42,14 @@ export class OAuth2Strategy implements TokenStrategy {
   readonly #grantType: 'client_credentials' | 'password';
 
   constructor(options: OAuth2Options) {
+    requireText('oauth2', 'name', options.name);
+    requireClientOptions(options.name, options);
+    requireOneOf(options.name, 'grantType', options.grantType, GRANT_TYPES);
+    requireOneOf(options.name, 'authMethod', options.authMethod, AUTH_METHODS);
     this.#grantType = options.grantType ?? 'client_credentials';
-    if (this.#grantType === 'password' && (!options.username || options.password === undefined)) {
-      throw new Error(`OAuth provider "${options.name}": the password grant needs a username and a password`);
+    if (this.#grantType === 'password') {
+      requireText(options.name, 'username', options.username);
+      requireText(options.name, 'password', options.password);
     }
     this.#options = options;
     this.name = options.name;

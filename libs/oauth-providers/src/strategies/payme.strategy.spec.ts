@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { startProviderEmulators } from '@oauth-gateway/provider-emulators';
 import type { ProviderEmulators } from '@oauth-gateway/provider-emulators';
-import { fetchContext, providerErrorOf } from '../../test-support/fetch-token-http.client.js';
+import { strategyContext, providerErrorOf } from '../../test-support/strategy-context.js';
 import { itTurnsHostileAnswersIntoProviderErrors } from '../../test-support/hostile-answers.js';
 import type { AccessToken } from '../interfaces/access-token.interface.js';
 import { payme, PaymeStrategy } from './payme.strategy.js';
@@ -39,7 +39,7 @@ describe('PaymeStrategy', () => {
   });
 
   it('sends the password grant as JSON with action "authorize", ALG-API-VERSION and no Basic', async () => {
-    const ctx = fetchContext();
+    const ctx = strategyContext();
     await strategy().requestToken(ctx);
     const { clientId, clientSecret, audience, username, password } = emu.credentials.payme;
     const [request] = ctx.http.requests;
@@ -59,7 +59,7 @@ describe('PaymeStrategy', () => {
   });
 
   it('uses the client_credentials grant when no username/password is configured', async () => {
-    await clientCredentials().requestToken(fetchContext());
+    await clientCredentials().requestToken(strategyContext());
     const body = JSON.parse(emu.tokenRequests('payme')[0]!.body);
     expect(body.grant_type).toBe('client_credentials');
     expect(body).not.toHaveProperty('username');
@@ -67,25 +67,25 @@ describe('PaymeStrategy', () => {
   });
 
   it('sends the configured ALG-API-VERSION and scope', async () => {
-    await strategy({ apiVersion: '1709847567', scope: 'create:token' }).requestToken(fetchContext());
+    await strategy({ apiVersion: '1709847567', scope: 'create:token' }).requestToken(strategyContext());
     const [received] = emu.tokenRequests('payme');
     expect(received!.headers['alg-api-version']).toBe('1709847567');
     expect(JSON.parse(received!.body).scope).toBe('create:token');
   });
 
   it('reads the token and a refresh_token when offline_access was asked for', async () => {
-    const grant = await strategy().requestToken(fetchContext());
+    const grant = await strategy().requestToken(strategyContext());
     expect(grant).toMatchObject({ accessToken: expect.any(String), tokenType: 'Bearer', expiresIn: 86400, scope: DEFAULT_SCOPE, refreshToken: expect.any(String) });
   });
 
   it('gets no refresh_token without offline_access', async () => {
-    expect((await strategy({ scope: 'create:token post:charges' }).requestToken(fetchContext())).refreshToken).toBeUndefined();
+    expect((await strategy({ scope: 'create:token post:charges' }).requestToken(strategyContext())).refreshToken).toBeUndefined();
   });
 
   it('renews with grant_type refresh_token and the same action, client, audience and scope', async () => {
     const s = strategy();
-    const first = await s.requestToken(fetchContext());
-    const ctx = fetchContext();
+    const first = await s.requestToken(strategyContext());
+    const ctx = strategyContext();
     const renewed = await s.refreshToken(first.refreshToken!, ctx);
     expect(renewed.accessToken).not.toBe(first.accessToken);
     expect(renewed.refreshToken).toBeUndefined();
@@ -103,9 +103,9 @@ describe('PaymeStrategy', () => {
 
   it('maps a refused refresh token to rejected (so the service falls back to the primary grant)', async () => {
     const s = strategy();
-    const first = await s.requestToken(fetchContext());
+    const first = await s.requestToken(strategyContext());
     emu.revokeRefreshTokens('payme');
-    expect(await providerErrorOf(s.refreshToken(first.refreshToken!, fetchContext()))).toMatchObject({
+    expect(await providerErrorOf(s.refreshToken(first.refreshToken!, strategyContext()))).toMatchObject({
       kind: 'rejected',
       status: 401,
       code: '01',
@@ -114,18 +114,18 @@ describe('PaymeStrategy', () => {
   });
 
   it('maps success:false code "01" with HTTP 401 to rejected with the message_ilgn value', async () => {
-    const error = await providerErrorOf(strategy({ password: 'wrong' }).requestToken(fetchContext()));
+    const error = await providerErrorOf(strategy({ password: 'wrong' }).requestToken(strategyContext()));
     expect(error).toMatchObject({ provider: 'payme', kind: 'rejected', status: 401, code: '01', description: 'Wrong email or password.' });
   });
 
   it('maps success:false code "01" with HTTP 400 to rejected', async () => {
-    const error = await providerErrorOf(strategy({ audience: 'https://elsewhere' }).requestToken(fetchContext()));
+    const error = await providerErrorOf(strategy({ audience: 'https://elsewhere' }).requestToken(strategyContext()));
     expect(error).toMatchObject({ kind: 'rejected', status: 400, code: '01', description: 'Invalid audience' });
   });
 
   it('maps success:false with HTTP 200 to rejected, even when an access_token is present', async () => {
     serve(200, { ...envelope(false, '01', 'Comercio inactivo'), access_token: 'looks-valid' });
-    expect(await providerErrorOf(strategy().requestToken(fetchContext()))).toMatchObject({
+    expect(await providerErrorOf(strategy().requestToken(strategyContext()))).toMatchObject({
       kind: 'rejected',
       status: 200,
       code: '01',
@@ -135,17 +135,17 @@ describe('PaymeStrategy', () => {
 
   it('maps success:true with a status code other than "00" to rejected', async () => {
     serve(200, { ...envelope(true, '01', 'Error'), access_token: 'x' });
-    expect(await providerErrorOf(strategy().requestToken(fetchContext()))).toMatchObject({ kind: 'rejected', code: '01' });
+    expect(await providerErrorOf(strategy().requestToken(strategyContext()))).toMatchObject({ kind: 'rejected', code: '01' });
   });
 
   it('maps a plain OAuth answer without the Pay-me envelope to invalid_response', async () => {
     serve(200, { access_token: 'x', token_type: 'Bearer', expires_in: 86400 });
-    expect((await providerErrorOf(strategy().requestToken(fetchContext()))).kind).toBe('invalid_response');
+    expect((await providerErrorOf(strategy().requestToken(strategyContext()))).kind).toBe('invalid_response');
   });
 
   it('maps a 5xx Pay-me envelope to unavailable', async () => {
     emu.failTokenEndpoint('payme', { kind: 'status', status: 503, times: 1 });
-    expect(await providerErrorOf(strategy().requestToken(fetchContext()))).toMatchObject({
+    expect(await providerErrorOf(strategy().requestToken(strategyContext()))).toMatchObject({
       kind: 'unavailable',
       status: 503,
       code: '01',
@@ -155,7 +155,7 @@ describe('PaymeStrategy', () => {
 
   it('hands the API Bearer plus ALG-API-VERSION, which the emulated API accepts', async () => {
     const s = strategy({ apiVersion: '1709847567' });
-    const grant = await s.requestToken(fetchContext());
+    const grant = await s.requestToken(strategyContext());
     const token: AccessToken = { provider: 'payme', accessToken: grant.accessToken, tokenType: 'Bearer', expiresAt: 0, obtainedAt: 0 };
     const headers = s.requestHeaders(token);
     expect(headers).toEqual({ authorization: `Bearer ${grant.accessToken}`, 'alg-api-version': '1709847567' });

@@ -3,6 +3,7 @@ import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-str
 import { OAuthProviderError } from '../errors/oauth-provider.error.js';
 import type { JsonObject, ProviderErrorFields } from './token-wire.js';
 import { grantFrom, invalidResponse, JSON_CONTENT_TYPE, requestTokenAnswer, strategyIdentity, stringField } from './token-wire.js';
+import { providerName, requireClientOptions, requireText } from './strategy-options.js';
 
 export interface PaymeOptions {
   /** Default `payme`. */
@@ -11,7 +12,7 @@ export interface PaymeOptions {
   clientId: string;
   clientSecret: string;
   audience: string;
-  /** Both set: the password grant; else client_credentials (Pay-me's token API takes either). */
+  /** Both set: the password grant; neither: client_credentials (Pay-me's token API takes either). */
   username?: string;
   password?: string;
   /** Default `create:token post:charges offline_access` (offline_access brings a refresh token). */
@@ -39,10 +40,16 @@ export class PaymeStrategy implements TokenStrategy {
 
   constructor(options: PaymeOptions) {
     this.#options = options;
-    this.name = options.name ?? 'payme';
+    this.name = providerName(options.name, 'payme');
+    requireClientOptions(this.name, options);
+    requireText(this.name, 'audience', options.audience);
+    if (options.username !== undefined || options.password !== undefined) {
+      requireText(this.name, 'username', options.username);
+      requireText(this.name, 'password', options.password);
+    }
     this.#scope = options.scope ?? DEFAULT_SCOPE;
     this.#apiVersion = options.apiVersion ?? DEFAULT_API_VERSION;
-    this.#grant = options.username && options.password ? 'password' : 'client_credentials';
+    this.#grant = options.username !== undefined ? 'password' : 'client_credentials';
     this.identity = strategyIdentity(
       options.tokenUrl,
       options.clientId,

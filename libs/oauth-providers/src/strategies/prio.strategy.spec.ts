@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { startProviderEmulators } from '@oauth-gateway/provider-emulators';
 import type { ProviderEmulators } from '@oauth-gateway/provider-emulators';
-import { decodeBasic, fetchContext, providerErrorOf } from '../../test-support/fetch-token-http.client.js';
+import { decodeBasic, strategyContext, providerErrorOf } from '../../test-support/strategy-context.js';
 import { itTurnsHostileAnswersIntoProviderErrors } from '../../test-support/hostile-answers.js';
 import type { AccessToken } from '../interfaces/access-token.interface.js';
 import { prio, PrioStrategy } from './prio.strategy.js';
@@ -28,7 +28,7 @@ describe('PrioStrategy', () => {
   });
 
   it('sends POST with raw Basic, JSON content type, Accept: application/json and a JSON body', async () => {
-    const ctx = fetchContext();
+    const ctx = strategyContext();
     await strategy({ scope: SCOPE }).requestToken(ctx);
     const { clientId, clientSecret } = emu.credentials.prio;
     expect(ctx.http.requests).toEqual([
@@ -46,28 +46,28 @@ describe('PrioStrategy', () => {
   });
 
   it('leaves scope out of the body when not configured', async () => {
-    await strategy().requestToken(fetchContext());
+    await strategy().requestToken(strategyContext());
     expect(JSON.parse(emu.tokenRequests('prio')[0]!.body)).toEqual({ grant_type: 'client_credentials' });
   });
 
   it('sends real base64 Basic of the raw id:secret, not a literal "Basic username:password"', async () => {
-    await strategy().requestToken(fetchContext());
+    await strategy().requestToken(strategyContext());
     expect(decodeBasic(emu.tokenRequests('prio')[0]!.headers.authorization)).toBe(`${emu.credentials.prio.clientId}:${emu.credentials.prio.clientSecret}`);
   });
 
   it('reads access_token, token_type, expires_in and scope', async () => {
-    expect(await strategy({ scope: SCOPE }).requestToken(fetchContext())).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600, scope: SCOPE });
+    expect(await strategy({ scope: SCOPE }).requestToken(strategyContext())).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600, scope: SCOPE });
   });
 
   it('maps OAuth-style 401 invalid_client to rejected', async () => {
-    const error = await providerErrorOf(strategy({ clientSecret: 'nope' }).requestToken(fetchContext()));
+    const error = await providerErrorOf(strategy({ clientSecret: 'nope' }).requestToken(strategyContext()));
     expect(error).toMatchObject({ provider: 'prio', kind: 'rejected', status: 401, code: 'invalid_client', description: 'Client authentication failed' });
   });
 
   it('maps OAuth-style 400 invalid_request to rejected', async () => {
     const body = JSON.stringify({ error: 'invalid_request', error_description: 'The grant_type parameter is missing.', error_uri: 'https://x' });
     emu.failTokenEndpoint('prio', { kind: 'garbage', status: 400, contentType: 'application/json', body, times: 1 });
-    expect(await providerErrorOf(strategy().requestToken(fetchContext()))).toMatchObject({
+    expect(await providerErrorOf(strategy().requestToken(strategyContext()))).toMatchObject({
       kind: 'rejected',
       status: 400,
       code: 'invalid_request',
@@ -84,7 +84,7 @@ describe('PrioStrategy', () => {
     [502, 'BAD_GATEWAY', 'unavailable'],
   ] as const)('maps the error_reference style %i %s to %s, keeping the reference', async (status, code, kind) => {
     emu.failTokenEndpoint('prio', { kind: 'garbage', status, contentType: 'application/json', body: referenced(status, code, 'Something went wrong.'), times: 1 });
-    expect(await providerErrorOf(strategy().requestToken(fetchContext()))).toMatchObject({
+    expect(await providerErrorOf(strategy().requestToken(strategyContext()))).toMatchObject({
       kind,
       status,
       code,

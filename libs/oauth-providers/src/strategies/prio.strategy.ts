@@ -1,7 +1,8 @@
 import type { AccessToken, TokenGrant } from '../interfaces/access-token.interface.js';
 import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import type { JsonObject, ProviderErrorFields } from './token-wire.js';
-import { basicAuthorization, grantFrom, JSON_CONTENT_TYPE, requestTokenAnswer, strategyIdentity, stringField } from './token-wire.js';
+import { grantFrom, JSON_CONTENT_TYPE, rawBasicAuthorization, requestTokenAnswer, strategyIdentity, stringField } from './token-wire.js';
+import { providerName, requireClientOptions } from './strategy-options.js';
 
 export interface PrioOptions {
   /** Default `prio`. */
@@ -26,7 +27,8 @@ export class PrioStrategy implements TokenStrategy {
 
   constructor(options: PrioOptions) {
     this.#options = options;
-    this.name = options.name ?? 'prio';
+    this.name = providerName(options.name, 'prio');
+    requireClientOptions(this.name, options);
     this.identity = strategyIdentity(options.tokenUrl, options.clientId, 'client_credentials', options.scope);
   }
 
@@ -34,7 +36,7 @@ export class PrioStrategy implements TokenStrategy {
     const { tokenUrl, clientId, clientSecret, scope } = this.#options;
     const request = {
       url: tokenUrl,
-      headers: { authorization: basicAuthorization(clientId, clientSecret), 'content-type': JSON_CONTENT_TYPE, accept: JSON_CONTENT_TYPE },
+      headers: { authorization: rawBasicAuthorization(clientId, clientSecret), 'content-type': JSON_CONTENT_TYPE, accept: JSON_CONTENT_TYPE },
       body: JSON.stringify({ grant_type: 'client_credentials', ...(scope !== undefined && { scope }) }),
     };
     return grantFrom(this.name, await requestTokenAnswer(ctx, this.name, request, prioErrorFields));

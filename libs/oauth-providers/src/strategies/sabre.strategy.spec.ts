@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { startProviderEmulators } from '@oauth-gateway/provider-emulators';
 import type { ProviderEmulators } from '@oauth-gateway/provider-emulators';
-import { decodeBasic, fetchContext, providerErrorOf } from '../../test-support/fetch-token-http.client.js';
+import { decodeBasic, strategyContext, providerErrorOf } from '../../test-support/strategy-context.js';
 import { itTurnsHostileAnswersIntoProviderErrors } from '../../test-support/hostile-answers.js';
 import { sabre, SabreStrategy } from './sabre.strategy.js';
 
@@ -27,7 +27,7 @@ describe('SabreStrategy', () => {
   });
 
   it('sends the v3 password grant: raw Basic, form content type, EPR username and password in the body', async () => {
-    const ctx = fetchContext();
+    const ctx = strategyContext();
     await strategy().requestToken(ctx);
     const { clientId, clientSecret, username, password } = emu.credentials.sabre;
     expect(ctx.http.requests).toEqual([
@@ -45,18 +45,18 @@ describe('SabreStrategy', () => {
   });
 
   it('sends single raw base64 Basic of clientId:clientSecret, not form-encoded', async () => {
-    await strategy().requestToken(fetchContext());
+    await strategy().requestToken(strategyContext());
     expect(decodeBasic(emu.tokenRequests('sabre')[0]!.headers.authorization)).toBe(`${emu.credentials.sabre.clientId}:${emu.credentials.sabre.clientSecret}`);
   });
 
   it('reads the T1RLAQ…** token and expires_in 604800 as seconds, passed through raw', async () => {
-    const grant = await strategy().requestToken(fetchContext());
+    const grant = await strategy().requestToken(strategyContext());
     expect(grant.accessToken).toMatch(/^T1RLAQ.+\*\*$/);
     expect(grant).toMatchObject({ tokenType: 'bearer', expiresIn: 604800 });
   });
 
   it('maps 401 invalid_client "Wrong clientID or clientSecret" (bad EPR password) to rejected', async () => {
-    const error = await providerErrorOf(strategy({ password: 'wrong' }).requestToken(fetchContext()));
+    const error = await providerErrorOf(strategy({ password: 'wrong' }).requestToken(strategyContext()));
     expect(error).toMatchObject({ provider: 'sabre', kind: 'rejected', status: 401, code: 'invalid_client', description: 'Wrong clientID or clientSecret' });
     expect(error.message).not.toContain('wrong');
   });
@@ -70,12 +70,12 @@ describe('SabreStrategy', () => {
   ])('maps the all-401 %s "%s" to rejected', async (code, description) => {
     const body = JSON.stringify({ error: code, error_description: description });
     emu.failTokenEndpoint('sabre', { kind: 'garbage', status: 401, contentType: 'application/json', body, times: 1 });
-    expect(await providerErrorOf(strategy().requestToken(fetchContext()))).toMatchObject({ kind: 'rejected', status: 401, code, description });
+    expect(await providerErrorOf(strategy().requestToken(strategyContext()))).toMatchObject({ kind: 'rejected', status: 401, code, description });
   });
 
   it('maps the gateway\'s 429 ERR.2SG.GATEWAY.REQUEST_THROTTLED to unavailable', async () => {
     emu.failTokenEndpoint('sabre', { kind: 'rate_limit', retryAfterSeconds: 2, times: 1 });
-    expect(await providerErrorOf(strategy().requestToken(fetchContext()))).toMatchObject({
+    expect(await providerErrorOf(strategy().requestToken(strategyContext()))).toMatchObject({
       kind: 'unavailable',
       status: 429,
       code: 'ERR.2SG.GATEWAY.REQUEST_THROTTLED',

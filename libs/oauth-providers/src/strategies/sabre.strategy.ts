@@ -2,15 +2,16 @@ import type { TokenGrant } from '../interfaces/access-token.interface.js';
 import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import type { JsonObject, ProviderErrorFields } from './token-wire.js';
 import {
-  basicAuthorization,
   FORM_CONTENT_TYPE,
   formBody,
   grantFrom,
+  rawBasicAuthorization,
   requestTokenAnswer,
   rfc6749ErrorFields,
   strategyIdentity,
   stringField,
 } from './token-wire.js';
+import { providerName, requireClientOptions, requireText } from './strategy-options.js';
 
 export interface SabreOptions {
   /** Default `sabre`. */
@@ -37,7 +38,10 @@ export class SabreStrategy implements TokenStrategy {
 
   constructor(options: SabreOptions) {
     this.#options = options;
-    this.name = options.name ?? 'sabre';
+    this.name = providerName(options.name, 'sabre');
+    requireClientOptions(this.name, options);
+    requireText(this.name, 'username', options.username);
+    requireText(this.name, 'password', options.password);
     this.identity = strategyIdentity(options.tokenUrl, options.clientId, 'password', undefined, options.username);
   }
 
@@ -45,7 +49,7 @@ export class SabreStrategy implements TokenStrategy {
     const { tokenUrl, clientId, clientSecret, username, password } = this.#options;
     const request = {
       url: tokenUrl,
-      headers: { authorization: basicAuthorization(clientId, clientSecret), 'content-type': FORM_CONTENT_TYPE },
+      headers: { authorization: rawBasicAuthorization(clientId, clientSecret), 'content-type': FORM_CONTENT_TYPE },
       body: formBody({ grant_type: 'password', username, password }),
     };
     return grantFrom(this.name, await requestTokenAnswer(ctx, this.name, request, sabreErrorFields));

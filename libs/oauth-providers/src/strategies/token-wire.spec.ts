@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { startProviderEmulators } from '@oauth-gateway/provider-emulators';
 import type { EmulatedEndpoint, ProviderEmulators } from '@oauth-gateway/provider-emulators';
-import { fetchContext } from '../../test-support/fetch-token-http.client.js';
+import { strategyContext } from '../../test-support/strategy-context.js';
 import { OAuthProviderError } from '../errors/oauth-provider.error.js';
 import type { TokenHttpResponse, TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import { latamPass } from './latam-pass.strategy.js';
@@ -11,7 +11,7 @@ import { payme } from './payme.strategy.js';
 import { prio } from './prio.strategy.js';
 import { sabre } from './sabre.strategy.js';
 import {
-  basicAuthorization,
+  rawBasicAuthorization,
   failureKind,
   formBody,
   formEncode,
@@ -54,10 +54,10 @@ describe('token-wire', () => {
   it('builds raw Basic that decodes to exactly id:secret, whatever the characters', () => {
     fc.assert(
       fc.property(wellFormed.filter((id) => !id.includes(':')), wellFormed, (id, secret) => {
-        expect(decodeBasic(basicAuthorization(id, secret))).toBe(`${id}:${secret}`);
+        expect(decodeBasic(rawBasicAuthorization(id, secret))).toBe(`${id}:${secret}`);
       }),
     );
-    expect(decodeBasic(basicAuthorization('ocs-subscription', 'a:b%2B+/=='))).toBe('ocs-subscription:a:b%2B+/==');
+    expect(decodeBasic(rawBasicAuthorization('ocs-subscription', 'a:b%2B+/=='))).toBe('ocs-subscription:a:b%2B+/==');
   });
 
   it('builds RFC 6749 §2.3.1 Basic: both parts form-urlencoded, so a colon in either survives the split', () => {
@@ -155,7 +155,7 @@ describe('token-wire', () => {
         fc.asyncProperty(fc.integer({ min: 200, max: 599 }), hostileBody, contentType, async (status, body, type) => {
           emu.failTokenEndpoint(endpoint, { kind: 'garbage', status, contentType: type, body, times: 1 });
           try {
-            const grant = await strategy.requestToken(fetchContext());
+            const grant = await strategy.requestToken(strategyContext());
             expect(grant.accessToken.length).toBeGreaterThan(0);
           } catch (error) {
             expect(error).toBeInstanceOf(OAuthProviderError);

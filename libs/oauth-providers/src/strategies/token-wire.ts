@@ -6,8 +6,8 @@ import { parseRetryAfter } from '../token/backoff.js';
 
 /**
  * What token requests and answers have in common across providers: Basic headers, bodies,
- * reading answers, and turning failures into `OAuthProviderError`. Written once; each strategy
- * adds only what its provider's docs say differs.
+ * reading answers, and turning failures into `OAuthProviderError`. Written once; each strategy,
+ * built-in or an app's own, adds only what its provider's docs say differs.
  */
 
 export type JsonObject = Record<string, unknown>;
@@ -34,20 +34,21 @@ export const JSON_CONTENT_TYPE = 'application/json';
 const MAX_DESCRIPTION = 300;
 
 /**
- * `Basic base64(id:secret)` with the raw values, UTF-8: LATAM, Transatel, Prio and Sabre decode
- * nothing, so an RFC 6749 §2.3.1 client (which form-encodes both parts first) is refused as soon
- * as the secret holds `%`, `+`, `/` or `=`.
+ * `Basic base64(id:secret)` of the raw values, UTF-8, as most providers expect it: LATAM, Transatel,
+ * Prio and Sabre decode nothing, so an RFC 6749 §2.3.1 client (which form-encodes both parts first)
+ * is refused as soon as the secret holds `%`, `+`, `/` or `=`. See `rfc6749BasicAuthorization`.
  */
-export function basicAuthorization(clientId: string, clientSecret: string): string {
+export function rawBasicAuthorization(clientId: string, clientSecret: string): string {
   return `Basic ${Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64')}`;
 }
 
 /**
- * RFC 6749 §2.3.1 `client_secret_basic`: id and secret are encoded with
- * application/x-www-form-urlencoded (Appendix B) before being joined and base64-encoded.
+ * RFC 6749 §2.3.1 `client_secret_basic` to the letter: id and secret are encoded with
+ * application/x-www-form-urlencoded (Appendix B) before being joined and base64-encoded. What a
+ * standard authorization server decodes; see `rawBasicAuthorization` for the providers that do not.
  */
 export function rfc6749BasicAuthorization(clientId: string, clientSecret: string): string {
-  return basicAuthorization(formEncode(clientId), formEncode(clientSecret));
+  return rawBasicAuthorization(formEncode(clientId), formEncode(clientSecret));
 }
 
 /** One value encoded as application/x-www-form-urlencoded (space as `+`, `*-._` kept). */
@@ -55,20 +56,20 @@ export function formEncode(value: string): string {
   return new URLSearchParams([['', value]]).toString().slice(1);
 }
 
-/** A form body; undefined fields are left out. */
+/** An `application/x-www-form-urlencoded` body (send it with `FORM_CONTENT_TYPE`); undefined fields are left out. */
 export function formBody(fields: Record<string, string | undefined>): string {
   return new URLSearchParams(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined)).toString();
 }
 
 /**
- * `TokenStrategy.identity`: who the token belongs to (token URL, client id, grant, scope, and the
- * user of a password grant), never a secret.
+ * A `TokenStrategy.identity` from its parts: who the token belongs to (token URL, client id, grant,
+ * scope, and the user of a password grant), never a secret.
  */
 export function strategyIdentity(...parts: Array<string | undefined>): string {
   return parts.map((part) => part ?? '').join('|');
 }
 
-/** RFC 6749 §5.2 `{"error","error_description"}`. */
+/** Reads an RFC 6749 §5.2 error body, `{"error","error_description"}` (the default reader). */
 export function rfc6749ErrorFields(body: JsonObject): ProviderErrorFields {
   return { code: stringField(body.error), description: stringField(body.error_description) };
 }
@@ -88,21 +89,26 @@ export function failureKind(status: number): OAuthProviderErrorKind {
   return 'invalid_response';
 }
 
-/** Posts a token request and reads the answer: a JSON object on 2xx, else throws the provider's error. */
+/**
+ * Posts a token request through the module's HTTP client and reads the answer with `readTokenAnswer`:
+ * a JSON object on 2xx, else the `OAuthProviderError` it means, with the provider's code and message
+ * read by `errorFields` (default: RFC 6749 §5.2).
+ */
 export async function requestTokenAnswer(
   ctx: TokenRequestContext,
   provider: string,
   request: TokenHttpRequest,
-  errorFields: ErrorFieldsReader,
+  errorFields: ErrorFieldsReader = rfc6749ErrorFields,
 ): Promise<TokenAnswer> {
   return readTokenAnswer(provider, await ctx.http.post(provider, request), errorFields);
 }
 
 /**
- * A token endpoint answer as a JSON object, or the `OAuthProviderError` it means. Never throws
- * anything else, whatever the body.
+ * A token endpoint answer as a JSON object, or the `OAuthProviderError` it means: 429/5xx, network
+ * refusals and WAF pages `unavailable` (with `Retry-After`), other 4xx `rejected`, HTML or unreadable
+ * bodies `invalid_response`. Never throws anything else, whatever the body.
  */
-export function readTokenAnswer(provider: string, res: TokenHttpResponse, errorFields: ErrorFieldsReader): TokenAnswer {
+export function readTokenAnswer(provider: string, res: TokenHttpResponse, errorFields: ErrorFieldsReader = rfc6749ErrorFields): TokenAnswer {
   const ok = res.status >= 200 && res.status < 300;
   const html = isHtml(res);
   if (ok) {
@@ -141,7 +147,11 @@ export function readTokenAnswer(provider: string, res: TokenHttpResponse, errorF
   });
 }
 
-/** The grant of an OAuth-style success body; `expires_in` passed through raw (the service judges it). */
+/**
+ * The grant in an RFC 6749 §5.1 success body (`access_token`, `token_type`, `expires_in`, `scope`,
+ * `refresh_token`); `expires_in` is passed through raw, the service judges it. Throws
+ * `invalid_response` when there is no `access_token`.
+ */
 export function grantFrom(provider: string, { status, body }: TokenAnswer): TokenGrant {
   const accessToken = stringField(body.access_token);
   if (!accessToken) throw invalidResponse(provider, status, 'the answer holds no access_token');

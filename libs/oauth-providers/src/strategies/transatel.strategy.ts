@@ -2,15 +2,16 @@ import type { TokenGrant } from '../interfaces/access-token.interface.js';
 import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import type { JsonObject, ProviderErrorFields } from './token-wire.js';
 import {
-  basicAuthorization,
   FORM_CONTENT_TYPE,
   formBody,
   grantFrom,
+  rawBasicAuthorization,
   requestTokenAnswer,
   rfc6749ErrorFields,
   strategyIdentity,
   stringField,
 } from './token-wire.js';
+import { providerName, requireClientOptions } from './strategy-options.js';
 
 export interface TransatelOptions {
   /** Default `transatel`. */
@@ -35,7 +36,8 @@ export class TransatelStrategy implements TokenStrategy {
 
   constructor(options: TransatelOptions) {
     this.#options = options;
-    this.name = options.name ?? 'transatel';
+    this.name = providerName(options.name, 'transatel');
+    requireClientOptions(this.name, options);
     this.identity = strategyIdentity(options.tokenUrl, options.clientId, 'client_credentials', options.scope);
   }
 
@@ -43,7 +45,7 @@ export class TransatelStrategy implements TokenStrategy {
     const { tokenUrl, clientId, clientSecret, scope } = this.#options;
     const request = {
       url: tokenUrl,
-      headers: { authorization: basicAuthorization(clientId, clientSecret), 'content-type': FORM_CONTENT_TYPE },
+      headers: { authorization: rawBasicAuthorization(clientId, clientSecret), 'content-type': FORM_CONTENT_TYPE },
       body: formBody({ grant_type: 'client_credentials', scope }),
     };
     return grantFrom(this.name, await requestTokenAnswer(ctx, this.name, request, transatelErrorFields));

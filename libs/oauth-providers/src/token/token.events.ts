@@ -43,10 +43,28 @@ export interface TokenRequestEvent {
   durationMs: number;
 }
 
+/** A cached token was dropped by `invalidate` (the provider's API refused it): the next caller renews it. */
+export interface TokenInvalidatedEvent {
+  provider: string;
+}
+
+/** The events of `TokenService.events`, with their payloads. */
 export interface TokenServiceEvents {
+  /** A token was obtained, from the provider or from another instance through the shared store. */
   obtained: [TokenObtainedEvent];
   /** Without a listener, the service logs each failure itself (one line); with one, the listener does. */
   failed: [TokenFailedEvent];
   request: [TokenRequestEvent];
-  invalidated: [{ provider: string }];
+  invalidated: [TokenInvalidatedEvent];
+}
+
+/** One line for a failure: what happened and what it led to, never a token or a secret. */
+export function describeFailure(event: TokenFailedEvent): string {
+  const { provider, error, reason } = event;
+  const until = (ms: number | undefined) => (ms === undefined ? '' : ` until ${new Date(ms).toISOString()}`);
+  if (reason === 'cooling_down') return `${provider}: credentials refused, not asking again${until(event.cooldownUntil)} (${error.message})`;
+  if (reason === 'circuit_open') {
+    return `${provider}: circuit open${until(event.circuitOpenUntil)} after ${event.consecutiveFailures} failed token calls (${error.message})`;
+  }
+  return `${provider}: token renewal failed (${error.message})`;
 }

@@ -103,13 +103,14 @@ describe('TokenFetcher', () => {
       await expect(fetcher.fetch(undefined)).rejects.toMatchObject({ name: 'OAuthProviderError', kind: 'invalid_response' });
     });
 
-    it('wraps anything else a strategy throws, once, keeping it as the cause', async () => {
+    it('wraps anything else a strategy throws as a strategy_error, once, keeping it as the cause, without retrying', async () => {
       const bug = new TypeError('boom');
-      const { fetcher } = setup(new ScriptedStrategy().answers(bug));
+      const { fetcher, strategy } = setup(new ScriptedStrategy().answers(bug));
       const error = (await fetcher.fetch(undefined).catch((e: unknown) => e)) as OAuthProviderError;
       expect(error).toBeInstanceOf(OAuthProviderError);
-      expect(error).toMatchObject({ kind: 'invalid_response', description: 'the token answer could not be read' });
+      expect(error).toMatchObject({ kind: 'strategy_error', description: "the strategy's code threw (TypeError)" });
       expect(error.cause).toBe(bug);
+      expect(strategy.calls).toHaveLength(1);
     });
 
     it('feeds the breaker: failed calls count, a successful call resets the count, rejections do not count', async () => {

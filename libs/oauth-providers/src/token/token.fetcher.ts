@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { OAuthProviderError } from '../errors/oauth-provider.error.js';
+import { OAuthProviderError, strategyError } from '../errors/oauth-provider.error.js';
 import type { TokenGrant } from '../interfaces/access-token.interface.js';
 import type { Clock, RetryOptions } from '../interfaces/oauth-module-options.interface.js';
 import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
@@ -94,8 +94,11 @@ export class TokenFetcher {
   }
 }
 
-/** A strategy that throws anything else (a bug, a TypeError) still ends the request with an `OAuthProviderError`. */
+/**
+ * A strategy that throws anything else (a bug, a TypeError) still ends the request with an
+ * `OAuthProviderError`, of its own kind so that nobody mistakes the bug for the provider's answer.
+ */
 function asProviderError(provider: string, cause: unknown): OAuthProviderError {
   if (cause instanceof OAuthProviderError) return cause;
-  return new OAuthProviderError({ provider, kind: 'invalid_response', description: 'the token answer could not be read', cause });
+  return strategyError(provider, cause);
 }

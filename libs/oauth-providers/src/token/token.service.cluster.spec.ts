@@ -9,7 +9,7 @@ import type { TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import { createRedisConnection } from '../stores/redis-connection.js';
 import { RedisTokenStore } from '../stores/redis-token.store.js';
 import { countingStrategy, startCountingTokenServer, type CountingTokenServer } from '../../test-support/counting-token-server.js';
-import { FetchTokenHttpClient } from '../../test-support/fetch-token-http.client.js';
+import { axiosTokenHttpClient } from '../../test-support/strategy-context.js';
 import type { ClusterWorkerConfig, ClusterWorkerMessage } from '../../test-support/redis-cluster-worker.js';
 import { connectRedis, uniqueName, waitUntil } from '../../test-support/redis-test-helpers.js';
 import { TokenService } from './token.service.js';
@@ -17,7 +17,7 @@ import { TokenService } from './token.service.js';
 const describeRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;
 
 const encryptionKey = randomBytes(32).toString('base64');
-const http = new FetchTokenHttpClient();
+const http = axiosTokenHttpClient();
 
 /** One gateway instance: its own TokenService, RedisTokenStore and Redis connection. */
 interface Instance {

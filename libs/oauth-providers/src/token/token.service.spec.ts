@@ -281,12 +281,25 @@ describe('TokenService', () => {
       await expect(service.getToken('acme')).rejects.toMatchObject({ name: 'OAuthProviderError', kind: 'invalid_response' });
     });
 
-    it('wraps a strategy that throws a TypeError into OAuthProviderError, not retried', async () => {
-      const { service, strategy } = setup({}, new ScriptedStrategy().answers(new TypeError('boom')));
+    it('wraps a strategy that throws a TypeError into a strategy_error with the exception as cause, not retried', async () => {
+      const bug = new TypeError('boom');
+      const { service, strategy } = setup({}, new ScriptedStrategy().answers(bug));
       const error = await service.getToken('acme').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OAuthProviderError);
-      expect(error).toMatchObject({ kind: 'invalid_response' });
+      expect(error).toMatchObject({ kind: 'strategy_error', cause: bug });
       expect(strategy.calls).toHaveLength(1);
+      expect(service.status()[0]).toMatchObject({ state: 'failing', lastError: { kind: 'strategy_error' } });
+    });
+
+    it('turns an exception from requestHeaders into a strategy_error for getRequestHeaders', async () => {
+      const bug = new RangeError('no header for you');
+      const strategy = Object.assign(new ScriptedStrategy(), {
+        requestHeaders: () => {
+          throw bug;
+        },
+      });
+      const { service } = setup({}, strategy);
+      await expect(service.getRequestHeaders('acme')).rejects.toMatchObject({ name: 'OAuthProviderError', kind: 'strategy_error', cause: bug });
     });
   });
 

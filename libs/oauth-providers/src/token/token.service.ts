@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { OAuthConfigurationError } from '../errors/oauth-configuration.error.js';
 import { NoAuthorizationHeaderError } from '../errors/no-authorization-header.error.js';
-import { OAuthProviderError } from '../errors/oauth-provider.error.js';
+import { OAuthProviderError, strategyError } from '../errors/oauth-provider.error.js';
 import { UnknownProviderError } from '../errors/unknown-provider.error.js';
-import type { AccessToken, ProviderTokenStatus } from '../interfaces/access-token.interface.js';
+import type { AccessToken, ProviderTokenStatus, TokenStoreStatus } from '../interfaces/access-token.interface.js';
 import type { ResolvedOAuthOptions } from '../interfaces/oauth-module-options.interface.js';
 import type { TokenHttpClient, TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import { RESOLVED_OAUTH_OPTIONS, TOKEN_HTTP_CLIENT } from '../oauth.constants.js';
@@ -13,10 +14,8 @@ import { TokenEndpointBreaker } from './token-endpoint.breaker.js';
 import { isValid, toAccessToken, validUntil } from './token-lifetime.js';
 import { tokenStatus } from './token-status.projection.js';
 import { TokenStoreSync } from './token-store.sync.js';
-import type { TokenFailedEvent, TokenServiceEvents } from './token.events.js';
+import { describeFailure, type TokenFailedEvent, type TokenServiceEvents } from './token.events.js';
 import { TokenFetcher } from './token.fetcher.js';
-
-export type { TokenFailedEvent, TokenObtainedEvent, TokenServiceEvents } from './token.events.js';
 
 /** One provider: its strategy, what this process caches, and the parts that renew its token. */
 interface ProviderState {
@@ -41,19 +40,26 @@ export interface GetTokenOptions {
 }
 
 /**
- * Hands out access tokens (the `refreshToken()` of google-auth-library): a local copy per provider
- * valid until expiry minus the skew, one renewal in flight per provider that every caller shares,
- * events, and each provider's status. Renewals go through the shared store's protocol
- * (`TokenStoreSync`) to the provider's `TokenFetcher`; strategies only speak HTTP.
+ * Hands out access tokens for the providers given to `OAuthModule` (inject it; the module creates
+ * it): a local copy per provider valid until expiry minus the skew, one renewal in flight per
+ * provider that every caller shares (and, with a shared store, one per provider for every
+ * instance), events, and each provider's status.
  */
+// Internally (google-auth-library's split): this class caches and single-flights; TokenStoreSync runs
+// the shared-store protocol and each provider's TokenFetcher asks its token endpoint.
 @Injectable()
 export class TokenService implements OnApplicationShutdown {
+  /**
+   * `obtained`, `failed`, `request` (each token endpoint call) and `invalidated`, for metrics and
+   * logs. While nothing listens to `failed`, the service logs each failure itself (one line).
+   */
   readonly events = new EventEmitter<TokenServiceEvents>();
   private readonly logger = new Logger('TokenService');
   private readonly states = new Map<string, ProviderState>();
   private readonly sync: TokenStoreSync;
   private readonly stopping = new AbortController();
 
+  /** @internal */
   constructor(
     @Inject(RESOLVED_OAUTH_OPTIONS) private readonly options: ResolvedOAuthOptions,
     @Inject(TokenStore) store: TokenStore,
@@ -62,14 +68,17 @@ export class TokenService implements OnApplicationShutdown {
     this.sync = new TokenStoreSync(store, options);
   }
 
-  /** A renewal waiting between retries gives up instead of holding the process (idempotent). */
+  /** Nest's shutdown hook: a renewal waiting between retries gives up instead of holding the process (idempotent). */
   onApplicationShutdown(): void {
     this.stopping.abort();
   }
 
-  /** Adds a provider; the module registers every configured strategy before the app bootstraps. */
+  /**
+   * Adds a provider; the module registers every configured strategy before the app bootstraps.
+   * @internal
+   */
   register(strategy: TokenStrategy): void {
-    if (this.states.has(strategy.name)) throw new Error(`OAuth provider "${strategy.name}" is registered twice`);
+    if (this.states.has(strategy.name)) throw new OAuthConfigurationError(strategy.name, 'name', 'is given to two providers: each needs its own name');
     const hash = createHash('sha256').update(strategy.identity).digest('hex').slice(0, 32);
     const breaker = new TokenEndpointBreaker(this.options);
     const { retry, clock } = this.options;
@@ -85,12 +94,9 @@ export class TokenService implements OnApplicationShutdown {
     });
   }
 
+  /** The names of the configured providers, in the order they were given. */
   providers(): string[] {
     return [...this.states.keys()];
-  }
-
-  has(provider: string): boolean {
-    return this.states.has(provider);
   }
 
   /**
@@ -109,7 +115,10 @@ export class TokenService implements OnApplicationShutdown {
     return this.renew(state, false);
   }
 
-  /** Starts a renewal ahead of expiry (the refresher calls this); callers keep the current token meanwhile. */
+  /**
+   * Starts a renewal ahead of expiry (the refresher calls this); callers keep the current token meanwhile.
+   * @internal
+   */
   refreshInBackground(provider: string): Promise<AccessToken> {
     return this.renew(this.state(provider), true);
   }
@@ -125,15 +134,28 @@ export class TokenService implements OnApplicationShutdown {
     return headers[name]!;
   }
 
+  /**
+   * The headers the provider's API wants with a valid token: `authorization` for most, LATAM's
+   * `client_id` + `access_token` instead, Pay-me's `alg-api-version` besides.
+   */
   async getRequestHeaders(provider: string): Promise<Readonly<Record<string, string>>> {
     return this.requestHeadersFor(await this.getToken(provider));
   }
 
-  /** The headers the provider's API wants for this token, built once per token. */
+  /**
+   * The headers the provider's API wants for a token you already hold (from `getToken`), e.g. to
+   * send a request and `invalidate(provider, token.accessToken)` if the API refuses that token.
+   * Built once per token, so calling it per request costs nothing.
+   */
   requestHeadersFor(token: AccessToken): Readonly<Record<string, string>> {
     const state = this.state(token.provider);
     if (state.headers?.token !== token) {
-      const value = state.strategy.requestHeaders?.(token) ?? { authorization: `${token.tokenType} ${token.accessToken}` };
+      let value: Record<string, string>;
+      try {
+        value = state.strategy.requestHeaders?.(token) ?? { authorization: `${token.tokenType} ${token.accessToken}` };
+      } catch (cause) {
+        throw strategyError(token.provider, cause);
+      }
       state.headers = { token, value: Object.freeze(value) };
     }
     return state.headers.value;
@@ -155,6 +177,7 @@ export class TokenService implements OnApplicationShutdown {
     if (victim !== undefined) await this.sync.drop(state.storeKey, victim);
   }
 
+  /** Each provider's state, expiry, last refresh, failures, cool-down and circuit: never a token value. */
   status(): ProviderTokenStatus[] {
     const now = this.options.clock.now();
     const store = this.storeStatus();
@@ -163,21 +186,28 @@ export class TokenService implements OnApplicationShutdown {
     );
   }
 
-  /** Whether the token store is shared between instances, and whether it is unreachable right now. */
-  storeStatus(): { shared: boolean; degraded: boolean } {
+  /**
+   * Whether the token store is shared between instances (Redis), and whether it is unreachable right
+   * now (`degraded`: each instance then works from its local copy and fetches tokens itself).
+   */
+  storeStatus(): TokenStoreStatus {
     return { shared: this.sync.shared, degraded: this.sync.isDegraded() };
   }
 
+  /** `storeStatus().degraded`: true while the shared store cannot be reached. */
   isStoreDegraded(): boolean {
     return this.sync.isDegraded();
   }
 
-  /** Cache hits and misses since start, per provider (for metrics). */
+  /** Per provider, `getToken` calls served from the local copy (hits) and those that had to wait for a renewal (misses), since start. */
   cacheCounters(): Array<{ provider: string; hits: number; misses: number }> {
     return [...this.states.entries()].map(([provider, s]) => ({ provider, hits: s.hits, misses: s.misses }));
   }
 
-  /** When the local token was obtained and when it stops being handed out (expiry minus skew). */
+  /**
+   * When the local token was obtained and when it stops being handed out (expiry minus skew).
+   * @internal
+   */
   lifetime(provider: string): { obtainedAt: number; validUntil: number } | undefined {
     const token = this.state(provider).local;
     return token && { obtainedAt: token.obtainedAt, validUntil: validUntil(token, this.options.refreshSkewMs) };
@@ -263,13 +293,3 @@ export class TokenService implements OnApplicationShutdown {
   }
 }
 
-/** One line for a failure: what happened and what it led to, never a token or a secret. */
-function describeFailure(event: TokenFailedEvent): string {
-  const { provider, error, reason } = event;
-  const until = (ms: number | undefined) => (ms === undefined ? '' : ` until ${new Date(ms).toISOString()}`);
-  if (reason === 'cooling_down') return `${provider}: credentials refused, not asking again${until(event.cooldownUntil)} (${error.message})`;
-  if (reason === 'circuit_open') {
-    return `${provider}: circuit open${until(event.circuitOpenUntil)} after ${event.consecutiveFailures} failed token calls (${error.message})`;
-  }
-  return `${provider}: token renewal failed (${error.message})`;
-}

@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ProblemError, renderProblem, type ProblemCode } from '../problem/problem.js';
+
+/** Node's parser errors and what the caller is told for each; anything else is a 400. */
+const CODES: Record<string, ProblemCode> = {
+  HPE_HEADER_OVERFLOW: 'headers_too_large',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 'payload_too_large',
+  ERR_HTTP_REQUEST_TIMEOUT: 'request_timeout',
+  HPE_INVALID_URL: 'invalid_path',
+  // A transfer coding Node cannot frame (`gzip` alone, `chunked, gzip`): one we do not implement.
+  HPE_INVALID_TRANSFER_ENCODING: 'not_implemented',
+};
+
+/**
+ * Requests Node's HTTP parser refuses before any route (a NUL in the target, broken headers, a
+ * head not complete within `CLIENT_TIMEOUT_MS`...): the same problem+json, written on the socket
+ * since there is no request object, and the socket destroyed at once, as Node's default handler
+ * does: a caller that neither reads nor closes must not keep a descriptor.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  // Node's own test (its default handler): a response of ours is already on this connection.
+  const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (inFlight?.headersSent) {
+    // Already answered in this tick (e.g. the 501 to a transfer coding whose body Node then fails to
+    // parse): Node corks a response's first write until the next tick, so flush it before destroying.
+    while (socket.writableCorked > 0) socket.uncork();
+  } else if (error.code !== 'ECONNRESET' && socket.writable) {
+    const { status, headers, body } = renderProblem(new ProblemError(CODES[error.code ?? ''] ?? 'bad_request'), randomUUID());
+    const head = Object.entries({ ...headers, connection: 'close' }).map(([name, value]) => `${name}: ${value}\r\n`);
+    // No content in an answer to HEAD (RFC 9110 §9.3.2); the packet Node failed on tells the method, when it holds the request line.
+    const toHead = (error as { rawPacket?: Buffer }).rawPacket?.toString('latin1', 0, 5) === 'HEAD ';
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head.join('')}\r\n${toHead ? '' : body}`);
+  }
+  socket.destroy();
+}

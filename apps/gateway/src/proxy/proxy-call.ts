@@ -1,0 +1,287 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
+import type { AccessToken } from '@oauth-gateway/oauth-providers';
+import type { Caller } from '../auth/api-keys.js';
+import { ProblemError } from '../problem/problem.js';
+import { announcesBody, answerProblem, bodyStillArriving, endAnswer } from './caller-answer.js';
+import type { Expiring } from './deadline-sweeper.js';
+import type { ProxyHandler } from './proxy.handler.js';
+import { callerResponseHeaders, requestIdFor, upstreamRequestHeaders, withProviderHeaders } from './proxy-headers.js';
+import { parseProxyTarget } from './proxy-target.js';
+import { RequestBody, type BodyOwner } from './request-body.js';
+import type { Upstream } from './upstreams.js';
+
+/** What happens to the upstream answer being received: not known yet, read and dropped (a 401 about to be replayed), relayed. */
+const PENDING = 0;
+const DISCARD = 1;
+const RELAY = 2;
+
+/** The reason given to undici when a caller went away; one shared object, never shown to anyone. */
+const CALLER_GONE = new Error('the caller went away');
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+/** The status logged for a caller that went away before its answer started (nginx's 499). */
+export const CALLER_GONE_STATUS = 499;
+
+/**
+ * One proxied request, from its head to its outcome: the single owner of the caller's body (a
+ * `RequestBody`, which never emits an error anyone must handle) and of the upstream exchange (this
+ * object is its undici dispatch handler). Whatever happens first, on either side, decides the
+ * caller's outcome, exactly once (`settled`): the relayed answer, a problem answer (401…413, 408,
+ * 502, 504), a cut (the answer had started), or nothing for a caller that went away (logged 499);
+ * then everything else still running for it is stopped and its access line is written.
+ *
+ * The upstream answer is written straight into the caller's response as it arrives, with
+ * back-pressure (undici stops reading the upstream socket while `res` is full).
+ */
+export class ProxyCall implements Dispatcher.DispatchHandler, BodyOwner, Expiring {
+  readonly requestId: string;
+  readonly started = performance.now();
+  readonly writtenBefore: number;
+  /** The name of the caller's key (never the key), `-` until authenticated. */
+  caller = '-';
+  provider = '-';
+  /** The path after the provider's name, without the query string (it may carry a secret). */
+  path = '';
+  status = 0;
+  /** `performance.now()` when the request went upstream, moved forward by the token wait of a replay; 0: never sent. */
+  upstreamAt = 0;
+  body: RequestBody | undefined;
+  private upstream: Upstream | undefined;
+  private target = '';
+  private headers: Record<string, string | string[]> = {};
+  private token: AccessToken | undefined;
+  /** The authenticated caller, kept only when its key has a rate limit to check. */
+  private limited: Caller | undefined;
+  private controller: Dispatcher.DispatchController | undefined;
+  private settled = false;
+  private mode = PENDING;
+  private replaying = false;
+  private replayBody: Buffer | undefined;
+  /** The sweeper's clock when the caller stopped taking the answer (0: it takes it). */
+  private pausedAt = 0;
+  private onDrain: (() => void) | undefined;
+  private readonly onClose = () => this.callerClosed();
+
+  constructor(
+    private readonly proxy: ProxyHandler,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    /** The caller waits for a `100 Continue` before sending its body; sent when the body is wanted. */
+    private expectsContinue: boolean,
+  ) {
+    this.requestId = requestIdFor(req.headers['x-request-id']);
+    this.writtenBefore = req.socket.bytesWritten;
+    res.on('close', this.onClose);
+  }
+
+  /** Checks the request, waits for the token and sends it upstream; every failure is answered, never thrown. */
+  async start(): Promise<void> {
+    try {
+      const refusal = this.route();
+      if (refusal !== undefined) return this.fail(refusal);
+      if (this.limited !== undefined) {
+        const limited = await this.proxy.limit(this.limited, this.provider);
+        if (limited !== undefined) return this.fail(limited);
+      }
+      const token = await this.proxy.token(this.provider);
+      if (!this.settled) this.send(token, this.body);
+    } catch (error) {
+      try {
+        this.fail(error);
+      } catch (bug) {
+        // `fail` answers every failure itself; this is the net under a bug in it, never a crash.
+        this.proxy.deps.logger.error({ reqId: this.requestId, err: bug }, 'proxy failed');
+        this.res.destroy();
+      }
+    }
+  }
+
+  /** From `RequestBody`: the caller's body went over `MAX_BODY_BYTES`. */
+  bodyTooLarge(): void {
+    this.fail(this.proxy.tooLarge(this.provider));
+  }
+
+  /** From the sweeper: the caller's deadlines. */
+  expire(now: number): void {
+    if (this.settled) return this.proxy.deps.terms.sweeper.unwatch(this);
+    const { config, terms } = this.proxy.deps;
+    const body = this.body;
+    if (body !== undefined && !body.ended && !this.expectsContinue) {
+      if (!body.held && now - body.lastByteAt > terms.clientTimeoutMs + terms.sweeper.periodMs) {
+        return this.fail(new ProblemError('request_timeout', { provider: this.provider, detail: `no byte of the body for ${terms.clientTimeoutMs} ms` }));
+      }
+      if (now - body.startedAt > config.uploadTimeoutMs) {
+        return this.fail(new ProblemError('request_timeout', { provider: this.provider, detail: `the body did not arrive within ${config.uploadTimeoutMs} ms` }));
+      }
+    }
+    if (this.pausedAt !== 0 && now - this.pausedAt > terms.clientTimeoutMs + terms.sweeper.periodMs) {
+      this.proxy.deps.logger.debug({ reqId: this.requestId, provider: this.provider }, 'caller stopped reading the answer: cut');
+      this.res.destroy();
+    }
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.settled) controller.abort(CALLER_GONE);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200 || this.settled) return; // 1xx: informational, the real answer follows
+    if (statusCode === 401 && !this.replaying) {
+      // The provider dropped this token early (revoked, rotated): renew once and replay, if we can.
+      this.replayBody = this.body?.replay();
+      if (this.body === undefined || this.replayBody !== undefined) {
+        this.mode = DISCARD;
+        return;
+      }
+    }
+    this.mode = RELAY;
+    this.status = statusCode;
+    const out = callerResponseHeaders(headers, this.requestId);
+    if (this.proxy.deps.terms.draining() || bodyStillArriving(this.req)) out.connection = 'close';
+    this.res.writeHead(statusCode, out);
+    if (this.res.writableNeedDrain) this.pause(controller);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.mode === RELAY && !this.res.write(chunk)) this.pause(controller);
+  }
+
+  onResponseEnd(): void {
+    this.controller = undefined;
+    if (this.settled) return;
+    if (this.mode === DISCARD) return void this.replayAfter401();
+    this.settled = true;
+    this.body?.destroy();
+    endAnswer(this.req, this.res, this.proxy.deps.terms);
+    this.done();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.controller = undefined;
+    if (this.settled) return;
+    if (!this.res.headersSent) return this.fail(this.upstreamProblem(error));
+    // The status is already sent: the caller sees the answer cut short.
+    this.proxy.deps.logger.debug({ reqId: this.requestId, provider: this.provider, err: { message: error.message } }, 'answer stream ended early');
+    this.settled = true;
+    this.body?.destroy();
+    this.res.destroy();
+    this.done();
+  }
+
+  /** Everything that can be refused before waiting for anything; sets where the request goes. */
+  private route(): ProblemError | undefined {
+    const { apiKeys, upstreams, config, terms } = this.proxy.deps;
+    const req = this.req;
+    const caller = apiKeys.authenticate(req.headers['x-api-key']);
+    if (!caller) return new ProblemError('unauthenticated');
+    this.caller = caller.name;
+    const parsed = parseProxyTarget(req.url ?? '');
+    if (!parsed.ok) return new ProblemError('invalid_path', { detail: parsed.reason });
+    const { provider, path, search } = parsed.target;
+    if (provider === '') return new ProblemError('not_found');
+    this.path = path;
+    // Permission before existence: a restricted key cannot probe which providers exist.
+    if (!caller.allows(provider)) return new ProblemError('forbidden', { provider });
+    const upstream = upstreams.get(provider);
+    if (!upstream) return config.knownProviders.has(provider) ? new ProblemError('provider_not_configured', { provider }) : new ProblemError('unknown_provider');
+    this.provider = provider;
+    if (caller.rateLimit !== undefined) this.limited = caller;
+    const length = req.headers['content-length'];
+    if (length !== undefined && Number(length) > config.maxBodyBytes) return this.proxy.tooLarge(provider);
+    this.upstream = upstream;
+    const basePath = upstream.basePath + path;
+    this.target = (basePath === '' ? '/' : basePath) + search;
+    this.headers = upstreamRequestHeaders(req, this.requestId, this.proxy.forwardedFor);
+    if (announcesBody(req)) {
+      this.body = new RequestBody(req, this, config.maxBodyBytes, terms.sweeper);
+      terms.sweeper.watch(this);
+    }
+    return undefined;
+  }
+
+  private send(token: AccessToken, payload: RequestBody | Buffer | undefined): void {
+    this.token = token;
+    this.mode = PENDING;
+    if (this.expectsContinue) {
+      this.expectsContinue = false;
+      this.res.writeContinue();
+      this.body?.restartClock();
+    }
+    if (this.upstreamAt === 0) this.upstreamAt = performance.now();
+    const upstream = this.upstream!;
+    const headers = withProviderHeaders(this.headers, this.proxy.deps.tokens.requestHeadersFor(token));
+    const pool = this.body === undefined ? upstream.pool : upstream.uploads;
+    pool.dispatch({ method: this.req.method as Dispatcher.HttpMethod, path: this.target, headers, body: payload }, this);
+  }
+
+  private async replayAfter401(): Promise<void> {
+    this.replaying = true;
+    this.proxy.deps.metrics.recordReplay(this.provider);
+    const renewing = performance.now();
+    try {
+      await this.proxy.deps.tokens.invalidate(this.provider, this.token!.accessToken);
+      const token = await this.proxy.token(this.provider);
+      if (this.settled) return;
+      this.upstreamAt += performance.now() - renewing; // the token wait is the gateway's time
+      this.send(token, this.replayBody);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Ends the request with a problem (or a cut, once the answer started), stopping whatever still runs for it. */
+  private fail(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    const problem = error instanceof ProblemError ? error : new ProblemError('internal_error');
+    if (problem.code === 'internal_error') this.proxy.deps.logger.error({ reqId: this.requestId, err: error }, 'proxy failed');
+    this.controller?.abort(problem);
+    this.body?.destroy();
+    this.proxy.deps.metrics.recordProxyError(this.provider, problem.code, problem.status);
+    if (this.res.headersSent) {
+      this.res.destroy();
+    } else {
+      this.status = problem.status;
+      answerProblem(this.req, this.res, problem, this.requestId, this.proxy.deps.terms);
+    }
+    this.done();
+  }
+
+  /** The caller's connection closed: before the end of its answer, it went away. */
+  private callerClosed(): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (!this.res.headersSent) this.status = CALLER_GONE_STATUS;
+    this.controller?.abort(CALLER_GONE);
+    this.body?.destroy();
+    this.done();
+  }
+
+  private done(): void {
+    this.proxy.deps.terms.sweeper.unwatch(this);
+    this.proxy.log(this);
+  }
+
+  /** The caller's response is full: hold the upstream until it drains, for at most `CLIENT_TIMEOUT_MS`. */
+  private pause(controller: Dispatcher.DispatchController): void {
+    controller.pause();
+    if (this.pausedAt === 0) this.pausedAt = this.proxy.deps.terms.sweeper.now;
+    this.proxy.deps.terms.sweeper.watch(this);
+    if (this.onDrain === undefined) {
+      this.onDrain = () => {
+        this.pausedAt = 0;
+        this.controller?.resume();
+      };
+      this.res.on('drain', this.onDrain);
+    }
+  }
+
+  /** Why the upstream exchange failed before any answer was relayed, as the caller's problem. */
+  private upstreamProblem(error: Error): ProblemError {
+    const code = (error as { code?: string }).code;
+    if (code !== undefined && TIMEOUT_CODES.has(code)) return new ProblemError('upstream_timeout', { provider: this.provider });
+    return new ProblemError('upstream_unreachable', { provider: this.provider, detail: code });
+  }
+}
