@@ -36,6 +36,11 @@ const emulators = await startProviderEmulators({ port, host }).catch((error: Nod
   process.exit(1);
 });
 
+// Before anything announces that the emulators are up: whoever saw the env file or the banner may stop them at once.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void emulators.close().then(() => process.exit(0)));
+}
+
 const envFile = values['write-env'];
 if (envFile) {
   const apiKey = `dev-${randomBytes(24).toString('base64url')}`;
@@ -52,7 +57,3 @@ for (const name of names) {
   console.log(`  ${name.padEnd(9)} token ${emulators.tokenUrl(name)}  api ${emulators.apiUrl(name)}  client_id ${emulators.credentials[name].clientId}`);
 }
 if (envFile) console.log(`wrote ${envFile}: every provider points at these emulators, and GATEWAY_API_KEYS holds a fresh key`);
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void emulators.close().then(() => process.exit(0)));
-}
