@@ -3,7 +3,7 @@ import type { TokenStore } from '@oauth-gateway/oauth-providers';
 import { createRedisConnection, RedisTokenStore, type RedisConnectionOptions } from '@oauth-gateway/oauth-providers/redis';
 import type { GatewayConfig } from './gateway-config.js';
 
-/** Parsed once, in parse-config.ts: handed over as addresses, never written back as host:port text. */
+/** Parsed once, in gateway-schema.ts: handed over as addresses, never written back as host:port text. */
 const connectionOptions = ({ url, clusterNodes, sentinels, sentinelName }: NonNullable<GatewayConfig['redis']>): RedisConnectionOptions => ({
   url,
   clusterNodes,
