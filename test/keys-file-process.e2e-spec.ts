@@ -8,7 +8,7 @@ import { keyDigest } from '../apps/gateway/src/config/api-keys.config.js';
 import { newApiKey } from '../apps/gateway/src/cli/keys-cli.js';
 import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { apiKeysIn, emulatorEnv, expectNoSecretIn, KEY_ALL } from './support/gateway-harness.js';
-import { metric, runGatewayToExit, spawnGateway, type GatewayProcess } from './support/spawned-gateway.js';
+import { GatewayProcess, metric, runGatewayToExit } from './support/gateway-process.js';
 
 /** Prio's API: `/hold` answers only when released (a request in flight for as long as the test wants), anything else at once. */
 class HoldingUpstream {
@@ -75,7 +75,7 @@ describe('GATEWAY_API_KEYS_FILE on a real gateway process', () => {
     symlinkSync('..2026_01_01_v1', join(dir, '..data'));
     symlinkSync('..data/keys.yaml', join(dir, 'keys.yaml'));
     const { GATEWAY_API_KEYS: _, ...env } = emulatorEnv(emulators);
-    gateway = await spawnGateway({ ...env, PRIO_API_URL: upstream.url, GATEWAY_API_KEYS_FILE: join(dir, 'keys.yaml'), LOG_LEVEL: 'debug' });
+    gateway = await GatewayProcess.start({ ...env, PRIO_API_URL: upstream.url, GATEWAY_API_KEYS_FILE: join(dir, 'keys.yaml'), LOG_LEVEL: 'debug' });
   }, 60_000);
 
   afterAll(async () => {
@@ -225,7 +225,7 @@ describe('SIGHUP without a keys file', () => {
   it('is logged and ignored: the process keeps serving, and stops normally', async () => {
     const emulators = await startProviderEmulators();
     try {
-      const gateway = await spawnGateway({ ...emulatorEnv(emulators), LOG_LEVEL: 'info' });
+      const gateway = await GatewayProcess.start({ ...emulatorEnv(emulators), LOG_LEVEL: 'info' });
       const before = Date.now();
       gateway.child.kill('SIGHUP');
       await gateway.waitForLog((l) => l.msg === 'SIGHUP ignored: no GATEWAY_API_KEYS_FILE to reload' && (l.time as number) >= before, 'SIGHUP ignored');

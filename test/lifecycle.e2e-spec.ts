@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { GATEWAY_PROVIDERS, type EmulatedEndpoint, type FailureMode } from '@oauth-gateway/provider-emulators';
 import type { Clock, TokenObtainedEvent } from '@oauth-gateway/oauth-providers';
-import { FAST_RETRY, getAsAdmin as get, KEY_ALL, problemOf, send, startHarness, type Harness, type RawAnswer, until } from './support/gateway-harness.js';
+import { FAST_RETRY, getAsAdmin as get, problemOf, startHarness, type Harness, type RawAnswer, until } from './support/gateway-harness.js';
 
 /**
  * The token lifecycle through the real gateway and the emulators' failure switches: warm start,

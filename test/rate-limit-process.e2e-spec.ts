@@ -10,7 +10,7 @@ import { keyDigest } from '../apps/gateway/src/config/api-keys.config.js';
 import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { startRedisServer, type PrivateRedisServer } from '../scripts/redis-server.mjs';
 import { apiKeysIn, emulatorEnv, expectNoSecretIn } from './support/gateway-harness.js';
-import { metric, spawnGateway, type GatewayProcess } from './support/spawned-gateway.js';
+import { GatewayProcess, metric } from './support/gateway-process.js';
 
 // A private redis-server, killed and restarted mid-run; `npm test` says when Redis suites skip.
 const describeRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;
@@ -50,7 +50,7 @@ describeRedis('rate limits of two gateway processes on one Redis', () => {
     );
     const { GATEWAY_API_KEYS: _, ...env } = emulatorEnv(emulators);
     const shared = { ...env, GATEWAY_API_KEYS_FILE: file, REDIS_URL: redis.url, TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'), LOG_LEVEL: 'info' };
-    gateways.push(...(await Promise.all([spawnGateway(shared), spawnGateway(shared)])));
+    gateways.push(...(await Promise.all([GatewayProcess.start(shared), GatewayProcess.start(shared)])));
   }, 60_000);
 
   afterAll(async () => {

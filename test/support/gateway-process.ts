@@ -11,10 +11,40 @@ export interface GatewayTestOptions {
   oauth?: { retry?: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number; maxTotalMs: number } };
 }
 
+const REGISTER = fileURLToPath(new URL('../../libs/oauth-providers/test-support/ts-register.mjs', import.meta.url));
+const MAIN = fileURLToPath(new URL('./gateway-process.main.ts', import.meta.url));
+
+/** Starts the gateway's entry with exactly `env` (plus PATH, a loopback host and production logs). */
+function spawnMain(env: Record<string, string>, options: GatewayTestOptions): ChildProcess {
+  return spawn(process.execPath, ['--import', REGISTER, MAIN], {
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', NODE_ENV: 'production', ...env, GATEWAY_TEST_OPTIONS: JSON.stringify(options) },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+}
+
+/** Runs a gateway with exactly `env` to its exit (a start-up that fails): the code and everything it wrote. */
+export async function runGatewayToExit(env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+  const child = spawnMain(env, {});
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, output };
+}
+
+/** The value of an unlabelled gauge (or one series, given its labels as written) in a /metrics text. */
+export async function metric(url: string, series: string): Promise<number | undefined> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 /**
- * A real gateway process, started from the sources (`test/support/gateway-process.main.ts`),
- * its JSON log lines kept in memory, its descriptors and memory read from `/proc`, its pools'
- * statistics asked over IPC.
+ * A real gateway process, started from the sources (`test/support/gateway-process.main.ts`, the
+ * runner `main.ts` uses), its JSON log lines kept in memory, its descriptors and memory read from
+ * `/proc`, its pools' statistics asked over IPC.
  */
 export class GatewayProcess {
   readonly lines: string[] = [];
@@ -34,12 +64,7 @@ export class GatewayProcess {
   }
 
   static async start(env: Record<string, string>, options: GatewayTestOptions = {}): Promise<GatewayProcess> {
-    const register = fileURLToPath(new URL('../../libs/oauth-providers/test-support/ts-register.mjs', import.meta.url));
-    const main = fileURLToPath(new URL('./gateway-process.main.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', register, main], {
-      env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', NODE_ENV: 'production', ...env, GATEWAY_TEST_OPTIONS: JSON.stringify(options) },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    const child = spawnMain(env, options);
     const gateway = new GatewayProcess(child);
     gateway.url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the gateway process did not start within 60 s: ${gateway.stderrText}`)), 60_000);
@@ -70,6 +95,22 @@ export class GatewayProcess {
 
   stderr(): string {
     return this.stderrText;
+  }
+
+  /** Everything the process wrote, stdout and stderr. */
+  output(): string {
+    return [...this.lines, this.partial, this.stderrText].join('\n');
+  }
+
+  /** Its JSON log lines so far. */
+  logs(): Array<Record<string, unknown>> {
+    return this.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  /** Waits for a log line, and returns the first that passes `test`. */
+  async waitForLog(test: (line: Record<string, unknown>) => boolean, what: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
+    await until(() => this.logs().some(test), `a log line: ${what}`, timeoutMs);
+    return this.logs().find(test)!;
   }
 
   /** Open descriptors of the process. */

@@ -6,6 +6,7 @@ import { oauthOptions } from '../config/oauth-options.js';
 import { ConfigValidationError, parseGatewayConfig, type Env } from '../config/parse-config.js';
 import { sandboxWanted } from '../config/sandbox.js';
 import { printGatewayStatus } from './gateway-status.command.js';
+import { isoTime } from '../tokens/iso-time.js';
 
 export interface CliIo {
   /** The command's result (a token, headers, the status table): the only thing on stdout. */
@@ -91,7 +92,7 @@ export async function runTokenCli(argv: string[], env: Env, io: CliIo): Promise<
     const token = command.force ? await renewed(tokens, provider) : await tokens.getToken(provider);
     if (command.name === 'token') io.out(token.accessToken);
     else for (const [name, value] of Object.entries(tokens.requestHeadersFor(token))) io.out(`${name}: ${value}`);
-    io.err(`${provider}: valid until ${new Date(token.expiresAt).toISOString()}`);
+    io.err(`${provider}: valid until ${isoTime(token.expiresAt)}`);
     return 0;
   } catch (error) {
     io.err(describeFailure(error));

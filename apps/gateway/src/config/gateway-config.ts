@@ -18,8 +18,6 @@ interface ProviderEndpoints {
   apiUrl: string;
   clientId: string;
   clientSecret: string;
-  /** True when sandbox mode pointed this provider at the embedded emulators. */
-  sandbox?: boolean;
 }
 
 export type ProviderConfig =

@@ -61,7 +61,7 @@ export async function startSandbox(config: GatewayConfig): Promise<{ config: Gat
 }
 
 function emulated(name: BuiltInProvider, emulators: ProviderEmulators, credentials: EmulatorCredentials): ProviderConfig {
-  const base = { name, tokenUrl: emulators.tokenUrl(name), apiUrl: emulators.apiUrl(name), sandbox: true };
+  const base = { name, tokenUrl: emulators.tokenUrl(name), apiUrl: emulators.apiUrl(name) };
   switch (name) {
     case 'latam':
       return { ...base, ...credentials.latam, kind: 'latam', testEnvironment: false };

@@ -1,8 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { TokenService, type TokenFailedEvent, type TokenObtainedEvent } from '@oauth-gateway/oauth-providers';
-
-const iso = (ms: number) => new Date(ms).toISOString();
+import { isoTime as iso } from '../tokens/iso-time.js';
 
 /**
  * The gateway's root pino logger (redacting), injected as is rather than through Nest's `Logger`,

@@ -1,6 +1,5 @@
 import type { ProviderTokenStatus } from '@oauth-gateway/oauth-providers';
-
-const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+import { isoTime as iso } from './iso-time.js';
 
 /** A provider's token status for `/tokens` and `/health/ready`: times as ISO strings, never a token value. */
 export function tokenStatusView(s: ProviderTokenStatus) {
