@@ -6,11 +6,10 @@ import { setFlagsFromString } from 'node:v8';
  * is even evaluated.
  *
  * `--no-allocation-site-pretenuring`: after a burst of long-lived requests (a cold start under
- * 1,000 concurrent callers, a slow provider) V8 pretenures the allocation sites those requests
- * went through, and from then on the proxy's short-lived objects are allocated in the old
- * generation: scavenges keep what they point to alive, and GC costs more per request for the rest
- * of the process's life (`npm run bench`, "after the cold burst"). A pretenuring flag given
- * explicitly (command line or `NODE_OPTIONS`) is left as it is.
+ * many concurrent callers, a slow provider) V8 would pretenure the allocation sites those requests
+ * went through, allocating the proxy's short-lived objects in the old generation and making GC cost
+ * more per request for the rest of the process's life (`npm run bench` measures both). A
+ * pretenuring flag given explicitly (command line or `NODE_OPTIONS`) is left as it is.
  */
 const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
 if (!given.some((arg) => arg.endsWith('allocation-site-pretenuring'))) setFlagsFromString('--no-allocation-site-pretenuring');

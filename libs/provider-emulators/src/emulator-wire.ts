@@ -74,7 +74,7 @@ export function opaqueToken(shape: { prefix?: string; suffix?: string } = {}): s
   return `${shape.prefix ?? ''}${core.slice(0, 10)}+${core.slice(10, 20)}/${core.slice(20)}.x=${shape.suffix ?? ''}`;
 }
 
-/** An Akamai-style "Access Denied" page, as LATAM's WAF answers (seed 000). */
+/** An Akamai-style "Access Denied" page, as LATAM's firewall answers a blocked request. */
 export function wafPage(url: string): Answer {
   const ref = `18.${randomBytes(4).toString('hex')}.${Math.floor(Date.now() / 1000)}.${randomBytes(3).toString('hex').slice(0, 7)}`;
   const body = [

@@ -11,7 +11,7 @@ export const GATEWAY_PROVIDERS: ReadonlyArray<readonly [provider: string, emulat
 ];
 
 /**
- * The gateway variables (configuration.md) that point every built-in provider, plus one generic
+ * The gateway variables (docs/configuration.md) that point every built-in provider, plus one generic
  * RFC 6749 provider named `acme`, at these emulators with their credentials. Used by the e2e
  * harness and by `main.ts --write-env`, so several gateways can share one set of emulators.
  */

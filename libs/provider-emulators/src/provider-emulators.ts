@@ -57,7 +57,7 @@ interface EndpointState {
 
 /**
  * Starts one plain `node:http` server emulating every provider's token endpoint and API
- * (wire formats: providers.md). Used by tests, by the gateway's sandbox mode and as the benchmark
+ * (wire formats: docs/providers.md). Used by tests, by the gateway's sandbox mode and as the benchmark
  * upstream, hence no framework and keep-alive on.
  */
 export async function startProviderEmulators(opts: StartProviderEmulatorsOptions = {}): Promise<ProviderEmulators> {

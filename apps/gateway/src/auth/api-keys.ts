@@ -23,12 +23,9 @@ export class Caller {
 }
 
 /**
- * The callers: a map from the SHA-256 of each key to its caller. A presented key costs one SHA-256
- * and one map lookup, whatever the number of keys. Timing reveals nothing useful: the lookup's
- * time depends only on the digest of what was presented, and since nobody can choose a key by its
- * digest, a guess sharing some digest bytes with a real key's is no closer to that key, so there is
- * no partial match to measure and no comparison of key bytes to time (none is kept after the
- * lookup).
+ * The callers, by the SHA-256 of each key: one hash and one map lookup per presented key whatever
+ * the number of keys, and nothing to learn from timing, since the lookup depends only on a digest
+ * that no guess can be steered towards a real key's.
  *
  * `replace` swaps in a new set with one assignment: a request sees the old set or the new one,
  * never a mix, and a request already authenticated keeps the `Caller` it got.

@@ -219,7 +219,7 @@ describe('parseGatewayConfig', () => {
             expect(parseGatewayConfig({ TOKEN_ENCRYPTION_KEY: value, TOKEN_ENCRYPTION_PREVIOUS_KEYS: value }).tokenPreviousKeys).toEqual([expected]);
           }
         }),
-        // Where the two rule sets used to differ: a last character with bits 32 bytes cannot have, padding.
+        // The edges a second decoder would be most likely to read differently: a last character with bits 32 bytes cannot have, padding.
         { examples: [[`${key.toString('base64url').slice(0, -1)}B`], [`${key.toString('base64url')}==`], [`${key.toString('base64')}=`]] },
       );
     });

@@ -26,10 +26,9 @@ const INFO = 30; // pino's number for `info`
  * The proxy's `proxied` line, one per request: pino's JSON (`level`, `time`, the root logger's
  * base fields, the fields, `msg`) written to the root logger's own destination, so it is ordered,
  * batched and flushed with every other line and shown by pino-pretty in development. It is built
- * with one template literal because its fields are fixed: pino's generic serialisation of the
- * same object cost about 4.7 KB of garbage per request, a fifth of all the proxy allocated, and
- * young-generation collections, whose pauses every in-flight request waits out, came that much
- * more often. No redaction is needed: nothing but these fields is ever written. Strings are
+ * with one template literal because its fields are fixed, and pino's generic serialisation of the
+ * same object would add garbage on every request, whose collections every in-flight request waits
+ * out. No redaction is needed: nothing but these fields is ever written. Strings are
  * JSON-escaped (the path and the request id come from the caller); `upstreamMs` is left out when
  * undefined, as pino does.
  */

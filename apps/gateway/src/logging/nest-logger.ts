@@ -3,10 +3,10 @@ import type { Level, Logger } from 'pino';
 
 /**
  * Nest's own logs (bootstrap, `new Logger('TokenService')` in the library, the exception filter)
- * written through the gateway's redacting root pino logger. It replaces nestjs-pino, whose
- * per-request middleware ran on every request (the proxy's included, since middie runs its
- * matcher for all of them) and whose AsyncLocalStorage switched on promise hooks that taxed
- * every promise of the process; neither is needed when no Nest route logs per request.
+ * written through the gateway's redacting root pino logger. Not nestjs-pino: its per-request
+ * middleware would run on every request (the proxy's included, since middie matches all of them)
+ * and its AsyncLocalStorage switches on promise hooks that tax every promise of the process, for
+ * nothing when no Nest route logs per request.
  *
  * Nest's calling convention: `log(message, ...params, context?)`, `error(message, stack?, context?)`;
  * a trailing string is the context. Objects become fields (so redaction applies to them), errors

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Answer, ProviderEmulator } from '../emulator.types.js';
 import { basicCredentials, header, json, mediaType } from '../emulator-wire.js';
 
-/** LATAM's error envelope (seed 000): HTTP 400 for bad id, bad secret and bad grant alike. */
+/** LATAM's error envelope, HTTP 400 for bad id, bad secret and bad grant alike (https://portal.api.latampass.com/en/docs/bhuxke6asybn80icgmqelnir). */
 function failure(status: number, message: string, type = 'INVALID'): Answer {
   return json(status, { result: 'failure', errors: [{ type, message }], status });
 }
@@ -21,7 +21,7 @@ export const latamEmulator: ProviderEmulator<'latam'> = {
     if (basic.secret !== credentials.clientSecret) return failure(400, 'Invalid secret in Authorization header');
     const form = mediaType(req.headers) === 'application/x-www-form-urlencoded' ? new URLSearchParams(req.body) : undefined;
     if (form?.get('grant_type') !== 'client_credentials') return failure(400, 'Invalid grant_type format');
-    // Only access_token and expires_in: no token_type (seed 000).
+    // Only access_token and expires_in, as LATAM answers: no token_type.
     return json(200, issuer.issue());
   },
 

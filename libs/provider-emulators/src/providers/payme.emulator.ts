@@ -1,14 +1,14 @@
 import type { Answer, ProviderEmulator } from '../emulator.types.js';
 import { bearerToken, header, json, mediaType, parseJsonObject } from '../emulator-wire.js';
 
-/** Versions Pay-me documents: the seed's and the current docs'. */
+/** `ALG-API-VERSION` values Pay-me's pages show, older and newer (https://docs.pay-me.com/checkout-web/flex/api-nonce). */
 const API_VERSIONS = ['1618440906', '1709847567'];
 
 function status(code: '00' | '01', message: string) {
   return { authorization: { meta: { status: { code, message_ilgn: [{ locale: 'es_PE', value: message }] } } } };
 }
 
-/** Pay-me refusals: `success:false` and status code "01" (seed 002), message in `message_ilgn[].value`. */
+/** Pay-me refusals: `success:false` and status code "01", message in `message_ilgn[].value` (https://docs.pay-me.com/en/flex/v1/api-token-de-acceso-mediante-usuario-y-contrasena). */
 function refusal(httpStatus: number, message: string): Answer {
   return json(httpStatus, { action: 'authorize', success: false, ...status('01', message) });
 }

@@ -5,7 +5,7 @@ import { accepts, basicCredentials, bearerToken, header, json, mediaType, parseJ
 
 const ERROR_URI = 'https://developer.prioticket.com/distributor-api/authentication';
 
-/** Prio token errors 400/401 follow OAuth (seed 003). */
+/** Prio's token errors 400/401 are OAuth errors (https://docs.prioticket.com/endpoints/authentication). */
 function oauthError(status: number, error: string, description: string, headers: Record<string, string> = {}): Answer {
   return json(status, { error, error_description: description, error_uri: ERROR_URI }, headers);
 }
@@ -49,7 +49,7 @@ export const prioEmulator: ProviderEmulator<'prio'> = {
   },
 
   authorizeApi(headers, _credentials, isValidToken) {
-    // "If this header is not present ... the service will reject the request by returning 400" (seed 003).
+    // Prio answers 400 to a call without the header (https://docs.prioticket.com/key-concepts/technical-concepts/authentication).
     if (header(headers, 'authorization') === undefined) return referencedError(400, 'The Authorization header is required.');
     return isValidToken(bearerToken(headers)) ? undefined : referencedError(401, 'The access token is invalid or expired.');
   },

@@ -1,7 +1,7 @@
 import type { Answer, ProviderEmulator } from '../emulator.types.js';
 import { basicCredentials, bearerToken, json, mediaType } from '../emulator-wire.js';
 
-/** Every Sabre v3 token error is HTTP 401, `invalid_request` or `invalid_client` (seed 004). */
+/** Every Sabre v3 token error is HTTP 401, `invalid_request` or `invalid_client` (https://developer.sabre.com/docs/rest_apis/session_management/token_create_api/v3). */
 function tokenError(error: 'invalid_request' | 'invalid_client', description: string): Answer {
   return json(401, { error, error_description: description });
 }
@@ -14,7 +14,7 @@ function gatewayError(status: number, errorCode: string, message: string): Answe
 
 export const sabreEmulator: ProviderEmulator<'sabre'> = {
   tokenPath: '/sabre/v3/auth/token',
-  // Seconds (7 days): the seed's "given in minutes" is wrong.
+  // Seven days, in seconds (https://developer.sabre.com/blog/implementing-rest-oauth-token-v3).
   defaultExpiresIn: 604800,
   tokenShape: { prefix: 'T1RLAQ', suffix: '**' },
 
