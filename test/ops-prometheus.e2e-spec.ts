@@ -105,13 +105,21 @@ describe('Prometheus rules and Grafana dashboard against a live gateway', () => 
     expect([...used].filter((name) => !exported.has(name))).toEqual([]);
   });
 
+  it("watches the callers' series: keys loaded and reloads, rate limits and their degraded mode", () => {
+    const callers = ['gateway_keys_loaded', 'gateway_keys_reload_failed', 'gateway_rate_limit_degraded', 'gateway_rate_limited_total'];
+    const alerted = new Set(ruleExpressions(readFileSync(ALERTS, 'utf8')).flatMap(metricNames));
+    const charted = new Set(dashboardQueries.flatMap((q) => metricNames(q.expr)));
+    expect(callers.filter((name) => !alerted.has(name) || !charted.has(name))).toEqual([]);
+    expect(callers.filter((name) => !exportedNames(scrape).has(name))).toEqual([]);
+  });
+
   describePromtool('promtool', () => {
     const scratch = scratchDir('promtool-');
     afterAll(() => scratch.remove());
 
     it('checks the alerting rules', () => {
       const { code, output } = promtool(['check', 'rules', ALERTS]);
-      expect({ code, output }).toEqual({ code: 0, output: expect.stringContaining('SUCCESS: 7 rules found') });
+      expect({ code, output }).toEqual({ code: 0, output: expect.stringContaining('SUCCESS: 11 rules found') });
     });
 
     it('passes the rules unit tests on synthetic series', () => {
