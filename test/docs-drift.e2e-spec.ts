@@ -123,6 +123,15 @@ describe('relative links in README.md and docs/*.md point to files (and headings
     expect(anchorsOf('## Callers: `GATEWAY_API_KEYS` or `GATEWAY_API_KEYS_FILE`\n')).toEqual(new Set(['callers-gateway_api_keys-or-gateway_api_keys_file']));
   });
 
+  // Files named in code spans (`test/fault-matrix.e2e-spec.ts`, `scripts/build-image-tree.sh`) are cited too.
+  const cited = documents.flatMap((document) =>
+    matches(/`((?:apps|libs|test|scripts|deploy|bench|docs)\/[\w./-]*\w)`/g, read(document)).map((path) => [document, path]),
+  );
+
+  it.each(cited)('%s cites %s', (document, path) => {
+    expect({ path, exists: existsSync(join(ROOT, path)) }).toEqual({ path, exists: true });
+  });
+
   it.each(links.map(({ document, target }) => [document, target]))('%s → %s', (document, target) => {
     const [path, anchor] = target.split('#');
     const file = path === '' ? join(ROOT, document) : join(ROOT, dirname(document), path);
