@@ -32,6 +32,33 @@ describe('docs/gateway.md lists every problem code with its status', () => {
   });
 });
 
+/** Every `.ts` file under a directory, tests aside. */
+function sourcesUnder(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? sourcesUnder(`${dir}/${entry.name}`) : entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts') ? [`${dir}/${entry.name}`] : [],
+  );
+}
+
+describe("docs/gateway.md lists every operator route the gateway's controllers serve", () => {
+  const doc = read('docs/gateway.md');
+  const routes = sourcesUnder('apps/gateway/src').flatMap((file) => {
+    const text = read(file);
+    const base = /@Controller\('([^']*)'\)/.exec(text)?.[1];
+    if (base === undefined) return [];
+    return [...text.matchAll(/@(Get|Post|Put|Patch|Delete|Head|Options)\((?:'([^']*)')?\)/g)].map(
+      ([, method, path]) => `${method.toUpperCase()} ${['', base, path].filter((p) => p !== undefined && p !== '').map((p) => `/${p}`).join('') || '/'}`,
+    );
+  });
+
+  it('finds the routes (the scan itself works)', () => {
+    expect(routes).toEqual(expect.arrayContaining(['GET /metrics', 'GET /health/ready']));
+  });
+
+  it.each(routes)('%s', (route) => {
+    expect(doc).toContain(`\`${route}\``);
+  });
+});
+
 /**
  * The variables the configuration code reads: the schema's keys and `env.NAME` reads, each
  * built-in and generic provider's suffixes (`${prefix}_SCOPE`, `get('SCOPE')`, the required
