@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { openSync, readFileSync } from 'node:fs';
+import { createServer, Socket, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -8,19 +8,39 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * normally or not, and every wait on one is bounded in time.
  */
 const live = new Set<ChildProcess>();
+/** Grandchildren that would outlive their parent's SIGKILL (nginx's worker). */
+const pids = new Set<number>();
 
 export function killAll(): void {
   for (const child of live) child.kill('SIGKILL');
   live.clear();
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  pids.clear();
 }
 process.on('exit', killAll);
 
-export function spawnNode(script: string, args: string[], options: SpawnOptions & { execArgv?: string[] } = {}): ChildProcess {
-  const { execArgv = [], ...rest } = options;
-  const child = spawn(process.execPath, [...execArgv, script, ...args], rest);
+/** Kills `child` with the others when the benchmark ends. */
+export function track(child: ChildProcess): ChildProcess {
   live.add(child);
   child.once('exit', () => live.delete(child));
   return child;
+}
+
+/** Kills `pid` too when the benchmark ends, unless it has been let go by then. */
+export function trackPid(pid: number): () => void {
+  pids.add(pid);
+  return () => pids.delete(pid);
+}
+
+export function spawnNode(script: string, args: string[], options: SpawnOptions & { execArgv?: string[] } = {}): ChildProcess {
+  const { execArgv = [], ...rest } = options;
+  return track(spawn(process.execPath, [...execArgv, script, ...args], rest));
 }
 
 /** Resolves when the child exits (or at once if it already has). */
@@ -165,5 +185,36 @@ export class RssSampler {
     clearInterval(this.timer);
     this.peak = Math.max(this.peak, rssBytes(this.pid));
     return this.peak;
+  }
+}
+
+/**
+ * A named pipe (FIFO) whose lines the benchmark reads and counts, as a container runtime reads a
+ * container's stdout. Node's `stdio: 'pipe'` is a socket pair, which nginx cannot open as a file.
+ */
+export class LogPipe {
+  private reader: Socket;
+  private count = 0;
+
+  constructor(readonly path: string) {
+    execFileSync('mkfifo', ['-m', '600', path]);
+    // Read and write: opening a FIFO for reading alone would block until a writer opens it.
+    this.reader = new Socket({ fd: openSync(path, 'r+'), readable: true, writable: false });
+    this.reader.on('data', (chunk: Buffer) => {
+      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) this.count++;
+    });
+  }
+
+  /** A write end to hand to a child as its stdout (close it in the parent once the child has it). */
+  openWriter(): number {
+    return openSync(this.path, 'w');
+  }
+
+  lines(): number {
+    return this.count;
+  }
+
+  close(): void {
+    this.reader.destroy();
   }
 }

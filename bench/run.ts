@@ -1,12 +1,13 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, type as osType, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { prio, type TokenHttpClient } from '@oauth-gateway/oauth-providers';
-import { cpuSeconds, freePort, killAll, nextMessage, RssSampler, rssBytes, runJson, spawnNode, stopChild, waitForHttp } from './children.js';
+import { cpuSeconds, freePort, killAll, LogPipe, nextMessage, RssSampler, rssBytes, runJson, spawnNode, stopChild, waitForHttp } from './children.js';
 import { writeKeysFile } from './keys-file.js';
+import { findNginx, NGINX_SKIPPED, startNginx, type Nginx } from './peers/nginx.js';
 import type { BurstResult, BurstSpec, LoadResult, LoadSpec } from './load.js';
 import { renderSummary, summariseProfileFile, type ProfileSummary } from './profile-summary.js';
 import { download, upload, type Transfer } from './streaming.js';
@@ -14,12 +15,13 @@ import type { HotPathResult } from './token-hot-path.js';
 import { trickleUploads } from './trickling-uploads.js';
 
 /**
- * `npm run bench [-- --profile] [--duration 6] [--connections 50] [--runs 3] [--only keys]`: the
+ * `npm run bench [-- --profile] [--duration 6] [--connections 50] [--runs 3] [--only keys|peers]`: the
  * gateway against direct calls and a bare proxy, a cold start under 1,000 concurrent callers, the
- * cost per request with 1, 1,000 and 100,000 API keys and the time to load them, the token hot
- * path, 200 MiB streamed each way, another provider's latency while 128 uploads trickle on the same
- * origin, and (with --profile) a CPU profile of the gateway under load.
- * `--only keys` runs the key-count rows alone and prints them (bench/results.md is left as it is).
+ * cost per request with 1, 1,000 and 100,000 API keys and the time to load them, the gateway next to
+ * the proxies a user would pick instead (bench/peers/), the token hot path, 200 MiB streamed each way,
+ * another provider's latency while 128 uploads trickle on the same origin, and (with --profile) a CPU
+ * profile of the gateway under load.
+ * `--only keys` or `--only peers` runs those rows alone and prints them (bench/results.md is left as it is).
  * Prints a report and writes it to bench/results.md. Every server and the load generator run in
  * their own processes; all of them are killed when this one ends.
  */
@@ -36,7 +38,8 @@ function option(name: string, fallback: number): number {
   return value;
 }
 const PROFILE = process.argv.includes('--profile');
-const ONLY_KEYS = process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'keys';
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+if (ONLY !== undefined && ONLY !== 'keys' && ONLY !== 'peers') throw new Error('--only takes keys or peers');
 const KEY_COUNTS = [1, 1000, 100_000];
 const DURATION_S = option('duration', 3);
 const CONNECTIONS = option('connections', 50);
@@ -55,7 +58,7 @@ const SHARED_ORIGIN_RATE = 500;
 const API_KEY = 'bench-key';
 /** V8's default, which the gateway turns off (apps/gateway/src/v8-flags.ts): given explicitly, it is left on. */
 const PRETENURING = '--allocation-site-pretenuring';
-const TOTAL_BUDGET_MS = 13 * 60_000;
+const TOTAL_BUDGET_MS = 18 * 60_000;
 
 const tmp = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
 const log = (line: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${line}\n`);
@@ -96,10 +99,22 @@ async function startBareProxy(upstream: Upstream, authorization: string): Promis
   return { proc, url: ready.url };
 }
 
+/** A Node peer of the gateway (bench/peers/), told its upstream and the fixed Authorization header it adds. */
+async function startPeer(file: string, upstream: Upstream, authorization: string): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawnNode(script(file), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', PEER_UPSTREAM: upstream.prio.apiUrl, PEER_AUTHORIZATION: authorization },
+  });
+  const ready = await nextMessage<{ ready: true; url: string }>(proc, (m) => m.ready, 20_000, file);
+  return { proc, url: ready.url };
+}
+
 interface Gateway {
   proc: ChildProcess;
   url: string;
   logFile: string;
+  /** With `logPipe`: the log lines read from its stdout (a named pipe) so far. */
+  logLines(): number;
   startedAt: number;
   stop(): Promise<void>;
 }
@@ -107,18 +122,19 @@ interface Gateway {
 /** `node dist/apps/gateway/src/main.js` as in production, pointed at the upstream with PRIO_* variables. */
 async function startGateway(
   upstream: Upstream,
-  opts: { logLevel: string; maxBodyBytes?: number; execArgv?: string[]; name: string; warmOnStart?: boolean; keysFile?: string; env?: Record<string, string> },
+  opts: { logLevel: string; logPipe?: boolean; maxBodyBytes?: number; execArgv?: string[]; name: string; warmOnStart?: boolean; keysFile?: string; env?: Record<string, string> },
 ): Promise<Gateway> {
   const port = await freePort();
   const logFile = join(tmp, `${opts.name}.log`);
-  const logFd = openSync(logFile, 'w');
+  const pipe = opts.logPipe ? new LogPipe(join(tmp, `${opts.name}.fifo`)) : undefined;
+  const logFd = pipe ? pipe.openWriter() : openSync(logFile, 'w');
   let stderr = '';
   const startedAt = performance.now();
   const proc = spawnNode(GATEWAY_MAIN, [], {
     execArgv: opts.execArgv,
     // A clean directory: main.ts would load a .env from its working directory.
     cwd: tmp,
-    // Access lines go to a file, as a log shipper would take them; the cost of writing them is the gateway's.
+    // Access lines go to a file, as a log shipper would take them, or to a pipe read as a container runtime reads it.
     stdio: ['ignore', logFd, 'pipe'],
     env: {
       PATH: process.env.PATH,
@@ -141,7 +157,11 @@ async function startGateway(
   proc.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8000)));
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/health`, proc, 60_000, () => stderr);
-  return { proc, url, logFile, startedAt, stop: () => stopChild(proc, 10_000) };
+  const stop = async () => {
+    await stopChild(proc, 10_000);
+    pipe?.close();
+  };
+  return { proc, url, logFile, logLines: () => pipe?.lines() ?? 0, startedAt, stop };
 }
 
 async function loadOnce(url: string, headers: Record<string, string>, extra: Partial<LoadSpec> = {}): Promise<LoadResult> {
@@ -208,7 +228,8 @@ function summarise(runs: Run[]): Measured {
 async function compare(targets: Target[]): Promise<Measured[]> {
   for (const target of targets) {
     await expectOk(target.label, target.url, target.headers);
-    await loadOnce(target.url, target.headers, { duration: WARMUP_S });
+    const warm = await loadOnce(target.url, target.headers, { duration: WARMUP_S });
+    log(`${target.label} warm-up: ${warm.rps.toFixed(0)} req/s, ${int(warm.requests)} requests, errors ${warm.errors}, non-2xx ${warm.non2xx}`);
   }
   const runs = targets.map((): Run[] => []);
   for (let round = 1; round <= RUNS; round++) {
@@ -355,6 +376,98 @@ function renderKeyCounts(rows: KeyCountRow[]): string[] {
   ];
 }
 
+interface PeerSection {
+  rows: Array<{ label: string; cpuOf: string; measured: Measured }>;
+  /** Log lines the gateway wrote to its pipe, and access lines nginx wrote to its, during the runs. */
+  gatewayLogLines: number;
+  nginxAccessLines?: number;
+  nginxSkipped?: string;
+}
+
+/** A dependency's version as installed, for the row labels. */
+function versionOf(name: string): string {
+  return (JSON.parse(readFileSync(resolve(repo, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/**
+ * The gateway next to the proxies a user would pick instead, each in its own process, measured in
+ * turns as the rows above are: the bare node:http proxy, Fastify with @fastify/http-proxy, Nest with
+ * http-proxy-middleware, and nginx with one worker when it is on PATH. The peers add the token the
+ * bench fetched once as a fixed header; the gateway serves it from its cache.
+ */
+async function peers(upstream: Upstream, authorization: string, headers: Record<string, string>): Promise<PeerSection> {
+  const gateway = await startGateway(upstream, { logLevel: 'info', logPipe: true, name: 'gateway-peers' });
+  const bare = await startBareProxy(upstream, authorization);
+  const fastify = await startPeer('peers/fastify-proxy.js', upstream, authorization);
+  const nest = await startPeer('peers/nest-express-proxy.js', upstream, authorization);
+  const binary = findNginx();
+  let nginx: Nginx | undefined;
+  try {
+    nginx = binary ? await startNginx(binary, { upstream: upstream.prio.apiUrl, authorization, parent: tmp }) : undefined;
+    if (!nginx) log(NGINX_SKIPPED);
+    const targets = [
+      { label: 'gateway, LOG_LEVEL=info, log to a pipe', cpuOf: 'gateway', url: `${gateway.url}/prio/echo`, headers, pid: gateway.proc.pid! },
+      { label: 'bare node:http proxy', cpuOf: 'proxy', url: `${bare.url}/echo`, headers, pid: bare.proc.pid! },
+      { label: `Fastify ${versionOf('fastify')} + @fastify/http-proxy ${versionOf('@fastify/http-proxy')}`, cpuOf: 'proxy', url: `${fastify.url}/echo`, headers, pid: fastify.proc.pid! },
+      {
+        label: `Nest ${versionOf('@nestjs/core')} (platform-express) + http-proxy-middleware ${versionOf('http-proxy-middleware')}`,
+        cpuOf: 'proxy',
+        url: `${nest.url}/echo`,
+        headers,
+        pid: nest.proc.pid!,
+      },
+      ...(nginx ? [{ label: `nginx ${nginxVersion(binary!)}, worker_processes 1`, cpuOf: 'worker', url: `${nginx.url}/echo`, headers, pid: nginx.workerPid }] : []),
+    ];
+    const logBefore = gateway.logLines();
+    const nginxBefore = nginx?.accessLines() ?? 0;
+    const measured = await compare(targets);
+    return {
+      rows: targets.map((t, i) => ({ label: t.label, cpuOf: t.cpuOf, measured: measured[i] })),
+      gatewayLogLines: gateway.logLines() - logBefore,
+      nginxAccessLines: nginx && nginx.accessLines() - nginxBefore,
+      nginxSkipped: nginx ? undefined : NGINX_SKIPPED,
+    };
+  } finally {
+    await nginx?.stop();
+    await stopChild(nest.proc);
+    await stopChild(fastify.proc);
+    await stopChild(bare.proc);
+    await gateway.stop();
+  }
+}
+
+function nginxVersion(binary: string): string {
+  // `nginx -v` prints `nginx version: nginx/1.22.1` on stderr.
+  const out = spawnSync(binary, ['-v'], { encoding: 'utf8' });
+  return /nginx\/(\S+)/.exec(`${out.stderr}${out.stdout}`)?.[1] ?? '(version unknown)';
+}
+
+function renderPeers(p: PeerSection): string[] {
+  const [gateway] = p.rows;
+  const paired = (x: Measured, of: (g: Run, peer: Run) => number) => median(gateway.measured.rounds.map((run, i) => of(run, x.rounds[i])));
+  return [
+    `## The gateway next to the proxies a user would pick instead`,
+    '',
+    `Same upstream emulator, same load (${CONNECTIONS} connections, pipelining ${PIPELINING}, ${DURATION_S} s per run, a ${WARMUP_S} s warm-up each), ` +
+      `every proxy in its own process, measured in turns (${RUNS} rounds, every other one in reverse order; medians). ` +
+      `Same cached-token situation: each peer adds one fixed \`Authorization\` header (the token the bench fetched once), as a hand-written proxy would; ` +
+      `none of them fetches or refreshes tokens, checks API keys, or logs requests (Fastify's and Nest's defaults), except nginx, whose access log ` +
+      `(combined format) goes to a named pipe the bench reads${p.nginxAccessLines === undefined ? '' : ` (${int(p.nginxAccessLines)} lines read during the runs)`}. ` +
+      `The gateway: \`LOG_LEVEL=info\`, production, its token cached, its log on stdout to a named pipe the bench reads as a container runtime would ` +
+      `(${int(p.gatewayLogLines)} lines read during the runs). CPU µs/request: user + system time of the proxy's process (nginx: its one worker) during its runs, per request. ` +
+      `Ratios: the median over the rounds of the gateway's figure over the peer's in the same round.`,
+    '',
+    '| proxy | req/s (median) | req/s range | p50 ms | p99 ms | CPU µs/request | gateway req/s ÷ this | gateway CPU ÷ this | errors | non-2xx |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...p.rows.map(
+      ({ label, cpuOf, measured: x }) =>
+        `| ${label} | ${int(x.rps)} | ${int(x.minRps)}–${int(x.maxRps)} | ${ms(x.p50)} | ${ms(x.p99)} | ${x.cpuUs.toFixed(0)} (${cpuOf}) | ` +
+        `${paired(x, (g, peer) => g.rps / peer.rps).toFixed(2)} | ${paired(x, (g, peer) => g.cpuUs / peer.cpuUs).toFixed(2)} | ${int(x.errors)} | ${int(x.non2xx)} |`,
+    ),
+    ...(p.nginxSkipped ? ['', p.nginxSkipped] : []),
+  ];
+}
+
 interface SharedOriginResult {
   idle: LoadResult;
   held: LoadResult;
@@ -440,10 +553,16 @@ async function main(): Promise<void> {
   const authorization = await directAuthorization(upstream);
   const direct = { 'x-api-key': API_KEY, authorization };
   const viaGateway = { 'x-api-key': API_KEY };
-  if (ONLY_KEYS) {
+  if (ONLY === 'keys') {
     const rows = await keyCounts(upstream, viaGateway);
     await stopChild(upstream.proc);
     process.stdout.write(`\n${renderKeyCounts(rows).join('\n')}\n`);
+    return;
+  }
+  if (ONLY === 'peers') {
+    const section = await peers(upstream, authorization, viaGateway);
+    await stopChild(upstream.proc);
+    process.stdout.write(`\n${renderPeers(section).join('\n')}\n`);
     return;
   }
 
@@ -501,6 +620,7 @@ async function main(): Promise<void> {
   await streamer.stop();
 
   const keyRows = await keyCounts(upstream, viaGateway);
+  const peerRows = await peers(upstream, authorization, viaGateway);
   const shared = await sharedOrigin(upstream, viaGateway);
 
   log('getToken hot path');
@@ -509,7 +629,7 @@ async function main(): Promise<void> {
   const profiled = PROFILE ? await profile(upstream, viaGateway) : undefined;
   await stopChild(upstream.proc);
 
-  const report = render({ directResult, bareResult, bareFixed, infoResult, gatewayFixed, warnResult, burstedResult, pretenuredResult, accessLines, burst, coldTokenRequests, atStart, stream, keyRows, shared, hot, profiled });
+  const report = render({ directResult, bareResult, bareFixed, infoResult, gatewayFixed, warnResult, burstedResult, pretenuredResult, accessLines, burst, coldTokenRequests, atStart, stream, keyRows, peerRows, shared, hot, profiled });
   process.stdout.write(`\n${report}\n`);
   writeFileSync(resolve(repo, 'bench/results.md'), `${report}\n`);
   log(`done; written to bench/results.md${profiled ? `, profile kept in ${profiled.file}` : ''}`);
@@ -530,6 +650,7 @@ interface Results {
   atStart: number;
   stream: StreamResult;
   keyRows: KeyCountRow[];
+  peerRows: PeerSection;
   shared: SharedOriginResult;
   hot: HotPathResult;
   profiled?: ProfileRun;
@@ -599,7 +720,7 @@ function render(r: Results): string {
     `| RSS growth, 200 MiB upload (chunked) | ${transferNote(r.stream.upload)} | < 64 MiB | ${verdict(r.stream.upload.growth < 64 * 1024 * 1024 && transferOk(r.stream.upload))} |`,
     `| another provider on the same origin while ${TRICKLING_UPLOADS} uploads trickle to one (GET at ${SHARED_ORIGIN_RATE} req/s) | p50 ${ms(r.shared.held.p50)} / p99 ${ms(r.shared.held.p99)} ms with ${r.shared.stillHeld} uploads held (without: p50 ${ms(r.shared.idle.p50)} / p99 ${ms(r.shared.idle.p99)} ms); ${int(r.shared.held.errors)} errors, ${int(r.shared.held.non2xx)} non-2xx | served, not queued behind them | ${verdict(r.shared.stillHeld === TRICKLING_UPLOADS && r.shared.held.errors === 0 && r.shared.held.non2xx === 0)} |`,
   ];
-  lines.push('', ...renderKeyCounts(r.keyRows));
+  lines.push('', ...renderKeyCounts(r.keyRows), '', ...renderPeers(r.peerRows));
   if (r.profiled) {
     const p = r.profiled;
     lines.push(
