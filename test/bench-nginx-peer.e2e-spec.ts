@@ -44,7 +44,12 @@ describe('bench nginx peer', () => {
   });
 
   const nginx = findNginx();
-  if (!nginx) process.stdout.write(`${NGINX_SKIPPED}: the live nginx test is SKIPPED\n`);
+  if (!nginx && process.env.CI === 'true') {
+    // .ci/run installs Debian's nginx: in CI a missing nginx is a broken machine, not a reason to skip.
+    it('finds nginx on PATH under CI=true', () => {
+      expect(nginx).toBeDefined();
+    });
+  } else if (!nginx) process.stdout.write(`${NGINX_SKIPPED}: the live nginx test is SKIPPED\n`);
   (nginx ? describe : describe.skip)('with nginx on PATH', () => {
     let upstream: Server;
     let seen: Array<{ url?: string; headers: IncomingHttpHeaders }>;
