@@ -75,7 +75,7 @@ export async function measureGetTokenRedis(redisUrl = 'redis://127.0.0.1:6379', 
     client.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
       sent++;
       return send(...args);
-    }) as Redis['sendCommand'];
+    });
     const store = new RedisTokenStore(client);
     let before = 0;
     const opsPerSec = await measureGetToken(store, durationMs, {

@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { KEY_ALL, KEY_LATAM_PRIO, send, startHarness, until, type Harness } from './support/gateway-harness.js';
@@ -9,7 +8,7 @@ const CLIENT_TIMEOUT_MS = 400;
 const UPLOAD_TIMEOUT_MS = 1500;
 
 const connections = (h: Harness) =>
-  new Promise<number>((resolve, reject) => (h.gateway.app.getHttpServer() as Server).getConnections((error, n) => (error ? reject(error) : resolve(n))));
+  new Promise<number>((resolve, reject) => (h.gateway.app.getHttpServer()).getConnections((error, n) => (error ? reject(error) : resolve(n))));
 
 const portOf = (h: Harness) => Number(new URL(h.url).port);
 const problem = (caller: RawCaller) => JSON.parse(caller.final()!.body.toString()) as Record<string, unknown>;

@@ -92,7 +92,7 @@ describe('start-up', () => {
         expect(res.status).toBe(200);
         expect(await res.json()).toMatchObject({ method: 'GET', query: 'from=sandbox' });
       }
-      expectNoSecretIn(logs.text(), [key!, ...Object.values(gateway.sandbox!.emulators.credentials).map((c) => c.clientSecret)]);
+      expectNoSecretIn(logs.text(), [key!, ...(Object.values(gateway.sandbox!.emulators.credentials) as Array<{ clientSecret: string }>).map((c) => c.clientSecret)]);
     } finally {
       await gateway.close();
     }

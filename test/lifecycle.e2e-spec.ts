@@ -273,7 +273,7 @@ describe('a cold gateway: no valid token while the token endpoint fails or refus
 
   it('renews Pay-me with its refresh token, keeps it when none comes back, and falls back to the password grant when it is refused', async () => {
     const grantOf = (i: number) => JSON.parse(h.emulators.tokenRequests('payme')[i].body) as Record<string, string>;
-    const bearerSent = async () => JSON.parse((await get(h, '/payme/charges')).body).headers.authorization as string;
+    const bearerSent = async () => (JSON.parse((await get(h, '/payme/charges')).body) as { headers: Record<string, string> }).headers.authorization;
 
     const firstAuth = await bearerSent();
     expect(grantOf(0)).toMatchObject({ grant_type: 'password' });

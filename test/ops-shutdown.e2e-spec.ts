@@ -144,7 +144,7 @@ describe('graceful shutdown on SIGTERM', () => {
       const logs = new LogCapture();
       const env = envFor({ REDIS_URL: redisUrl!, TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex') });
       const { gateway, signals, exited } = await run(env, logs, 10_000);
-      const store = gateway.app.get(TokenStore);
+      const store = gateway.app.get<TokenStore>(TokenStore);
       const refresher = gateway.app.get(TokenRefresher);
       // Answers the gateway finished (its access lines), counted when Redis closes: the caller may
       // read the last bytes a moment later, so client-side order would prove nothing.

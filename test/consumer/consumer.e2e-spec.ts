@@ -118,7 +118,7 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
 
   it("shows in the package README the custom strategy this app runs, as it is", () => {
     const readme = readFileSync(join(ROOT, 'libs/oauth-providers/README.md'), 'utf8');
-    const block = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).find((code) => code.includes('export class AcmeStrategy'));
+    const block = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).find((code) => code.includes('export class AcmeStrategy'));
     const strategy = block?.slice(0, block.lastIndexOf('\nOAuthModule.forRoot(')).trimEnd();
     expect(strategy).toBe(readFileSync(join(FIXTURE, 'src/acme.strategy.ts'), 'utf8').trimEnd());
   });
@@ -147,7 +147,8 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
   }, 400_000);
 
   it('type-checks against the declarations with skipLibCheck: false, and compiles', async () => {
-    expect(JSON.parse(readFileSync(join(app, 'tsconfig.json'), 'utf8')).compilerOptions.skipLibCheck).toBe(false);
+    const tsconfig = JSON.parse(readFileSync(join(app, 'tsconfig.json'), 'utf8')) as { compilerOptions: { skipLibCheck?: boolean } };
+    expect(tsconfig.compilerOptions.skipLibCheck).toBe(false);
     await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], app, 180_000);
   }, 200_000);
 
@@ -156,7 +157,7 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
     const report = reportOf(await run(process.execPath, ['dist/main.js'], app, 60_000, appEnv()));
     expect(report.registered).toEqual(['prio', 'idp', 'acme']);
     for (const [provider] of PROVIDERS) expect(report.providers[provider]).toMatchObject({ tokenType: 'Bearer', apiStatus: 200 });
-    expect(report.providers.acme!.acmeVersion).toBe('2026-01'); // the custom strategy's requestHeaders reached the API
+    expect(report.providers.acme.acmeVersion).toBe('2026-01'); // the custom strategy's requestHeaders reached the API
     expect(report.states).toEqual(['valid', 'valid', 'valid']);
     expect(report.store).toEqual({ shared: false, degraded: false });
     expect(report.unknownProviderError).toBe(true);
@@ -181,13 +182,13 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
       REDIS_COMMAND_TIMEOUT_MS: '2000',
     });
     const [first, second] = (await Promise.all([1, 2].map(() => run(process.execPath, ['dist/redis/main.js'], app, 60_000, env)))).map(reportOf);
-    for (const report of [first!, second!]) {
+    for (const report of [first, second]) {
       expect(report.store).toEqual({ shared: true, degraded: false });
       expect(report.states).toEqual(['valid', 'valid', 'valid']);
       expect(report.exports[`${PACKAGE}/redis`]).toEqual(REDIS_EXPORTS);
-      for (const [provider] of PROVIDERS) expect(report.providers[provider]!.apiStatus).toBe(200);
+      for (const [provider] of PROVIDERS) expect(report.providers[provider].apiStatus).toBe(200);
     }
-    for (const [provider] of PROVIDERS) expect(second!.providers[provider]!.fingerprint).toBe(first!.providers[provider]!.fingerprint);
+    for (const [provider] of PROVIDERS) expect(second.providers[provider].fingerprint).toBe(first.providers[provider].fingerprint);
     expect(tokenRequests()).toEqual({ prio: 1, oauth2: 1, transatel: 1 });
   }, 400_000);
 });

@@ -159,7 +159,7 @@ describe('OAuthModule.forRootAsync with the real HTTP client against the emulato
     const first = await tokens.getToken('payme');
     expect(first.refreshToken).toEqual(expect.any(String));
     await tokens.getToken('payme', { forceRefresh: true });
-    const bodies = () => emulators.tokenRequests('payme').map((r) => JSON.parse(r.body).grant_type);
+    const bodies = () => emulators.tokenRequests('payme').map((r) => (JSON.parse(r.body) as { grant_type: string }).grant_type);
     expect(bodies()).toEqual(['password', 'refresh_token']);
     emulators.revokeRefreshTokens('payme');
     await tokens.getToken('payme', { forceRefresh: true });

@@ -20,14 +20,14 @@ export interface ClusterWorkerConfig {
 export type ClusterWorkerMessage = { type: 'ready' } | { type: 'result'; accessTokens: string[] } | { type: 'error'; message: string };
 
 const send = (message: ClusterWorkerMessage) => process.send!(message);
-const config = JSON.parse(process.argv[2]!) as ClusterWorkerConfig;
+const config = JSON.parse(process.argv[2]) as ClusterWorkerConfig;
 
 const redis = await connectRedis(config.redisUrl);
 const store = new RedisTokenStore(redis, { encryptionKey: config.encryptionKey });
 const service = new TokenService(resolveOptions({ providers: [] }), store, axiosTokenHttpClient());
 service.register(countingStrategy(config.tokenUrl, config.provider));
 
-process.once('message', async () => {
+async function go(): Promise<void> {
   try {
     const tokens = await Promise.all(Array.from({ length: config.callers }, () => service.getToken(config.provider)));
     send({ type: 'result', accessTokens: [...new Set(tokens.map((t) => t.accessToken))] });
@@ -38,5 +38,7 @@ process.once('message', async () => {
     redis.disconnect();
     process.disconnect();
   }
-});
+}
+
+process.once('message', () => void go());
 send({ type: 'ready' });

@@ -46,5 +46,5 @@ export function decodeBasic(header: string | string[] | undefined): string {
   const value = Array.isArray(header) ? header[0] : header;
   const match = /^Basic (.+)$/.exec(value ?? '');
   if (!match) throw new Error(`not a Basic header: ${value}`);
-  return Buffer.from(match[1]!, 'base64').toString('utf8');
+  return Buffer.from(match[1], 'base64').toString('utf8');
 }

@@ -29,8 +29,8 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
  */
 export function basicCredentials(headers: IncomingHttpHeaders): { id: string; secret: string } | undefined {
   const match = /^Basic +(\S+)$/i.exec(header(headers, 'authorization') ?? '');
-  if (!match || !BASE64.test(match[1]!) || match[1]!.length % 4 !== 0) return undefined;
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  if (!match || !BASE64.test(match[1]) || match[1].length % 4 !== 0) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   return colon < 0 ? undefined : { id: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
 }

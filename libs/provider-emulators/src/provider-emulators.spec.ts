@@ -9,23 +9,42 @@ const formBasic = (id: string, secret: string) =>
   basic(new URLSearchParams({ x: id }).toString().slice(2), new URLSearchParams({ x: secret }).toString().slice(2));
 const FORM = 'application/x-www-form-urlencoded';
 
+/** The fields the emulators' JSON answers hold, all providers together: each test asserts the ones its provider sends. */
+interface AnswerJson {
+  [field: string]: unknown;
+  access_token: string;
+  expires_in: number;
+  refresh_token?: string;
+  error: string;
+  error_description: string;
+  error_reference: string;
+  errorCode: string;
+  success: boolean;
+  result: string;
+  errors: Array<{ type: string; message: string }>;
+  authorization: { meta: { status: unknown } };
+  headers: Record<string, string>;
+  data: { items: unknown[] };
+}
+
 interface Reply {
   status: number;
   headers: Headers;
   text: string;
-  json: any;
+  /** Undefined at run time when the body is not JSON (the tests of such answers read `text`). */
+  json: AnswerJson;
 }
 
 async function call(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
   const res = await fetch(url, { method: init.method ?? 'POST', headers: init.headers, body: init.body });
   const text = await res.text();
-  let json: unknown;
+  let json: AnswerJson | undefined;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(text) as AnswerJson;
   } catch {
     json = undefined;
   }
-  return { status: res.status, headers: res.headers, text, json };
+  return { status: res.status, headers: res.headers, text, json: json! };
 }
 
 let clock = 1_700_000_000_000;
@@ -69,7 +88,7 @@ const prioToken = (headers: Record<string, string> = {}, body = '{"grant_type":"
     headers: { authorization: basic(C.prio.clientId, C.prio.clientSecret), 'content-type': 'application/json', accept: 'application/json', ...headers },
     body,
   });
-const sabreForm = `grant_type=password&${new URLSearchParams({ username: C.sabre.username, password: C.sabre.password })}`;
+const sabreForm = `grant_type=password&${new URLSearchParams({ username: C.sabre.username, password: C.sabre.password }).toString()}`;
 const sabreToken = (headers: Record<string, string> = {}, body = sabreForm) =>
   call(emu.tokenUrl('sabre'), {
     headers: { authorization: basic(C.sabre.clientId, C.sabre.clientSecret), 'content-type': FORM, ...headers },
@@ -261,7 +280,7 @@ describe('provider emulators: token endpoints', () => {
       ['form-encoded Basic', { authorization: formBasic(C.sabre.clientId, C.sabre.clientSecret) }, sabreForm, 'invalid_client', 'Wrong clientID or clientSecret'],
       ['a wrong EPR password', {}, 'grant_type=password&username=x&password=y', 'invalid_client', 'Wrong clientID or clientSecret'],
     ])('answers 401 to %s', async (_what, headers, body, error, description) => {
-      const r = await sabreToken(headers as Record<string, string>, body);
+      const r = await sabreToken(headers, body);
       expect(r.status).toBe(401);
       expect(r.json).toEqual({ error, error_description: description });
     });
@@ -302,7 +321,7 @@ describe('provider emulators: token endpoints', () => {
     const records = emu.tokenRequests('latam');
     expect(records).toHaveLength(2);
     expect(records[0]).toMatchObject({ method: 'POST', path: '/latam/oauth/access-token', body: 'grant_type=client_credentials', at: clock });
-    expect(records[1]!.headers.client_id).toBe(C.latam.clientId);
+    expect(records[1].headers.client_id).toBe(C.latam.clientId);
     expect(emu.tokenRequests('sabre')).toHaveLength(0);
   });
 

@@ -68,7 +68,7 @@ export async function startProviderEmulators(opts: StartProviderEmulatorsOptions
   for (const name of Object.keys(EMULATORS) as EmulatedEndpoint[]) {
     const state: EndpointState = {
       name,
-      emulator: EMULATORS[name] as ProviderEmulator,
+      emulator: EMULATORS[name],
       credentials: credentials[name],
       tokens: new IssuedTokens(now),
       records: [],

@@ -73,7 +73,7 @@ export const gatewaySchema = z.object({
     .string()
     .transform((v, ctx) => {
       const keys = v.split(',').map(encryptionKey);
-      if (keys.every((key) => key !== undefined)) return keys as Buffer[];
+      if (keys.every((key) => key !== undefined)) return keys;
       ctx.addIssue({ code: 'custom', message: 'must be comma-separated keys of 32 bytes each, base64 or hex encoded' });
       return z.NEVER;
     })

@@ -45,7 +45,7 @@ function readRequired(name: string, env: Record<string, string>, suffixes: strin
   }
   const get = (suffix: string) => env[`${prefix}_${suffix}`];
   const urlProblem = (suffix: 'TOKEN_URL' | 'API_URL') => {
-    const problem = httpUrlProblem(get(suffix)!, suffix === 'API_URL');
+    const problem = httpUrlProblem(get(suffix), suffix === 'API_URL');
     if (problem) problems.push(`${prefix}_${suffix}: ${problem}`);
     return problem !== undefined;
   };
@@ -55,10 +55,10 @@ function readRequired(name: string, env: Record<string, string>, suffixes: strin
     get,
     endpoints: {
       name,
-      tokenUrl: get('TOKEN_URL')!,
-      apiUrl: get('API_URL')!.replace(/\/+$/, ''),
-      clientId: get('CLIENT_ID')!,
-      clientSecret: get('CLIENT_SECRET')!,
+      tokenUrl: get('TOKEN_URL'),
+      apiUrl: get('API_URL').replace(/\/+$/, ''),
+      clientId: get('CLIENT_ID'),
+      clientSecret: get('CLIENT_SECRET'),
     },
   };
 }
@@ -94,7 +94,7 @@ function readBuiltIn(name: BuiltInProvider, env: Record<string, string>, problem
     case 'prio':
       return [{ ...endpoints, kind: 'prio', scope: get('SCOPE') }];
     case 'sabre':
-      return [{ ...endpoints, kind: 'sabre', username: get('USERNAME')!, password: get('PASSWORD')! }];
+      return [{ ...endpoints, kind: 'sabre', username: get('USERNAME'), password: get('PASSWORD') }];
     case 'payme': {
       const username = get('USERNAME');
       const password = get('PASSWORD');
@@ -103,7 +103,7 @@ function readBuiltIn(name: BuiltInProvider, env: Record<string, string>, problem
         problems.push(`${prefix}_${username === undefined ? 'USERNAME' : 'PASSWORD'}: missing (PAYME_USERNAME and PAYME_PASSWORD go together)`);
       }
       return [
-        { ...endpoints, kind: 'payme', audience: get('AUDIENCE')!, username, password, scope: get('SCOPE'), apiVersion: get('API_VERSION') },
+        { ...endpoints, kind: 'payme', audience: get('AUDIENCE'), username, password, scope: get('SCOPE'), apiVersion: get('API_VERSION') },
       ];
     }
   }

@@ -73,7 +73,7 @@ describeRedis('RedisTokenStore', () => {
       expect(raw).not.toContain(t.accessToken);
       expect(raw).not.toContain(t.refreshToken);
       expect(raw).not.toContain(createHash('sha256').update(t.accessToken).digest('base64url'));
-      expect(Object.keys(JSON.parse(raw)).sort()).toEqual(['fp', 'sealed']);
+      expect(Object.keys(JSON.parse(raw) as object).sort()).toEqual(['fp', 'sealed']);
     });
 
     it('reads with the key given in any accepted form', async () => {
@@ -120,7 +120,7 @@ describeRedis('RedisTokenStore', () => {
       const t = token();
       const plain = storeWith({});
       await plain.set(key, t, 60_000);
-      expect(JSON.parse((await redis.get(key))!).token).toEqual(t);
+      expect((JSON.parse((await redis.get(key))!) as { token: unknown }).token).toEqual(t);
       expect(await plain.get(key)).toEqual(t);
       expect(await plain.deleteIfEqual(key, t.accessToken)).toBe(true);
     });

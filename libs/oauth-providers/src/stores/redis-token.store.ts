@@ -98,7 +98,7 @@ export class RedisTokenStore implements TokenStore {
 
   async set(key: string, token: AccessToken, ttlMs: number): Promise<void> {
     const value: StoredValue = {
-      fp: this.cipher.fingerprints(token.accessToken)[0]!,
+      fp: this.cipher.fingerprints(token.accessToken)[0],
       ...(this.cipher.encrypts ? { sealed: this.cipher.seal(JSON.stringify(token), key) } : { token }),
     };
     await this.run(() => this.client.eval(SET_AND_WAKE, 1, key, JSON.stringify(value), wholeMs(ttlMs), wakeChannel(key)));

@@ -45,20 +45,20 @@ describe('LatamPassStrategy', () => {
     ]);
     const [received] = emu.tokenRequests('latam');
     expect(received).toMatchObject({ method: 'POST', body: 'grant_type=client_credentials' });
-    expect(received!.headers.client_id).toBe(clientId);
-    expect(received!.headers['x-latam-test']).toBeUndefined();
+    expect(received.headers.client_id).toBe(clientId);
+    expect(received.headers['x-latam-test']).toBeUndefined();
   });
 
   it('sends raw Basic credentials, not form-encoded (secret with :, %, +, /, =)', async () => {
     await strategy().requestToken(strategyContext());
-    expect(decodeBasic(emu.tokenRequests('latam')[0]!.headers.authorization)).toBe(
+    expect(decodeBasic(emu.tokenRequests('latam')[0].headers.authorization)).toBe(
       `${emu.credentials.latam.clientId}:${emu.credentials.latam.clientSecret}`,
     );
   });
 
   it('adds x-latam-test: LatamPass only in LATAM\'s test environment', async () => {
     await strategy({ testEnvironment: true }).requestToken(strategyContext());
-    expect(emu.tokenRequests('latam')[0]!.headers['x-latam-test']).toBe('LatamPass');
+    expect(emu.tokenRequests('latam')[0].headers['x-latam-test']).toBe('LatamPass');
   });
 
   it('reads access_token and expires_in (LATAM sends no token_type)', async () => {

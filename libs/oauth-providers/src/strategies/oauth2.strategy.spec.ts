@@ -47,14 +47,14 @@ describe('OAuth2Strategy', () => {
       },
     ]);
     // 'gateway client/1' : 'o2:%41+b/c==' → 'gateway+client%2F1:o2%3A%2541%2Bb%2Fc%3D%3D'
-    expect(decodeBasic(emu.tokenRequests('oauth2')[0]!.headers.authorization)).toBe('gateway+client%2F1:o2%3A%2541%2Bb%2Fc%3D%3D');
+    expect(decodeBasic(emu.tokenRequests('oauth2')[0].headers.authorization)).toBe('gateway+client%2F1:o2%3A%2541%2Bb%2Fc%3D%3D');
   });
 
   it('sends client_secret_post as body fields and no Authorization', async () => {
     const ctx = strategyContext();
     await strategy({ authMethod: 'client_secret_post', scope: 'read write' }).requestToken(ctx);
-    expect(ctx.http.requests[0]!.headers.authorization).toBeUndefined();
-    const form = new URLSearchParams(emu.tokenRequests('oauth2')[0]!.body);
+    expect(ctx.http.requests[0].headers.authorization).toBeUndefined();
+    const form = new URLSearchParams(emu.tokenRequests('oauth2')[0].body);
     expect(Object.fromEntries(form)).toEqual({
       grant_type: 'client_credentials',
       scope: 'read write',
@@ -66,7 +66,7 @@ describe('OAuth2Strategy', () => {
   it('sends the password grant with username, password, scope and audience', async () => {
     const { username, password } = emu.credentials.oauth2;
     await strategy({ grantType: 'password', username, password, scope: 'read', audience: 'https://api.acme.test' }).requestToken(strategyContext());
-    const body = Object.fromEntries(new URLSearchParams(emu.tokenRequests('oauth2')[0]!.body));
+    const body = Object.fromEntries(new URLSearchParams(emu.tokenRequests('oauth2')[0].body));
     expect(body).toEqual({ grant_type: 'password', username, password, scope: 'read', audience: 'https://api.acme.test' });
   });
 

@@ -43,9 +43,9 @@ describe('PaymeStrategy', () => {
     await strategy().requestToken(ctx);
     const { clientId, clientSecret, audience, username, password } = emu.credentials.payme;
     const [request] = ctx.http.requests;
-    expect(request!.url).toBe(emu.tokenUrl('payme'));
-    expect(request!.headers).toEqual({ 'content-type': 'application/json', 'alg-api-version': '1618440906' });
-    expect(JSON.parse(request!.body)).toEqual({
+    expect(request.url).toBe(emu.tokenUrl('payme'));
+    expect(request.headers).toEqual({ 'content-type': 'application/json', 'alg-api-version': '1618440906' });
+    expect(JSON.parse(request.body)).toEqual({
       action: 'authorize',
       grant_type: 'password',
       username,
@@ -55,12 +55,12 @@ describe('PaymeStrategy', () => {
       audience,
       scope: DEFAULT_SCOPE,
     });
-    expect(emu.tokenRequests('payme')[0]!.headers.authorization).toBeUndefined();
+    expect(emu.tokenRequests('payme')[0].headers.authorization).toBeUndefined();
   });
 
   it('uses the client_credentials grant when no username/password is configured', async () => {
     await clientCredentials().requestToken(strategyContext());
-    const body = JSON.parse(emu.tokenRequests('payme')[0]!.body);
+    const body = JSON.parse(emu.tokenRequests('payme')[0].body) as Record<string, unknown>;
     expect(body.grant_type).toBe('client_credentials');
     expect(body).not.toHaveProperty('username');
     expect(body).not.toHaveProperty('password');
@@ -69,8 +69,8 @@ describe('PaymeStrategy', () => {
   it('sends the configured ALG-API-VERSION and scope', async () => {
     await strategy({ apiVersion: '1709847567', scope: 'create:token' }).requestToken(strategyContext());
     const [received] = emu.tokenRequests('payme');
-    expect(received!.headers['alg-api-version']).toBe('1709847567');
-    expect(JSON.parse(received!.body).scope).toBe('create:token');
+    expect(received.headers['alg-api-version']).toBe('1709847567');
+    expect((JSON.parse(received.body) as { scope: string }).scope).toBe('create:token');
   });
 
   it('reads the token and a refresh_token when offline_access was asked for', async () => {
@@ -90,7 +90,7 @@ describe('PaymeStrategy', () => {
     expect(renewed.accessToken).not.toBe(first.accessToken);
     expect(renewed.refreshToken).toBeUndefined();
     const { clientId, clientSecret, audience } = emu.credentials.payme;
-    expect(JSON.parse(ctx.http.requests[0]!.body)).toEqual({
+    expect(JSON.parse(ctx.http.requests[0].body)).toEqual({
       action: 'authorize',
       grant_type: 'refresh_token',
       refresh_token: first.refreshToken,

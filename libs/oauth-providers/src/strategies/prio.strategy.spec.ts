@@ -42,17 +42,17 @@ describe('PrioStrategy', () => {
         body: JSON.stringify({ grant_type: 'client_credentials', scope: SCOPE }),
       },
     ]);
-    expect(emu.tokenRequests('prio')[0]!.headers.accept).toBe('application/json');
+    expect(emu.tokenRequests('prio')[0].headers.accept).toBe('application/json');
   });
 
   it('leaves scope out of the body when not configured', async () => {
     await strategy().requestToken(strategyContext());
-    expect(JSON.parse(emu.tokenRequests('prio')[0]!.body)).toEqual({ grant_type: 'client_credentials' });
+    expect(JSON.parse(emu.tokenRequests('prio')[0].body)).toEqual({ grant_type: 'client_credentials' });
   });
 
   it('sends real base64 Basic of the raw id:secret, not a literal "Basic username:password"', async () => {
     await strategy().requestToken(strategyContext());
-    expect(decodeBasic(emu.tokenRequests('prio')[0]!.headers.authorization)).toBe(`${emu.credentials.prio.clientId}:${emu.credentials.prio.clientSecret}`);
+    expect(decodeBasic(emu.tokenRequests('prio')[0].headers.authorization)).toBe(`${emu.credentials.prio.clientId}:${emu.credentials.prio.clientSecret}`);
   });
 
   it('reads access_token, token_type, expires_in and scope', async () => {

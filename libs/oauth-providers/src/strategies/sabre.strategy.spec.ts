@@ -40,13 +40,13 @@ describe('SabreStrategy', () => {
         body: new URLSearchParams({ grant_type: 'password', username, password }).toString(),
       },
     ]);
-    const form = new URLSearchParams(emu.tokenRequests('sabre')[0]!.body);
+    const form = new URLSearchParams(emu.tokenRequests('sabre')[0].body);
     expect(form.get('password')).toBe(password);
   });
 
   it('sends single raw base64 Basic of clientId:clientSecret, not form-encoded', async () => {
     await strategy().requestToken(strategyContext());
-    expect(decodeBasic(emu.tokenRequests('sabre')[0]!.headers.authorization)).toBe(`${emu.credentials.sabre.clientId}:${emu.credentials.sabre.clientSecret}`);
+    expect(decodeBasic(emu.tokenRequests('sabre')[0].headers.authorization)).toBe(`${emu.credentials.sabre.clientId}:${emu.credentials.sabre.clientSecret}`);
   });
 
   it('reads the T1RLAQ…** token and expires_in 604800 as seconds, passed through raw', async () => {

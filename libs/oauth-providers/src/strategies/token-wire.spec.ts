@@ -120,7 +120,7 @@ describe('token-wire', () => {
     fc.assert(
       fc.property(fc.oneof(fc.object(), fc.record({ access_token: fc.jsonValue(), expires_in: fc.jsonValue(), token_type: fc.jsonValue() })), (body) => {
         try {
-          const grant = grantFrom('p', { status: 200, body: body as Record<string, unknown> });
+          const grant = grantFrom('p', { status: 200, body: body });
           expect(typeof grant.accessToken).toBe('string');
           expect(grant.accessToken.length).toBeGreaterThan(0);
           expect(grant.expiresIn).toBe((body as Record<string, unknown>).expires_in);

@@ -44,7 +44,7 @@ describe('TransatelStrategy', () => {
 
   it('sends raw Basic credentials, not form-encoded (ocs-subscription, secret with %/+=)', async () => {
     await strategy().requestToken(strategyContext());
-    expect(decodeBasic(emu.tokenRequests('transatel')[0]!.headers.authorization)).toBe(`ocs-subscription:${emu.credentials.transatel.clientSecret}`);
+    expect(decodeBasic(emu.tokenRequests('transatel')[0].headers.authorization)).toBe(`ocs-subscription:${emu.credentials.transatel.clientSecret}`);
   });
 
   it('reads access_token, the lower-case bearer token_type, expires_in and scope', async () => {
@@ -77,7 +77,7 @@ describe('TransatelStrategy', () => {
 
   it('needs no requestHeaders: the service default Authorization: Bearer is what the emulated API takes', async () => {
     const s: TokenStrategy = strategy();
-    expect(s.requestHeaders).toBeUndefined();
+    expect(typeof s.requestHeaders).toBe('undefined');
     const { accessToken } = await s.requestToken(strategyContext());
     expect((await fetch(`${emu.apiUrl('transatel')}/echo`, { headers: { authorization: `Bearer ${accessToken}` } })).status).toBe(200);
   });

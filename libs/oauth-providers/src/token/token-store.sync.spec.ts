@@ -124,7 +124,7 @@ describe('TokenStoreSync', () => {
       expect(s.trace).toEqual(['fetch']);
       await sync.drop(KEY, 'fetched'); // never rejects either
       expect(sync.isDegraded()).toBe(true);
-      expect(warn.mock.calls.map(([message]) => message)).toEqual(['token store unreachable, working from local copies: connection refused']);
+      expect(warn.mock.calls.map(([message]): unknown => message)).toEqual(['token store unreachable, working from local copies: connection refused']);
 
       store.handlers.get = async () => undefined;
       store.handlers.lock = async () => ({ release: async () => undefined });

@@ -62,7 +62,7 @@ describeRedis('TokenService on a shared Redis store (several instances)', () => 
 
   it('sends one token request for 150 concurrent cold callers spread over 3 instances', async () => {
     const group = await Promise.all([instance(), instance(), instance()]);
-    const calls = Array.from({ length: 150 }, (_, n) => group[n % 3]!.service.getToken(provider));
+    const calls = Array.from({ length: 150 }, (_, n) => group[n % 3].service.getToken(provider));
     const tokens = await Promise.all(calls);
     expect(server.requests).toBe(1);
     expect(new Set(tokens.map((t) => t.accessToken)).size).toBe(1);
@@ -123,18 +123,18 @@ describeRedis('TokenService on a shared Redis store (several instances)', () => 
   it('renews once in total when one instance invalidates the shared token and every instance then sees it fail', async () => {
     const group = await Promise.all([instance(), instance(), instance()]);
     const [first] = await Promise.all(group.map((i) => i.service.getToken(provider)));
-    await group[0]!.service.invalidate(provider, first!.accessToken);
+    await group[0].service.invalidate(provider, first.accessToken);
 
     // Every instance's callers got a 401 with the old token: each invalidates it, then asks again.
     const calls = group.flatMap((i) =>
       Array.from({ length: 20 }, async () => {
-        await i.service.invalidate(provider, first!.accessToken);
+        await i.service.invalidate(provider, first.accessToken);
         return i.service.getToken(provider);
       }),
     );
     const tokens = await Promise.all(calls);
     expect(new Set(tokens.map((t) => t.accessToken)).size).toBe(1);
-    expect(tokens[0]!.accessToken).not.toBe(first!.accessToken);
+    expect(tokens[0].accessToken).not.toBe(first.accessToken);
     expect(server.requests).toBe(2);
   });
 
@@ -173,7 +173,7 @@ describeRedis('TokenService on a shared Redis store (several instances)', () => 
       expect((await b.service.getToken(provider)).accessToken).not.toBe(first.accessToken);
       expect(Date.now() - started).toBeLessThan(3000); // every Redis call failed fast
       expect(server.requests).toBe(3);
-      expect(b.service.status()[0]!.store).toEqual({ shared: true, degraded: true });
+      expect(b.service.status()[0].store).toEqual({ shared: true, degraded: true });
 
       redis = await startRedisServer(redis.port);
       await waitUntil(
@@ -186,7 +186,7 @@ describeRedis('TokenService on a shared Redis store (several instances)', () => 
       const late = await instance({ redis: await connect() });
       expect((await late.service.getToken(provider)).accessToken).toBe(renewed.accessToken);
       expect(server.requests).toBe(4);
-      expect(a.service.status()[0]!.store).toEqual({ shared: true, degraded: false });
+      expect(a.service.status()[0].store).toEqual({ shared: true, degraded: false });
     }, 60_000);
   });
 });

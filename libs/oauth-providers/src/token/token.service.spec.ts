@@ -388,7 +388,7 @@ describe('TokenService', () => {
         const { service } = setup({ retry: { maxAttempts: 1 } }, new ScriptedStrategy().answers(unavailable('acme')));
         await expect(service.getToken('acme')).rejects.toMatchObject({ kind: 'unavailable' });
         expect(warn).toHaveBeenCalledTimes(1);
-        expect(warn.mock.calls[0]![0]).toMatch(/^acme: token renewal failed/);
+        expect(warn.mock.calls[0][0]).toMatch(/^acme: token renewal failed/);
 
         collect(service);
         await expect(service.getToken('acme')).rejects.toMatchObject({ kind: 'unavailable' });

@@ -131,7 +131,7 @@ export class TokenService implements OnApplicationShutdown {
     const headers = this.requestHeadersFor(await this.getToken(provider));
     const name = Object.keys(headers).find((header) => header.toLowerCase() === 'authorization');
     if (name === undefined) throw new NoAuthorizationHeaderError(provider);
-    return headers[name]!;
+    return headers[name];
   }
 
   /**
