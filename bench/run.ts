@@ -631,8 +631,17 @@ async function main(): Promise<void> {
 
   const report = render({ directResult, bareResult, bareFixed, infoResult, gatewayFixed, warnResult, burstedResult, pretenuredResult, accessLines, burst, coldTokenRequests, atStart, stream, keyRows, peerRows, shared, hot, profiled });
   process.stdout.write(`\n${report}\n`);
-  writeFileSync(resolve(repo, 'bench/results.md'), `${report}\n`);
+  const resultsFile = resolve(repo, 'bench/results.md');
+  writeFileSync(resultsFile, `${report}\n${keptNotes(resultsFile)}`);
   log(`done; written to bench/results.md${profiled ? `, profile kept in ${profiled.file}` : ''}`);
+}
+
+/** The notes written by hand below NOTES_MARKER (history, A/B runs) survive a new report. */
+const NOTES_MARKER = '<!-- Notes below this line are kept when npm run bench rewrites the report above. -->';
+function keptNotes(file: string): string {
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const at = previous.indexOf(NOTES_MARKER);
+  return at >= 0 ? `\n${previous.slice(at)}` : `\n${NOTES_MARKER}\n`;
 }
 
 interface Results {
