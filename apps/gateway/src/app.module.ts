@@ -18,6 +18,9 @@ import { ReadinessController } from './health/readiness.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { CallerMetrics } from './metrics/caller.metrics.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import type { AccessLog } from './logging/access-log.js';
+import type { GatewayServer } from './proxy/gateway-server.js';
+import { proxyProviders } from './proxy/proxy.providers.js';
 import { ProblemExceptionFilter } from './problem/problem.filter.js';
 import { InMemoryRateLimiter } from './ratelimit/in-memory.rate-limiter.js';
 import { RateLimiter } from './ratelimit/rate-limiter.interface.js';
@@ -30,19 +33,24 @@ export interface AppModuleOptions {
   oauth?: OAuthOverrides;
   /** The gateway's Redis connection (tokens and rate limits), owned and closed by the gateway. */
   redis?: Redis | Cluster;
+  /** Made before Nest, since Fastify needs its server up front. */
+  server: GatewayServer;
+  accessLog: AccessLog;
+  /** Connections per upstream pool. */
+  upstreamConnections?: number;
 }
 
 /** `ConfigService.get('gateway')`: the validated configuration. */
 const gatewayConfig = (config: GatewayConfig) => registerAs('gateway', () => config);
 
 /**
- * The Nest part of the gateway: configuration, the OAuth library and the static routes. The proxy
- * itself works on Node's raw requests, ahead of Fastify (see `proxy/gateway-server.ts`). Nest logs through the root pino
- * logger (`logging/nest-logger.ts`): no per-request logging middleware.
+ * The gateway: configuration, the OAuth library, the operator routes and the proxy's objects. The
+ * proxy works on Node's raw requests, ahead of Fastify (see `proxy/gateway-server.ts`). Nest logs
+ * through the root pino logger (`logging/nest-logger.ts`): no per-request logging middleware.
  */
 @Module({})
 export class AppModule {
-  static forGateway({ config, logger, oauth, redis }: AppModuleOptions): DynamicModule {
+  static forGateway({ config, logger, oauth, redis, server, accessLog, upstreamConnections }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -69,6 +77,7 @@ export class AppModule {
         { provide: RateLimiter, useValue: redis ? new RedisRateLimiter(redis, new InMemoryRateLimiter()) : new InMemoryRateLimiter() },
         CallerMetrics,
         { provide: APP_FILTER, useClass: ProblemExceptionFilter },
+        ...proxyProviders(server, accessLog, upstreamConnections),
       ],
     };
   }

@@ -6,9 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
-import { TokenService } from '@oauth-gateway/oauth-providers';
 import { AppModule } from './app.module.js';
-import { ApiKeys } from './auth/api-keys.js';
 import { ApiKeysReloader } from './auth/api-keys.reloader.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import type { OAuthOverrides } from './config/oauth-options.js';
@@ -16,17 +14,13 @@ import { withKeysFile } from './config/api-keys-file.loader.js';
 import { parseGatewayConfig, type Env } from './config/parse-config.js';
 import { sandboxBanner, sandboxWanted, startSandbox, type Sandbox } from './config/sandbox.js';
 import { connectRedis } from './config/token-store.factory.js';
+import { ShutdownState } from './health/shutdown-state.js';
 import { createLogs } from './logging/logger.js';
 import { PinoNestLogger } from './logging/nest-logger.js';
-import { MetricsService } from './metrics/metrics.service.js';
 import { ProblemError, problemForStatus, renderProblem, type ProblemCode } from './problem/problem.js';
-import type { CallerTerms } from './proxy/caller-answer.js';
 import { answerClientError } from './proxy/client-errors.js';
-import { DeadlineSweeper, sweepPeriodFor } from './proxy/deadline-sweeper.js';
 import { requestIdFor } from './proxy/proxy-headers.js';
 import { GatewayServer } from './proxy/gateway-server.js';
-import { PROXIED_METHODS, ProxyHandler } from './proxy/proxy.handler.js';
-import { RateLimiter } from './ratelimit/rate-limiter.interface.js';
 import { Upstreams, type UpstreamStats } from './proxy/upstreams.js';
 
 export interface GatewayOptions {
@@ -75,77 +69,47 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
   let app: NestFastifyApplication | undefined;
   // One connection for tokens and rate limits, created here so that it is closed last.
   const redis = connectRedis(config);
-  let sweeper: DeadlineSweeper | undefined;
   try {
     const { logger, accessLog } = await createLogs({ level: config.logLevel, production: config.production, destination: options.logDestination });
-    let draining = false;
-    sweeper = new DeadlineSweeper(sweepPeriodFor(config.clientTimeoutMs, config.uploadTimeoutMs), (error) =>
-      logger.error({ err: error }, 'caller deadline check failed'),
-    );
-    const terms: CallerTerms = { sweeper, clientTimeoutMs: config.clientTimeoutMs, draining: () => draining };
     if (sandbox && config.production) {
       logger.warn({ providers: sandbox.providers }, 'SANDBOX=true with NODE_ENV=production: these providers are answered by the embedded emulators, not the real ones');
     }
-    const gatewayServer = new GatewayServer(config, terms);
+    const server = new GatewayServer(config);
     const adapter = new FastifyAdapter({
-      serverFactory: gatewayServer.serverFactory,
+      serverFactory: server.serverFactory,
       logger: false,
       requestIdHeader: false,
       // The router's own 400/414 (malformed URL...) as problems too.
       frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
         const code: ProblemCode = error.code === 'FST_ERR_BAD_URL' ? 'invalid_path' : problemForStatus(error.statusCode ?? 400);
-        sendProblem(reply, new ProblemError(code), request);
+        const { status, headers, body } = renderProblem(new ProblemError(code), requestIdFor(request.headers['x-request-id']));
+        reply.code(status).headers(headers).send(Buffer.from(body));
       },
       clientErrorHandler: answerClientError,
     });
-    adapter.getInstance().addHook('onRoute', ({ method, url }) => gatewayServer.addOwnRoute(method, url));
+    adapter.getInstance().addHook('onRoute', ({ method, url }) => server.addOwnRoute(method, url));
     app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.forGateway({ config, logger, oauth: options.oauth, redis }),
+      AppModule.forGateway({ config, logger, oauth: options.oauth, redis, server, accessLog, upstreamConnections: options.upstreamConnections }),
       adapter,
       // Nest's start-up lines ("successfully started"...) are held until the port is ours: a gateway that cannot listen prints only why.
       { logger: new PinoNestLogger(logger), abortOnError: false, bufferLogs: true, autoFlushLogs: false },
     );
     await app.init();
-    const fastify = app.getHttpAdapter().getInstance();
-    // find-my-way routes "GET http://evil/x" as "/x": such a target is refused before any route runs.
-    fastify.addHook('onRequest', (request, reply, done) => {
-      // A request arriving on a kept-alive connection while draining is served, and its connection ends with it.
-      if (draining) reply.raw.setHeader('connection', 'close');
-      if (request.raw.url?.charCodeAt(0) === 0x2f) return done();
-      sendProblem(reply, new ProblemError('invalid_path', { detail: 'the request target is not a path' }), request);
-    });
-    const upstreams = new Upstreams(config, options.upstreamConnections);
-    const deadlines = sweeper;
-    fastify.addHook('onClose', async () => {
-      deadlines.close();
-      await upstreams.close();
-    });
-    const proxy = new ProxyHandler({
-      config,
-      tokens: app.get(TokenService),
-      apiKeys: app.get(ApiKeys),
-      rateLimiter: app.get<RateLimiter>(RateLimiter),
-      upstreams,
-      metrics: app.get(MetricsService),
-      logger,
-      accessLog,
-      terms,
-    });
-    gatewayServer.attachProxy(proxy.listener, PROXIED_METHODS);
     await listen(app, options.port ?? config.port, options.host ?? config.host);
     const url = displayUrl(app.getHttpServer().address() as AddressInfo);
     logger.info({ url, providers: config.providers.map((p) => p.name), sandbox: sandbox !== undefined }, 'gateway listening');
     if (sandbox) (options.banner ?? ((text) => process.stdout.write(`${text}\n`)))(sandboxBanner(sandbox, url));
     const started = app;
+    const shutdown = app.get(ShutdownState);
     const shutdownTimeoutMs = options.shutdownTimeoutMs ?? config.shutdownTimeoutMs;
     let closing: Promise<void> | undefined;
     const close = async () => {
-      draining = true;
-      const server = started.getHttpServer() as Server;
+      shutdown.draining = true;
+      const http = started.getHttpServer() as Server;
       logger.info({ timeoutMs: shutdownTimeoutMs }, 'shutting down: no new connections, finishing in-flight requests');
-      const { forced, ms } = await drain(server, shutdownTimeoutMs);
+      const { forced, ms } = await drain(http, shutdownTimeoutMs);
       if (forced) logger.warn({ ms }, 'shutdown bound reached: remaining connections cut');
-      // Nest's hooks: the refresher stops, the token store (Redis) closes, the upstream pools close.
+      // Nest's hooks: the refresher stops, the token store (Redis) closes, the deadline sweeper and the upstream pools close.
       await started.close();
       await redis?.quit().catch(() => redis.disconnect());
       await sandbox?.emulators.close();
@@ -158,14 +122,13 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
       config,
       sandbox,
       logger,
-      upstreamStats: () => upstreams.stats(),
+      upstreamStats: () => started.get(Upstreams).stats(),
       close: () => (closing ??= close()),
       hangup: () => {
-        if (!draining) started.get(ApiKeysReloader).hangup();
+        if (!shutdown.draining) started.get(ApiKeysReloader).hangup();
       },
     };
   } catch (error) {
-    sweeper?.close();
     dropBufferedNestLogs();
     await app?.close().catch(() => undefined);
     redis?.disconnect();
@@ -214,11 +177,6 @@ function drain(server: Server, boundMs: number): Promise<{ forced: boolean; ms: 
       resolve({ forced, ms: Math.round(performance.now() - started) });
     });
   });
-}
-
-function sendProblem(reply: FastifyReply, problem: ProblemError, request: FastifyRequest): void {
-  const { status, headers, body } = renderProblem(problem, requestIdFor(request.headers['x-request-id']));
-  reply.code(status).headers(headers).send(Buffer.from(body));
 }
 
 function displayUrl({ address, port }: AddressInfo): string {

@@ -1,3 +1,4 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 
 /** Something with a deadline, checked on every sweep. */
@@ -11,7 +12,7 @@ export interface Expiring {
  * that stops reading, a lingering close): a request costs a Set entry while a deadline applies,
  * never a timer of its own. A deadline is met within one period after it passes.
  */
-export class DeadlineSweeper {
+export class DeadlineSweeper implements OnApplicationShutdown {
   /** `performance.now()` at the last sweep: a clock the request path reads for free. */
   now = performance.now();
   private readonly watched = new Set<Expiring>();
@@ -40,6 +41,10 @@ export class DeadlineSweeper {
 
   close(): void {
     clearInterval(this.timer);
+  }
+
+  onApplicationShutdown(): void {
+    this.close();
   }
 
   private sweep(): void {

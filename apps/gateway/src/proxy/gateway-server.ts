@@ -3,8 +3,9 @@ import { ProblemError } from '../problem/problem.js';
 import { answerProblem, type CallerTerms } from './caller-answer.js';
 import { sweepPeriodFor } from './deadline-sweeper.js';
 import { requestIdFor } from './proxy-headers.js';
+import { isOriginForm, NOT_A_PATH } from './proxy-target.js';
 
-/** Fastify's own defaults for the server it would have made (fastify/lib/server.js). */
+/** Fastify's own default for the server it would have made (fastify/lib/server.js). */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 /** The proxy's entry: Node's request listener, told whether the caller waits for a `100 Continue`. */
@@ -17,33 +18,35 @@ export interface RequestLimits {
   maxHeaderCount: number;
 }
 
+/** What the proxy hands the server once Nest has built it. */
+export interface AttachedProxy {
+  listener: ProxyListener;
+  /** The methods it forwards; requests in others go to Fastify. */
+  methods: ReadonlySet<string>;
+  terms: CallerTerms;
+}
+
 /**
  * The gateway's HTTP server, handed to Fastify as its `serverFactory`. A request for one of the
  * app's own routes (the Nest controllers: `/health`, `/health/ready`, `/tokens`, `/metrics`), or
- * whose target is not a path, or in a method the proxy does not forward (`PROPFIND`...), goes to
- * Fastify and Nest (which answer 404 for what they do not know); every other request goes straight
- * to the proxy. The proxy is on every call our users make: this way it pays none of the per-request work
- * of Fastify and Nest (request and reply objects, routing, Nest's hooks and middleware runner),
- * which it did not use anyway since it works on Node's raw request and response.
+ * in a method the proxy does not forward (`PROPFIND`...), goes to Fastify and Nest (which answer
+ * 404 for what they do not know); every other request goes straight to the proxy, so that the
+ * path every caller takes pays none of Fastify's and Nest's per-request work.
  *
  * Own routes are recorded as Fastify registers them (its `onRoute` hook), so the split follows the
- * controllers: as before, a static route wins over `/{provider}/...` only for its exact path and
- * method, e.g. `POST /health` or `/health/x` reach the proxy (and get `unknown_provider`).
+ * controllers: a static route wins over `/{provider}/...` only for its exact path and method.
  *
- * Before either, every request is held to the rules no route may relax: at most `MAX_HEADER_COUNT`
- * header fields (431; Node would silently drop those past its own cap, framing headers included)
- * and no transfer coding but `chunked` (501, RFC 9112 §6.1). A request head must be complete within
- * `CLIENT_TIMEOUT_MS` (Node's `headersTimeout`: 408, see `client-errors.ts`).
+ * Before either, every request is held to the rules no route may relax: an origin-form target
+ * (400), at most `MAX_HEADER_COUNT` header fields (431, since Node would silently drop those past
+ * its own cap, framing headers included) and no transfer coding but `chunked` (501, RFC 9112 §6.1).
+ * A request head must be complete within `CLIENT_TIMEOUT_MS` (Node's `headersTimeout`: 408, see
+ * `client-errors.ts`).
  */
 export class GatewayServer {
   private readonly ownRoutes = new Set<string>();
-  private proxy: ProxyListener | undefined;
-  private proxyMethods: ReadonlySet<string> = new Set();
+  private proxy: AttachedProxy | undefined;
 
-  constructor(
-    private readonly limits: RequestLimits,
-    private readonly terms: CallerTerms,
-  ) {}
+  constructor(private readonly limits: RequestLimits) {}
 
   /** For `new FastifyAdapter({ serverFactory })`. */
   readonly serverFactory = (fastify: RequestListener): Server => {
@@ -69,21 +72,24 @@ export class GatewayServer {
     for (const m of Array.isArray(method) ? method : [method]) this.ownRoutes.add(`${m} ${url}`);
   }
 
-  /** From now on, requests in these methods that are not the app's own go to `proxy`; until then, all go to Fastify. */
-  attachProxy(proxy: ProxyListener, methods: ReadonlySet<string>): void {
-    this.proxyMethods = methods;
+  /** From now on, requests in the proxy's methods that are not the app's own go to it; until then, all go to Fastify. */
+  attachProxy(proxy: AttachedProxy): void {
     this.proxy = proxy;
   }
 
   private dispatch(req: IncomingMessage, res: ServerResponse, fastify: RequestListener, expectsContinue: boolean): void {
-    const refusal = this.refusal(req);
-    if (refusal !== undefined) return answerProblem(req, res, refusal, requestIdFor(req.headers['x-request-id']), this.terms);
     const proxy = this.proxy;
-    const url = req.url ?? '';
-    if (proxy !== undefined && url.charCodeAt(0) === 0x2f /* / */ && this.proxyMethods.has(req.method ?? '')) {
-      const queryAt = url.indexOf('?');
-      const pathname = queryAt === -1 ? url : url.slice(0, queryAt);
-      if (!this.ownRoutes.has(`${req.method} ${pathname}`)) return proxy(req, res, expectsContinue);
+    if (proxy !== undefined) {
+      const refusal = this.refusal(req);
+      if (refusal !== undefined) return answerProblem(req, res, refusal, requestIdFor(req.headers['x-request-id']), proxy.terms);
+      if (proxy.methods.has(req.method ?? '')) {
+        const url = req.url!;
+        const queryAt = url.indexOf('?');
+        const pathname = queryAt === -1 ? url : url.slice(0, queryAt);
+        if (!this.ownRoutes.has(`${req.method} ${pathname}`)) return proxy.listener(req, res, expectsContinue);
+      }
+      // A request arriving on a kept-alive connection while draining is served, and its connection ends with it.
+      if (proxy.terms.draining()) res.setHeader('connection', 'close');
     }
     if (expectsContinue) res.writeContinue();
     fastify(req, res);
@@ -97,6 +103,7 @@ export class GatewayServer {
     if (coding !== undefined && coding.trim().toLowerCase() !== 'chunked') {
       return new ProblemError('not_implemented', { detail: 'chunked is the only transfer coding accepted' });
     }
+    if (!isOriginForm(req.url ?? '')) return new ProblemError('invalid_path', { detail: NOT_A_PATH });
     return undefined;
   }
 }

@@ -20,6 +20,8 @@ export type ProxyTargetResult = { ok: true; target: ProxyTarget } | { ok: false;
  */
 const MAX_DECODE_ROUNDS = 4;
 
+export const NOT_A_PATH = 'the request target is not a path';
+
 // What an origin-form path may hold raw (RFC 9112 §3.2.1, RFC 3986 §3.3): `pchar` and `/`. Anything
 // else (a `#`, which would end the path for a URL parser upstream, a space, `\`, `"`, `<`, a control,
 // a non-ASCII byte...) is refused rather than forwarded for the provider to interpret.
@@ -29,9 +31,13 @@ const QUERY_REFUSED = /[\u0000-\u0020#\u007f]/;
 // Once decoded, a space is a legitimate character of a name; controls are not.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
+/** Origin-form only: an absolute-form target (`http://evil/x`, which find-my-way would route as `/x`) or `*` names another resource. */
+export function isOriginForm(rawTarget: string): boolean {
+  return rawTarget.charCodeAt(0) === 0x2f; // '/'
+}
+
 export function parseProxyTarget(rawTarget: string): ProxyTargetResult {
-  // Origin-form only: an absolute-form target ("http://evil/x") or "*" names another resource.
-  if (rawTarget.charCodeAt(0) !== 0x2f /* / */) return refuse('the request target is not a path');
+  if (!isOriginForm(rawTarget)) return refuse(NOT_A_PATH);
   const queryAt = rawTarget.indexOf('?');
   const pathname = queryAt === -1 ? rawTarget : rawTarget.slice(0, queryAt);
   const search = queryAt === -1 ? '' : rawTarget.slice(queryAt);

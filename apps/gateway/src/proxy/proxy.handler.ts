@@ -1,3 +1,4 @@
+import type { OnModuleInit } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -11,6 +12,7 @@ import { rateLimitedProblem } from '../ratelimit/rate-limit.problem.js';
 import type { RateLimiter } from '../ratelimit/rate-limiter.interface.js';
 import type { CallerTerms } from './caller-answer.js';
 import { ForwardedFor } from './forwarded-for.js';
+import type { GatewayServer } from './gateway-server.js';
 import { ProxyCall } from './proxy-call.js';
 import type { Upstreams } from './upstreams.js';
 
@@ -35,11 +37,19 @@ export const PROXIED_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POS
  * request's lifetime is its `ProxyCall`'s). Works on Node's raw request and response: no body
  * parsing, no per-request objects beyond a `ProxyCall` and the headers it must build.
  */
-export class ProxyHandler {
+export class ProxyHandler implements OnModuleInit {
   readonly forwardedFor: ForwardedFor;
 
-  constructor(readonly deps: ProxyDependencies) {
+  constructor(
+    readonly deps: ProxyDependencies,
+    private readonly server: GatewayServer,
+  ) {
     this.forwardedFor = new ForwardedFor(deps.config.trustedProxies);
+  }
+
+  /** Takes over the server's proxied requests once every dependency is built (Nest's init, before listening). */
+  onModuleInit(): void {
+    this.server.attachProxy({ listener: this.listener, methods: PROXIED_METHODS, terms: this.deps.terms });
   }
 
   /** Node's request listener for the proxy (see `GatewayServer`); `expectsContinue`: the caller waits for a 100 Continue. */

@@ -1,3 +1,4 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
 import { Pool } from 'undici';
 import type { GatewayConfig } from '../config/gateway-config.js';
 
@@ -28,8 +29,8 @@ export interface UpstreamStats {
 /** Sized for many concurrent callers per origin; keep-alive sockets are reused between them. */
 export const CONNECTIONS_PER_POOL = 128;
 
-/** The undici pools to the providers' APIs. */
-export class Upstreams {
+/** The undici pools to the providers' APIs; closed by Nest once the HTTP server has stopped. */
+export class Upstreams implements OnApplicationShutdown {
   private readonly byProvider = new Map<string, Upstream>();
   private readonly pools: Pool[] = [];
 
@@ -63,6 +64,10 @@ export class Upstreams {
       for (const key of Object.keys(total) as Array<keyof UpstreamStats>) total[key] += stats[key];
     }
     return total;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
   }
 
   async close(): Promise<void> {
