@@ -17,9 +17,9 @@ import { connectRedis } from './config/token-store.factory.js';
 import { ShutdownState } from './health/shutdown-state.js';
 import { createLogs } from './logging/logger.js';
 import { PinoNestLogger } from './logging/nest-logger.js';
-import { ProblemError, problemForStatus, renderProblem, type ProblemCode } from './problem/problem.js';
+import { ProblemError, problemForStatus, type ProblemCode } from './problem/problem.js';
+import { replyProblem } from './problem/problem.filter.js';
 import { answerClientError } from './proxy/client-errors.js';
-import { requestIdFor } from './proxy/proxy-headers.js';
 import { GatewayServer } from './proxy/gateway-server.js';
 import { Upstreams, type UpstreamStats } from './proxy/upstreams.js';
 
@@ -32,7 +32,7 @@ export interface GatewayOptions {
   /** Where the sandbox banner goes; default stdout. It holds the dev API key, so it is not a log line. */
   banner?: (text: string) => void;
   oauth?: OAuthOverrides;
-  /** Connections per upstream pool (default 128); tests make it small to reach "waiting for a pool slot". */
+  /** Connections per upstream pool (default `CONNECTIONS_PER_POOL`); tests make it small to reach "waiting for a pool slot". */
   upstreamConnections?: number;
   /** Overrides `SHUTDOWN_TIMEOUT_MS`: how long `close()` lets in-flight requests finish before cutting their connections. */
   shutdownTimeoutMs?: number;
@@ -58,8 +58,8 @@ export interface Gateway {
 }
 
 /**
- * Validates the environment, starts the sandbox when wanted, builds the Nest app with the proxy
- * route and listens. Used by `main.ts` and by the e2e tests alike. Throws `ConfigValidationError`
+ * Validates the environment, starts the sandbox when wanted, builds the Nest app (operator routes
+ * and proxy) and listens. Used by `main.ts` and by the e2e tests alike. Throws `ConfigValidationError`
  * before anything listens when the configuration is bad.
  */
 export async function createGateway(env: Env, options: GatewayOptions = {}): Promise<Gateway> {
@@ -82,8 +82,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
       // The router's own 400/414 (malformed URL...) as problems too.
       frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
         const code: ProblemCode = error.code === 'FST_ERR_BAD_URL' ? 'invalid_path' : problemForStatus(error.statusCode ?? 400);
-        const { status, headers, body } = renderProblem(new ProblemError(code), requestIdFor(request.headers['x-request-id']));
-        reply.code(status).headers(headers).send(Buffer.from(body));
+        replyProblem(request, reply, new ProblemError(code));
       },
       clientErrorHandler: answerClientError,
     });

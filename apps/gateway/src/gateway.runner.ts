@@ -21,8 +21,8 @@ const CLOSE_GRACE_MS = 5_000;
 /**
  * What `main.ts` does: start the gateway from the environment, or print why not and exit 1.
  * On SIGTERM / SIGINT: stop accepting, let in-flight requests finish within
- * `SHUTDOWN_TIMEOUT_MS` (default 10 s; then the connections left are cut), stop the refresher,
- * close Redis, exit 0 (1 if closing failed or took more than 5 s past the bound). A second
+ * `SHUTDOWN_TIMEOUT_MS` (then the connections left are cut), stop the refresher, close Redis,
+ * exit 0 (1 if closing failed or took more than `CLOSE_GRACE_MS` past the bound). A second
  * signal exits 1 at once: handled here, since as PID 1 in a container a signal without a handler
  * is ignored, not fatal. SIGHUP reloads `GATEWAY_API_KEYS_FILE` (without one it is logged and
  * ignored, never Node's default: exit).

@@ -1,11 +1,11 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { PROVIDER_TOKEN_STATES, TokenService, type TokenFailedEvent, type TokenObtainedEvent, type TokenRequestEvent } from '@oauth-gateway/oauth-providers';
+import { PROXIED_METHODS } from '../proxy/proxied-methods.js';
 import { ProxyHistogram, type HistogramSeries } from './proxy-histogram.js';
 
 type ProxyLabel = 'provider' | 'method' | 'status_class';
 
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** The gateway's own share is usually well under a millisecond: finer buckets at the low end. */
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -203,7 +203,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
    * `seconds` is the gateway's overhead.
    */
   recordProxied(provider: string, method: string, status: number, seconds: number, upstreamSeconds?: number): void {
-    const m = KNOWN_METHODS.has(method) ? method : 'OTHER';
+    const m = PROXIED_METHODS.has(method) ? method : 'OTHER';
     const statusClass = `${Math.floor(status / 100)}xx`;
     const key = `${provider} ${m} ${statusClass}`;
     let series = this.proxySeries.get(key);

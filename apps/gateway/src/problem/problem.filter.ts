@@ -16,10 +16,15 @@ export class ProblemExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const { status, headers, body } = renderProblem(toProblem(exception, this.logger), requestIdFor(request.headers?.['x-request-id']));
-    // A Buffer, so that Fastify does not append a charset: one content type for every problem.
-    reply.code(status).headers(headers).send(Buffer.from(body));
+    replyProblem(request, reply, toProblem(exception, this.logger));
   }
+}
+
+/** A problem as Fastify's reply (Nest's routes, Fastify's router errors). */
+export function replyProblem(request: FastifyRequest, reply: FastifyReply, problem: ProblemError): void {
+  const { status, headers, body } = renderProblem(problem, requestIdFor(request.headers?.['x-request-id']));
+  // A Buffer, so that Fastify does not append a charset: one content type for every problem.
+  reply.code(status).headers(headers).send(Buffer.from(body));
 }
 
 function toProblem(exception: unknown, logger: Logger): ProblemError {

@@ -5,7 +5,7 @@ import { sweepPeriodFor } from './deadline-sweeper.js';
 import { requestIdFor } from './proxy-headers.js';
 import { isOriginForm, NOT_A_PATH } from './proxy-target.js';
 
-/** Fastify's own default for the server it would have made (fastify/lib/server.js). */
+/** Fastify's own default for the server it would have made, kept since ours replaces it. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 /** The proxy's entry: Node's request listener, told whether the caller waits for a `100 Continue`. */

@@ -13,6 +13,7 @@ import type { RateLimiter } from '../ratelimit/rate-limiter.interface.js';
 import type { CallerTerms } from './caller-answer.js';
 import { ForwardedFor } from './forwarded-for.js';
 import type { GatewayServer } from './gateway-server.js';
+import { PROXIED_METHODS } from './proxied-methods.js';
 import { ProxyCall } from './proxy-call.js';
 import type { Upstreams } from './upstreams.js';
 
@@ -27,9 +28,6 @@ export interface ProxyDependencies {
   accessLog: AccessLog;
   terms: CallerTerms;
 }
-
-/** The methods forwarded; others get the router's 404. HEAD is forwarded as HEAD, not answered by running GET. */
-export const PROXIED_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /**
  * `ANY /{provider}/{path...}`: authenticates the caller, checks the path, attaches the
