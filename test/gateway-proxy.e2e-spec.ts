@@ -125,23 +125,25 @@ describe('proxy', () => {
     expect(problemOf(answer)).toMatchObject({ code: 'unknown_provider' });
   });
 
-  it("answers the router's own 404 as problem+json", async () => {
-    for (const [method, target] of [['PROPFIND', '/prio/x'], ['GET', '/']]) {
-      const answer = await send(h.url, target, { method, headers: { 'x-api-key': KEY_ALL } });
-      expect(answer.status).toBe(404);
-      expect(answer.headers['content-type']).toBe('application/problem+json');
-      expect(problemOf(answer)).toMatchObject({ status: 404, code: 'not_found' });
-    }
+  it('answers 404 not_found as problem+json for a path without a provider', async () => {
+    const answer = await send(h.url, '/', { headers: { 'x-api-key': KEY_ALL } });
+    expect(answer.status).toBe(404);
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+    expect(problemOf(answer)).toMatchObject({ status: 404, code: 'not_found' });
   });
 
-  it('serves only the exact routes of the app itself; other paths and methods on those names reach the proxy', async () => {
+  it('serves only the exact paths of the app itself; other paths on those names reach the proxy, other methods get 405', async () => {
     for (const [method, target] of [['GET', '/health'], ['GET', '/health?probe=1'], ['HEAD', '/health']]) {
       const answer = await send(h.url, target, { method });
       expect({ method, target, status: answer.status }).toEqual({ method, target, status: 200 });
     }
-    for (const [method, target] of [['POST', '/health'], ['GET', '/health/x'], ['GET', '/metrics/'], ['DELETE', '/tokens']]) {
+    for (const [method, target] of [['GET', '/health/x'], ['GET', '/metrics/'], ['POST', '/health/x']]) {
       const answer = await send(h.url, target, { method, headers: { 'x-api-key': KEY_ALL } });
       expect({ method, target, status: answer.status, code: problemOf(answer).code }).toEqual({ method, target, status: 404, code: 'unknown_provider' });
+    }
+    for (const [method, target] of [['POST', '/health'], ['DELETE', '/tokens']]) {
+      const answer = await send(h.url, target, { method, headers: { 'x-api-key': KEY_ALL } });
+      expect({ method, target, status: answer.status, code: problemOf(answer).code }).toEqual({ method, target, status: 405, code: 'method_not_allowed' });
     }
   });
 

@@ -21,20 +21,27 @@ export interface RequestLimits {
 /** What the proxy hands the server once Nest has built it. */
 export interface AttachedProxy {
   listener: ProxyListener;
-  /** The methods it forwards; requests in others go to Fastify. */
+  /** The methods it forwards; others are answered 405. */
   methods: ReadonlySet<string>;
   terms: CallerTerms;
 }
 
+/** The methods one path is served in, and the `Allow` header that lists them. */
+interface Served {
+  methods: Set<string>;
+  allow: string;
+}
+
 /**
  * The gateway's HTTP server, handed to Fastify as its `serverFactory`. A request for one of the
- * app's own routes (the Nest controllers: `/health`, `/health/ready`, `/tokens`, `/metrics`), or
- * in a method the proxy does not forward (`PROPFIND`...), goes to Fastify and Nest (which answer
- * 404 for what they do not know); every other request goes straight to the proxy, so that the
- * path every caller takes pays none of Fastify's and Nest's per-request work.
+ * app's own routes (the Nest controllers: `/health`, `/health/ready`, `/tokens`, `/metrics`) goes
+ * to Fastify and Nest; every other request goes straight to the proxy, so that the path every
+ * caller takes pays none of Fastify's and Nest's per-request work. A method a path is not served
+ * in is answered 405 with `Allow`, before any key is asked for since it depends on no caller:
+ * the route's own methods on the app's paths, the proxied methods anywhere else.
  *
  * Own routes are recorded as Fastify registers them (its `onRoute` hook), so the split follows the
- * controllers: a static route wins over `/{provider}/...` only for its exact path and method.
+ * controllers: a static route wins over `/{provider}/...` for its exact path only.
  *
  * Before either, every request is held to the rules no route may relax: an origin-form target
  * (400), at most `MAX_HEADER_COUNT` header fields (431, since Node would silently drop those past
@@ -43,7 +50,8 @@ export interface AttachedProxy {
  * `client-errors.ts`).
  */
 export class GatewayServer {
-  private readonly ownRoutes = new Set<string>();
+  private readonly ownPaths = new Map<string, Served>();
+  private proxied: Served = { methods: new Set(), allow: '' };
   private proxy: AttachedProxy | undefined;
 
   constructor(private readonly limits: RequestLimits) {}
@@ -69,11 +77,15 @@ export class GatewayServer {
 
   /** For Fastify's `onRoute` hook: one of the app's own routes. */
   addOwnRoute(method: string | string[], url: string): void {
-    for (const m of Array.isArray(method) ? method : [method]) this.ownRoutes.add(`${m} ${url}`);
+    let served = this.ownPaths.get(url);
+    if (served === undefined) this.ownPaths.set(url, (served = { methods: new Set(), allow: '' }));
+    for (const m of Array.isArray(method) ? method : [method]) served.methods.add(m);
+    served.allow = [...served.methods].join(', ');
   }
 
-  /** From now on, requests in the proxy's methods that are not the app's own go to it; until then, all go to Fastify. */
+  /** From now on, requests that are not the app's own go to the proxy; until then, all go to Fastify. */
   attachProxy(proxy: AttachedProxy): void {
+    this.proxied = { methods: new Set(proxy.methods), allow: [...proxy.methods].join(', ') };
     this.proxy = proxy;
   }
 
@@ -82,12 +94,15 @@ export class GatewayServer {
     if (proxy !== undefined) {
       const refusal = this.refusal(req);
       if (refusal !== undefined) return answerProblem(req, res, refusal, requestIdFor(req.headers['x-request-id']), proxy.terms);
-      if (proxy.methods.has(req.method ?? '')) {
-        const url = req.url!;
-        const queryAt = url.indexOf('?');
-        const pathname = queryAt === -1 ? url : url.slice(0, queryAt);
-        if (!this.ownRoutes.has(`${req.method} ${pathname}`)) return proxy.listener(req, res, expectsContinue);
+      const url = req.url!;
+      const queryAt = url.indexOf('?');
+      const own = this.ownPaths.get(queryAt === -1 ? url : url.slice(0, queryAt));
+      const served = own ?? this.proxied;
+      if (!served.methods.has(req.method!)) {
+        const problem = new ProblemError('method_not_allowed', { headers: { allow: served.allow } });
+        return answerProblem(req, res, problem, requestIdFor(req.headers['x-request-id']), proxy.terms);
       }
+      if (own === undefined) return proxy.listener(req, res, expectsContinue);
       // A request arriving on a kept-alive connection while draining is served, and its connection ends with it.
       if (proxy.terms.draining()) res.setHeader('connection', 'close');
     }
