@@ -5,6 +5,7 @@ import { TokenService } from '@oauth-gateway/oauth-providers';
 import { ApiKeys } from '../auth/api-keys.js';
 import { tokenStatusView } from '../tokens/token-status.view.js';
 import { ProviderTokensHealth } from './provider-tokens.health.js';
+import { ShutdownState } from './shutdown-state.js';
 
 @Controller('health')
 export class ReadinessController {
@@ -13,6 +14,7 @@ export class ReadinessController {
     private readonly indicators: ProviderTokensHealth,
     private readonly tokens: TokenService,
     private readonly apiKeys: ApiKeys,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   /**
@@ -20,16 +22,18 @@ export class ReadinessController {
    * token service's status (no token endpoint is called). Without a key allowed `*`, only `status`
    * and each provider's `state`: probes need no more, and error texts are for operators. With one,
    * the detail: `providers` as `/tokens` shows them and Terminus' per-check details under
-   * `checks` (a degraded token store does not fail readiness).
+   * `checks` (a degraded token store does not fail readiness). From the first SIGTERM it is 503
+   * with `draining: true`, so that a load balancer stops sending while in-flight requests finish.
    */
   @Get('ready')
   async ready(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const statuses = this.tokens.status();
-    const ready = statuses.every((s) => this.indicators.isReady(s));
+    const draining = this.shutdown.draining || undefined;
+    const ready = !draining && statuses.every((s) => this.indicators.isReady(s));
     reply.code(ready ? 200 : 503);
     const status = ready ? 'ok' : 'unavailable';
     if (!this.apiKeys.authenticate(request.headers['x-api-key'])?.allowsAll) {
-      return { status, providers: statuses.map(({ provider, state }) => ({ provider, state })) };
+      return { status, draining, providers: statuses.map(({ provider, state }) => ({ provider, state })) };
     }
     let result: HealthCheckResult;
     try {
@@ -39,6 +43,6 @@ export class ReadinessController {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       result = error.getResponse() as HealthCheckResult;
     }
-    return { status, providers: statuses.map(tokenStatusView), checks: result.details };
+    return { status, draining, providers: statuses.map(tokenStatusView), checks: result.details };
   }
 }
