@@ -19,7 +19,6 @@ import { createLogs } from './logging/logger.js';
 import { PinoNestLogger } from './logging/nest-logger.js';
 import { ProblemError, problemForStatus, type ProblemCode } from './problem/problem.js';
 import { replyProblem } from './problem/problem.filter.js';
-import { answerClientError } from './proxy/client-errors.js';
 import { GatewayServer } from './proxy/gateway-server.js';
 import { Upstreams, type UpstreamStats } from './proxy/upstreams.js';
 
@@ -84,7 +83,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
         const code: ProblemCode = error.code === 'FST_ERR_BAD_URL' ? 'invalid_path' : problemForStatus(error.statusCode ?? 400);
         replyProblem(request, reply, new ProblemError(code));
       },
-      clientErrorHandler: answerClientError,
+      clientErrorHandler: server.clientError,
     });
     adapter.getInstance().addHook('onRoute', ({ method, url }) => server.addOwnRoute(method, url));
     app = await NestFactory.create<NestFastifyApplication>(

@@ -13,13 +13,24 @@ const CODES: Record<string, ProblemCode> = {
   HPE_INVALID_TRANSFER_ENCODING: 'not_implemented',
 };
 
+/** What was answered to a request the parser refused, for its access line. */
+export interface ParserAnswer {
+  requestId: string;
+  status: number;
+  /** The method, when the packet Node failed on starts with the request line; else `-`. */
+  method: string;
+  bytesOut: number;
+}
+
 /**
  * Requests Node's HTTP parser refuses before any route (a NUL in the target, broken headers, a
  * head not complete within `CLIENT_TIMEOUT_MS`...): the same problem+json, written on the socket
  * since there is no request object, and the socket destroyed at once, as Node's default handler
- * does: a caller that neither reads nor closes must not keep a descriptor.
+ * does: a caller that neither reads nor closes must not keep a descriptor. Returns what was
+ * answered, or undefined when nothing was (the caller was gone, or already answered).
  */
-export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): ParserAnswer | undefined {
+  let answer: ParserAnswer | undefined;
   // Node's own test (its default handler): a response of ours is already on this connection.
   const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
   if (inFlight?.headersSent) {
@@ -27,11 +38,16 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     // parse): Node corks a response's first write until the next tick, so flush it before destroying.
     while (socket.writableCorked > 0) socket.uncork();
   } else if (error.code !== 'ECONNRESET' && socket.writable) {
-    const { status, headers, body } = renderProblem(new ProblemError(CODES[error.code ?? ''] ?? 'bad_request'), randomUUID());
+    const requestId = randomUUID();
+    const { status, headers, body } = renderProblem(new ProblemError(CODES[error.code ?? ''] ?? 'bad_request'), requestId);
     const head = Object.entries({ ...headers, connection: 'close' }).map(([name, value]) => `${name}: ${value}\r\n`);
-    // No content in an answer to HEAD (RFC 9110 §9.3.2); the packet Node failed on tells the method, when it holds the request line.
-    const toHead = (error as { rawPacket?: Buffer }).rawPacket?.toString('latin1', 0, 5) === 'HEAD ';
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head.join('')}\r\n${toHead ? '' : body}`);
+    // The packet Node failed on tells the method, when it holds the request line.
+    const method = /^([A-Z]{1,20}) /.exec((error as { rawPacket?: Buffer }).rawPacket?.toString('latin1', 0, 21) ?? '')?.[1] ?? '-';
+    // No content in an answer to HEAD (RFC 9110 §9.3.2).
+    const text = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head.join('')}\r\n${method === 'HEAD' ? '' : body}`;
+    socket.write(text);
+    answer = { requestId, status, method, bytesOut: Buffer.byteLength(text) };
   }
   socket.destroy();
+  return answer;
 }

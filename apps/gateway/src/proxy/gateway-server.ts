@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ProblemError } from '../problem/problem.js';
-import { answerProblem, type CallerTerms } from './caller-answer.js';
+import type { CallerTerms } from './caller-answer.js';
+import { answerClientError, type ParserAnswer } from './client-errors.js';
 import { sweepPeriodFor } from './deadline-sweeper.js';
-import { requestIdFor } from './proxy-headers.js';
 import { isOriginForm, NOT_A_PATH } from './proxy-target.js';
 
 /** Fastify's own default for the server it would have made, kept since ours replaces it. */
@@ -24,6 +25,10 @@ export interface AttachedProxy {
   /** The methods it forwards; others are answered 405. */
   methods: ReadonlySet<string>;
   terms: CallerTerms;
+  /** Answers a request the server refuses itself (and writes its access line). */
+  refuse(req: IncomingMessage, res: ServerResponse, problem: ProblemError): void;
+  /** The access line of a request Node's parser refused; `client`: the peer's address. */
+  parserRefused(answer: ParserAnswer, client: string): void;
 }
 
 /** The methods one path is served in, and the `Allow` header that lists them. */
@@ -75,6 +80,13 @@ export class GatewayServer {
     return server;
   };
 
+  /** For `new FastifyAdapter({ clientErrorHandler })`: Node's parser refused a request. */
+  readonly clientError = (error: Error & { code?: string }, socket: Duplex): void => {
+    const client = (socket as { remoteAddress?: string }).remoteAddress ?? '-';
+    const answer = answerClientError(error, socket);
+    if (answer !== undefined) this.proxy?.parserRefused(answer, client);
+  };
+
   /** For Fastify's `onRoute` hook: one of the app's own routes. */
   addOwnRoute(method: string | string[], url: string): void {
     let served = this.ownPaths.get(url);
@@ -93,15 +105,12 @@ export class GatewayServer {
     const proxy = this.proxy;
     if (proxy !== undefined) {
       const refusal = this.refusal(req);
-      if (refusal !== undefined) return answerProblem(req, res, refusal, requestIdFor(req.headers['x-request-id']), proxy.terms);
+      if (refusal !== undefined) return proxy.refuse(req, res, refusal);
       const url = req.url!;
       const queryAt = url.indexOf('?');
       const own = this.ownPaths.get(queryAt === -1 ? url : url.slice(0, queryAt));
       const served = own ?? this.proxied;
-      if (!served.methods.has(req.method!)) {
-        const problem = new ProblemError('method_not_allowed', { headers: { allow: served.allow } });
-        return answerProblem(req, res, problem, requestIdFor(req.headers['x-request-id']), proxy.terms);
-      }
+      if (!served.methods.has(req.method!)) return proxy.refuse(req, res, new ProblemError('method_not_allowed', { headers: { allow: served.allow } }));
       if (own === undefined) return proxy.listener(req, res, expectsContinue);
       // A request arriving on a kept-alive connection while draining is served, and its connection ends with it.
       if (proxy.terms.draining()) res.setHeader('connection', 'close');

@@ -10,11 +10,12 @@ import type { MetricsService } from '../metrics/metrics.service.js';
 import { ProblemError } from '../problem/problem.js';
 import { rateLimitedProblem } from '../ratelimit/rate-limit.problem.js';
 import type { RateLimiter } from '../ratelimit/rate-limiter.interface.js';
-import type { CallerTerms } from './caller-answer.js';
+import { answerProblem, type CallerTerms } from './caller-answer.js';
 import { ForwardedFor } from './forwarded-for.js';
 import type { GatewayServer } from './gateway-server.js';
 import { PROXIED_METHODS } from './proxied-methods.js';
 import { ProxyCall } from './proxy-call.js';
+import { requestIdFor } from './proxy-headers.js';
 import type { Upstreams } from './upstreams.js';
 
 export interface ProxyDependencies {
@@ -47,7 +48,13 @@ export class ProxyHandler implements OnModuleInit {
 
   /** Takes over the server's proxied requests once every dependency is built (Nest's init, before listening). */
   onModuleInit(): void {
-    this.server.attachProxy({ listener: this.listener, methods: PROXIED_METHODS, terms: this.deps.terms });
+    this.server.attachProxy({
+      listener: this.listener,
+      methods: PROXIED_METHODS,
+      terms: this.deps.terms,
+      refuse: (req, res, problem) => this.refuse(req, res, problem),
+      parserRefused: ({ requestId, method, status, bytesOut }, client) => this.logRefusal(requestId, client, method, status, bytesOut, 0),
+    });
   }
 
   /** Node's request listener for the proxy (see `GatewayServer`); `expectsContinue`: the caller waits for a 100 Continue. */
@@ -79,6 +86,20 @@ export class ProxyHandler implements OnModuleInit {
 
   tooLarge(provider: string): ProblemError {
     return new ProblemError('payload_too_large', { provider, detail: `the limit is ${this.deps.config.maxBodyBytes} bytes` });
+  }
+
+  /** A request refused by the server's own rules before any proxying: answered, with an access line (caller unknown). */
+  refuse(req: IncomingMessage, res: ServerResponse, problem: ProblemError): void {
+    const started = performance.now();
+    const requestId = requestIdFor(req.headers['x-request-id']);
+    const writtenBefore = req.socket.bytesWritten;
+    answerProblem(req, res, problem, requestId, this.deps.terms);
+    const bytesOut = req.socket.bytesWritten - writtenBefore;
+    this.logRefusal(requestId, this.forwardedFor.clientAddress(req), req.method ?? '-', problem.status, bytesOut, performance.now() - started);
+  }
+
+  private logRefusal(reqId: string, client: string, method: string, status: number, bytesOut: number, ms: number): void {
+    this.deps.accessLog.write({ reqId, caller: '-', client, upstreamMs: undefined, bytesIn: 0, bytesOut, provider: '-', method, path: '', status, ms: Math.round(ms) });
   }
 
   /** The access line and the metrics of one request, once its outcome is decided. */
