@@ -58,11 +58,28 @@ export class GatewayServer {
   private readonly ownPaths = new Map<string, Served>();
   private proxied: Served = { methods: new Set(), allow: '' };
   private proxy: AttachedProxy | undefined;
+  private fastify: RequestListener = () => undefined;
+  /** True once the operator routes are served by the admin server only. */
+  private operatorsApart = false;
 
   constructor(private readonly limits: RequestLimits) {}
 
-  /** For `new FastifyAdapter({ serverFactory })`. */
+  /** For `new FastifyAdapter({ serverFactory })`: the proxy's server, and the operator routes' unless `adminServer()` is called. */
   readonly serverFactory = (fastify: RequestListener): Server => {
+    this.fastify = fastify;
+    return this.createServer(false);
+  };
+
+  /** `ADMIN_PORT`: a second server, for the operator routes only; from now on they are no routes of the proxy's server. */
+  adminServer(): Server {
+    this.operatorsApart = true;
+    const server = this.createServer(true);
+    // Fastify handles its own server's parser errors, this one's are ours.
+    server.on('clientError', this.clientError);
+    return server;
+  }
+
+  private createServer(admin: boolean): Server {
     const server = createServer(
       {
         keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
@@ -71,14 +88,14 @@ export class GatewayServer {
         headersTimeout: this.limits.clientTimeoutMs,
         connectionsCheckingInterval: sweepPeriodFor(this.limits.clientTimeoutMs),
       },
-      (req, res) => this.dispatch(req, res, fastify, false),
+      (req, res) => this.dispatch(req, res, false, admin),
     );
     // One more than allowed, so that a request over the limit is seen (Node keeps the first ones and drops the rest).
     server.maxHeadersCount = this.limits.maxHeaderCount + 1;
     // Answering `Expect: 100-continue` ourselves: a request refused anyway is refused before its body is sent.
-    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.dispatch(req, res, fastify, true));
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.dispatch(req, res, true, admin));
     return server;
-  };
+  }
 
   /** For `new FastifyAdapter({ clientErrorHandler })`: Node's parser refused a request. */
   readonly clientError = (error: Error & { code?: string }, socket: Duplex): void => {
@@ -101,22 +118,26 @@ export class GatewayServer {
     this.proxy = proxy;
   }
 
-  private dispatch(req: IncomingMessage, res: ServerResponse, fastify: RequestListener, expectsContinue: boolean): void {
+  /** `admin`: the request came to the admin server, which serves the operator routes and nothing else. */
+  private dispatch(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean, admin: boolean): void {
     const proxy = this.proxy;
     if (proxy !== undefined) {
       const refusal = this.refusal(req);
       if (refusal !== undefined) return proxy.refuse(req, res, refusal);
       const url = req.url!;
       const queryAt = url.indexOf('?');
-      const own = this.ownPaths.get(queryAt === -1 ? url : url.slice(0, queryAt));
-      const served = own ?? this.proxied;
-      if (!served.methods.has(req.method!)) return proxy.refuse(req, res, new ProblemError('method_not_allowed', { headers: { allow: served.allow } }));
-      if (own === undefined) return proxy.listener(req, res, expectsContinue);
+      const own = admin || !this.operatorsApart ? this.ownPaths.get(queryAt === -1 ? url : url.slice(0, queryAt)) : undefined;
+      // On the admin server, a path that is no operator route goes to Fastify for its 404.
+      const served = own ?? (admin ? undefined : this.proxied);
+      if (served !== undefined && !served.methods.has(req.method!)) {
+        return proxy.refuse(req, res, new ProblemError('method_not_allowed', { headers: { allow: served.allow } }));
+      }
+      if (own === undefined && !admin) return proxy.listener(req, res, expectsContinue);
       // A request arriving on a kept-alive connection while draining is served, and its connection ends with it.
       if (proxy.terms.draining()) res.setHeader('connection', 'close');
     }
     if (expectsContinue) res.writeContinue();
-    fastify(req, res);
+    this.fastify(req, res);
   }
 
   private refusal(req: IncomingMessage): ProblemError | undefined {
