@@ -41,6 +41,8 @@ export interface Gateway {
   app: NestFastifyApplication;
   /** `http://host:port`, with a loopback address when bound to every interface. */
   url: string;
+  /** The same for `ADMIN_PORT`, when set. */
+  adminUrl?: string;
   config: GatewayConfig;
   sandbox?: Sandbox;
   logger: Logger;
@@ -66,6 +68,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
   let sandbox: Sandbox | undefined;
   if (sandboxWanted(config)) ({ config, sandbox } = await startSandbox(config));
   let app: NestFastifyApplication | undefined;
+  let admin: Server | undefined;
   // One connection for tokens and rate limits, created here so that it is closed last.
   const redis = connectRedis(config);
   try {
@@ -93,19 +96,30 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
       { logger: new PinoNestLogger(logger), abortOnError: false, bufferLogs: true, autoFlushLogs: false },
     );
     await app.init();
-    await listen(app, options.port ?? config.port, options.host ?? config.host);
-    const url = displayUrl(app.getHttpServer().address() as AddressInfo);
-    logger.info({ url, providers: config.providers.map((p) => p.name), sandbox: sandbox !== undefined }, 'gateway listening');
-    if (sandbox) (options.banner ?? ((text) => process.stdout.write(`${text}\n`)))(sandboxBanner(sandbox, url));
     const started = app;
-    const shutdown = app.get(ShutdownState);
+    const host = options.host ?? config.host;
+    const port = options.port ?? config.port;
+    // The operator routes are on their own server first, so that the proxy's never serves them.
+    const adminServer = config.adminPort === undefined ? undefined : (admin = server.adminServer());
+    if (adminServer) await listening(adminServer, config.adminPort!, config.adminHost ?? host, 'ADMIN_PORT', 'ADMIN_HOST');
+    await listening(started.getHttpServer() as Server, port, host, 'PORT', 'HOST', () => started.listen(port, host));
+    started.flushLogs();
+    const url = displayUrl(started.getHttpServer().address() as AddressInfo);
+    const adminUrl = adminServer && displayUrl(adminServer.address() as AddressInfo);
+    logger.info({ url, adminUrl, providers: config.providers.map((p) => p.name), sandbox: sandbox !== undefined }, 'gateway listening');
+    if (sandbox) (options.banner ?? ((text) => process.stdout.write(`${text}\n`)))(sandboxBanner(sandbox, url));
+    const shutdown = started.get(ShutdownState);
     const shutdownTimeoutMs = options.shutdownTimeoutMs ?? config.shutdownTimeoutMs;
     let closing: Promise<void> | undefined;
     const close = async () => {
       shutdown.draining = true;
       const http = started.getHttpServer() as Server;
       logger.info({ timeoutMs: shutdownTimeoutMs }, 'shutting down: no new connections, finishing in-flight requests');
-      const { forced, ms } = await drain(http, shutdownTimeoutMs);
+      const draining = performance.now();
+      let forced = await drain(http, shutdownTimeoutMs);
+      // The admin port closes last: until the proxy's requests are done, probes there get readiness' 503.
+      if (adminServer) forced = (await drain(adminServer, Math.max(0, shutdownTimeoutMs - (performance.now() - draining)))) || forced;
+      const ms = Math.round(performance.now() - draining);
       if (forced) logger.warn({ ms }, 'shutdown bound reached: remaining connections cut');
       // Nest's hooks: the refresher stops, the token store (Redis) closes, the deadline sweeper and the upstream pools close.
       await started.close();
@@ -117,6 +131,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
     return {
       app: started,
       url,
+      adminUrl,
       config,
       sandbox,
       logger,
@@ -128,6 +143,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
     };
   } catch (error) {
     dropBufferedNestLogs();
+    if (admin?.listening) await new Promise((resolve) => admin!.close(resolve));
     await app?.close().catch(() => undefined);
     redis?.disconnect();
     await sandbox?.emulators.close();
@@ -135,18 +151,17 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
   }
 }
 
-/** Listens, then lets Nest's start-up lines out; a port that cannot be had is one plain sentence. */
-async function listen(app: NestFastifyApplication, port: number, host: string): Promise<void> {
+/** Listens (`listen`: how, default `server.listen`); a port that cannot be had is one plain sentence naming the variables to set. */
+async function listening(server: Server, port: number, host: string, portName: string, hostName: string, listen?: () => Promise<unknown>): Promise<void> {
   try {
-    await app.listen(port, host);
+    await (listen?.() ?? new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve())));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new Error(`${host}:${port} is already in use (set PORT, or HOST, to a free one)`);
-    if (code === 'EACCES') throw new Error(`${host}:${port} needs privileges this process does not have (set PORT above 1023)`);
-    if (code === 'EADDRNOTAVAIL') throw new Error(`${host} is not an address of this machine (set HOST)`);
+    if (code === 'EADDRINUSE') throw new Error(`${host}:${port} is already in use (set ${portName}, or ${hostName}, to a free one)`);
+    if (code === 'EACCES') throw new Error(`${host}:${port} needs privileges this process does not have (set ${portName} above 1023)`);
+    if (code === 'EADDRNOTAVAIL') throw new Error(`${host} is not an address of this machine (set ${hostName})`);
     throw error;
   }
-  app.flushLogs();
 }
 
 /** A gateway that failed to start says why in one line (the runner's); what Nest buffered is dropped. */
@@ -158,10 +173,9 @@ function dropBufferedNestLogs(): void {
 /**
  * Stops listening (new connections are refused), closes idle kept-alive connections as soon as
  * their request is done (Node only closes those idle at the moment `close()` is called), and
- * after `boundMs` cuts whatever is left.
+ * after `boundMs` cuts whatever is left; true when it had to.
  */
-function drain(server: Server, boundMs: number): Promise<{ forced: boolean; ms: number }> {
-  const started = performance.now();
+function drain(server: Server, boundMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     let forced = false;
     const sweep = setInterval(() => server.closeIdleConnections(), 20);
@@ -172,7 +186,7 @@ function drain(server: Server, boundMs: number): Promise<{ forced: boolean; ms: 
     server.close(() => {
       clearInterval(sweep);
       clearTimeout(bound);
-      resolve({ forced, ms: Math.round(performance.now() - started) });
+      resolve(forced);
     });
   });
 }

@@ -76,6 +76,10 @@ export interface RedisConfig {
 export interface GatewayConfig {
   port: number;
   host: string;
+  /** `ADMIN_PORT`: the operator routes on a port of their own; undefined, on `port`. */
+  adminPort?: number;
+  /** `ADMIN_HOST`: undefined, the same interface as the proxy's. */
+  adminHost?: string;
   production: boolean;
   /** From `GATEWAY_API_KEYS` or `GATEWAY_API_KEYS_FILE`; empty when neither is set (sandbox mode then generates one). */
   apiKeys: ApiKeyEntry[];

@@ -54,6 +54,15 @@ export const gatewaySchema = z.object({
   PORT: integer(3000, 0, 65535),
   // Unset: every interface, or the loopback when a sandbox runs.
   HOST: z.string().optional(),
+  // Unset: the operator routes are served on PORT with the proxy.
+  ADMIN_PORT: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number between 1 and 65535')
+    .transform(Number)
+    .pipe(z.number().min(1, 'must be at least 1').max(65535, 'must be at most 65535'))
+    .optional(),
+  // Unset: the value of HOST.
+  ADMIN_HOST: z.string().optional(),
   NODE_ENV: z.string().optional(),
   GATEWAY_API_KEYS: z.string().optional(),
   GATEWAY_API_KEYS_FILE: z.string().optional(),

@@ -46,6 +46,7 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
   if (v.TOKEN_MAX_TTL_SECONDS < v.TOKEN_DEFAULT_TTL_SECONDS) {
     problems.push('TOKEN_MAX_TTL_SECONDS: must not be below TOKEN_DEFAULT_TTL_SECONDS');
   }
+  if (v.ADMIN_PORT !== undefined && v.ADMIN_PORT === v.PORT) problems.push('ADMIN_PORT: must differ from PORT (the operator routes get a port of their own)');
   const sandboxRule = { sandbox: v.SANDBOX, production, providers };
   const noProvider = noProviderProblem(sandboxRule, partlyConfigured);
   if (noProvider) problems.push(noProvider);
@@ -54,6 +55,8 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
   return {
     port: v.PORT,
     host: v.HOST ?? (sandboxWanted(sandboxRule) ? SANDBOX_DEFAULT_HOST : '0.0.0.0'),
+    adminPort: v.ADMIN_PORT,
+    adminHost: v.ADMIN_HOST,
     production,
     apiKeys,
     apiKeysFile,
