@@ -102,7 +102,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
     // The operator routes are on their own server first, so that the proxy's never serves them.
     const adminServer = config.adminPort === undefined ? undefined : (admin = server.adminServer());
     if (adminServer) await listening(adminServer, config.adminPort!, config.adminHost ?? host, 'ADMIN_PORT', 'ADMIN_HOST');
-    await listening(started.getHttpServer() as Server, port, host, 'PORT', 'HOST', () => started.listen(port, host));
+    await listening(started.getHttpServer(), port, host, 'PORT', 'HOST', () => started.listen(port, host));
     started.flushLogs();
     const url = displayUrl(started.getHttpServer().address() as AddressInfo);
     const adminUrl = adminServer && displayUrl(adminServer.address() as AddressInfo);
@@ -113,7 +113,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
     let closing: Promise<void> | undefined;
     const close = async () => {
       shutdown.draining = true;
-      const http = started.getHttpServer() as Server;
+      const http = started.getHttpServer();
       logger.info({ timeoutMs: shutdownTimeoutMs }, 'shutting down: no new connections, finishing in-flight requests');
       const draining = performance.now();
       let forced = await drain(http, shutdownTimeoutMs);

@@ -61,7 +61,7 @@ export async function runGateway(env: Env, io: RunnerIo = processIo, options: Ga
   signals.on('SIGINT', onSignal);
   const hangUp = () => gateway.hangup();
   signals.on('SIGHUP', hangUp);
-  const close = gateway.close;
+  const close = gateway.close.bind(gateway);
   gateway.close = () => close().finally(() => signals.off('SIGHUP', hangUp));
   return gateway;
 }

@@ -3,8 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { TokenService, type ProviderTokenStatus } from '@oauth-gateway/oauth-providers';
 import type { GatewayConfig } from '../config/gateway-config.js';
-
-const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+import { isoTime as iso } from '../tokens/iso-time.js';
 
 /** No token yet, or one that lapsed while unused: fetched on the next request, when tokens are fetched on demand. */
 const ON_DEMAND: ReadonlySet<ProviderTokenStatus['state']> = new Set(['empty', 'expired']);
@@ -49,8 +48,8 @@ export class ProviderTokensHealth {
 
   store(): HealthIndicatorResult {
     const session = this.indicators.check('tokenStore');
-    const shared = this.tokens.status()[0]?.store.shared ?? false;
-    return this.tokens.isStoreDegraded() ? session.degraded({ shared, message: 'unreachable: instances work from local copies' }) : session.up({ shared });
+    const { shared, degraded } = this.tokens.storeStatus();
+    return degraded ? session.degraded({ shared, message: 'unreachable: instances work from local copies' }) : session.up({ shared });
   }
 }
 

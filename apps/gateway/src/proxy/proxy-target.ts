@@ -27,8 +27,10 @@ export const NOT_A_PATH = 'the request target is not a path';
 // a non-ASCII byte...) is refused rather than forwarded for the provider to interpret.
 const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/;
 // In the query only what would end or split it (`#`), spaces and controls are refused; other raw characters go as received.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point of this pattern.
 const QUERY_REFUSED = /[\u0000-\u0020#\u007f]/;
 // Once decoded, a space is a legitimate character of a name; controls are not.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point of this pattern.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Origin-form only: an absolute-form target (`http://evil/x`, which find-my-way would route as `/x`) or `*` names another resource. */
