@@ -131,12 +131,14 @@ async function burst(spec: BurstSpec): Promise<BurstResult> {
   const sockets: Socket[] = [];
   // In batches: a thousand SYNs at once would overflow the listen backlog and wait out SYN retries.
   for (let i = 0; i < spec.callers; i += 100) {
-    const batch = Array.from({ length: Math.min(100, spec.callers - i) }, () =>
-      new Promise<Socket>((resolve, reject) => {
-        const socket = connect(Number(url.port), url.hostname, () => resolve(socket));
-        socket.setNoDelay(true);
-        socket.once('error', reject);
-      }),
+    const batch = Array.from(
+      { length: Math.min(100, spec.callers - i) },
+      () =>
+        new Promise<Socket>((resolve, reject) => {
+          const socket = connect(Number(url.port), url.hostname, () => resolve(socket));
+          socket.setNoDelay(true);
+          socket.once('error', reject);
+        }),
     );
     sockets.push(...(await Promise.all(batch)));
   }

@@ -148,9 +148,14 @@ export function renderSummary(s: ProfileSummary, requests?: number): string {
   const table = (title: string, rows: Row[]) => [
     `| ${title} | self ms | % of busy${requests ? ' | µs / request' : ''} |`,
     `|---|---:|---:|${requests ? '---:|' : ''}`,
-    ...rows.map((r) => `| ${r.name.replace(/\|/g, '\\|')} | ${r.ms.toFixed(0)} | ${r.pct.toFixed(1)} |${requests ? ` ${((r.ms * 1000) / requests).toFixed(1)} |` : ''}`),
+    ...rows.map(
+      (r) =>
+        `| ${r.name.replace(/\|/g, '\\|')} | ${r.ms.toFixed(0)} | ${r.pct.toFixed(1)} |${requests ? ` ${((r.ms * 1000) / requests).toFixed(1)} |` : ''}`,
+    ),
   ];
-  const perRequest = requests ? `, ${requests.toLocaleString('en-US')} requests → ${((s.busyMs * 1000) / requests).toFixed(1)} µs CPU per request` : '';
+  const perRequest = requests
+    ? `, ${requests.toLocaleString('en-US')} requests → ${((s.busyMs * 1000) / requests).toFixed(1)} µs CPU per request`
+    : '';
   return [
     `Profile: ${s.wallMs.toFixed(0)} ms wall, ${s.busyMs.toFixed(0)} ms busy, ${s.idleMs.toFixed(0)} ms idle${perRequest}`,
     '',

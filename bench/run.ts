@@ -5,7 +5,19 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { prio, type TokenHttpClient } from '@oauth-gateway/oauth-providers';
-import { cpuSeconds, freePort, killAll, LogPipe, nextMessage, RssSampler, rssBytes, runJson, spawnNode, stopChild, waitForHttp } from './children.js';
+import {
+  cpuSeconds,
+  freePort,
+  killAll,
+  LogPipe,
+  nextMessage,
+  RssSampler,
+  rssBytes,
+  runJson,
+  spawnNode,
+  stopChild,
+  waitForHttp,
+} from './children.js';
 import { writeKeysFile } from './keys-file.js';
 import { findNginx, NGINX_SKIPPED, startNginx, type Nginx } from './peers/nginx.js';
 import type { BurstResult, BurstSpec, LoadResult, LoadSpec } from './load.js';
@@ -74,7 +86,12 @@ interface Upstream {
 
 async function startUpstream(): Promise<Upstream> {
   const proc = spawnNode(script('upstream.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ready = await nextMessage<{ ready: true; url: string; prio: Upstream['prio']; oauth2: Upstream['oauth2'] }>(proc, (m) => m.ready, 15_000, 'upstream emulator');
+  const ready = await nextMessage<{ ready: true; url: string; prio: Upstream['prio']; oauth2: Upstream['oauth2'] }>(
+    proc,
+    (m) => m.ready,
+    15_000,
+    'upstream emulator',
+  );
   let id = 0;
   return {
     proc,
@@ -122,7 +139,16 @@ interface Gateway {
 /** `node dist/apps/gateway/src/main.js` as in production, pointed at the upstream with PRIO_* variables. */
 async function startGateway(
   upstream: Upstream,
-  opts: { logLevel: string; logPipe?: boolean; maxBodyBytes?: number; execArgv?: string[]; name: string; warmOnStart?: boolean; keysFile?: string; env?: Record<string, string> },
+  opts: {
+    logLevel: string;
+    logPipe?: boolean;
+    maxBodyBytes?: number;
+    execArgv?: string[];
+    name: string;
+    warmOnStart?: boolean;
+    keysFile?: string;
+    env?: Record<string, string>;
+  },
 ): Promise<Gateway> {
   const port = await freePort();
   const logFile = join(tmp, `${opts.name}.log`);
@@ -229,7 +255,9 @@ async function compare(targets: Target[]): Promise<Measured[]> {
   for (const target of targets) {
     await expectOk(target.label, target.url, target.headers);
     const warm = await loadOnce(target.url, target.headers, { duration: WARMUP_S });
-    log(`${target.label} warm-up: ${warm.rps.toFixed(0)} req/s, ${int(warm.requests)} requests, errors ${warm.errors}, non-2xx ${warm.non2xx}`);
+    log(
+      `${target.label} warm-up: ${warm.rps.toFixed(0)} req/s, ${int(warm.requests)} requests, errors ${warm.errors}, non-2xx ${warm.non2xx}`,
+    );
   }
   const runs = targets.map((): Run[] => []);
   for (let round = 1; round <= RUNS; round++) {
@@ -237,7 +265,9 @@ async function compare(targets: Target[]): Promise<Measured[]> {
     if (round % 2 === 0) order.reverse();
     for (const i of order) {
       const r = await runOnce(targets[i]);
-      log(`${targets[i].label} round ${round}: ${r.rps.toFixed(0)} req/s, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, ${r.cpuUs.toFixed(0)} µs CPU/request, errors ${r.errors}, non-2xx ${r.non2xx}`);
+      log(
+        `${targets[i].label} round ${round}: ${r.rps.toFixed(0)} req/s, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, ${r.cpuUs.toFixed(0)} µs CPU/request, errors ${r.errors}, non-2xx ${r.non2xx}`,
+      );
       runs[i].push(r);
     }
   }
@@ -258,7 +288,11 @@ async function directAuthorization(upstream: Upstream): Promise<string> {
       return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
     },
   };
-  const grant = await prio({ tokenUrl: upstream.prio.tokenUrl, clientId: upstream.prio.clientId, clientSecret: upstream.prio.clientSecret }).requestToken({ http });
+  const grant = await prio({
+    tokenUrl: upstream.prio.tokenUrl,
+    clientId: upstream.prio.clientId,
+    clientSecret: upstream.prio.clientSecret,
+  }).requestToken({ http });
   return `Bearer ${grant.accessToken}`;
 }
 
@@ -324,9 +358,20 @@ async function keyCounts(upstream: Upstream, headers: Record<string, string>): P
     started.push({ keys, gateway, startMs, reloadMs });
   }
   const measured = await compare(
-    started.map(({ keys, gateway }) => ({ label: `gateway, ${int(keys)} keys`, url: `${gateway.url}/prio/echo`, headers, pid: gateway.proc.pid! })),
+    started.map(({ keys, gateway }) => ({
+      label: `gateway, ${int(keys)} keys`,
+      url: `${gateway.url}/prio/echo`,
+      headers,
+      pid: gateway.proc.pid!,
+    })),
   );
-  const rows = started.map(({ keys, gateway, startMs, reloadMs }, i) => ({ keys, measured: measured[i], startMs, reloadMs, rss: rssBytes(gateway.proc.pid!) }));
+  const rows = started.map(({ keys, gateway, startMs, reloadMs }, i) => ({
+    keys,
+    measured: measured[i],
+    startMs,
+    reloadMs,
+    rss: rssBytes(gateway.proc.pid!),
+  }));
   for (const { gateway } of started) await gateway.stop();
   return rows;
 }
@@ -406,9 +451,21 @@ async function peers(upstream: Upstream, authorization: string, headers: Record<
     nginx = binary ? await startNginx(binary, { upstream: upstream.prio.apiUrl, authorization, parent: tmp }) : undefined;
     if (!nginx) log(NGINX_SKIPPED);
     const targets = [
-      { label: 'gateway, LOG_LEVEL=info, log to a pipe', cpuOf: 'gateway', url: `${gateway.url}/prio/echo`, headers, pid: gateway.proc.pid! },
+      {
+        label: 'gateway, LOG_LEVEL=info, log to a pipe',
+        cpuOf: 'gateway',
+        url: `${gateway.url}/prio/echo`,
+        headers,
+        pid: gateway.proc.pid!,
+      },
       { label: 'bare node:http proxy', cpuOf: 'proxy', url: `${bare.url}/echo`, headers, pid: bare.proc.pid! },
-      { label: `Fastify ${versionOf('fastify')} + @fastify/http-proxy ${versionOf('@fastify/http-proxy')}`, cpuOf: 'proxy', url: `${fastify.url}/echo`, headers, pid: fastify.proc.pid! },
+      {
+        label: `Fastify ${versionOf('fastify')} + @fastify/http-proxy ${versionOf('@fastify/http-proxy')}`,
+        cpuOf: 'proxy',
+        url: `${fastify.url}/echo`,
+        headers,
+        pid: fastify.proc.pid!,
+      },
       {
         label: `Nest ${versionOf('@nestjs/core')} (platform-express) + http-proxy-middleware ${versionOf('http-proxy-middleware')}`,
         cpuOf: 'proxy',
@@ -416,7 +473,17 @@ async function peers(upstream: Upstream, authorization: string, headers: Record<
         headers,
         pid: nest.proc.pid!,
       },
-      ...(nginx ? [{ label: `nginx ${nginxVersion(binary!)}, worker_processes 1`, cpuOf: 'worker', url: `${nginx.url}/echo`, headers, pid: nginx.workerPid }] : []),
+      ...(nginx
+        ? [
+            {
+              label: `nginx ${nginxVersion(binary!)}, worker_processes 1`,
+              cpuOf: 'worker',
+              url: `${nginx.url}/echo`,
+              headers,
+              pid: nginx.workerPid,
+            },
+          ]
+        : []),
     ];
     const logBefore = gateway.logLines();
     const nginxBefore = nginx?.accessLines() ?? 0;
@@ -485,7 +552,13 @@ async function sharedOrigin(upstream: Upstream, headers: Record<string, string>)
   const gateway = await startGateway(upstream, {
     logLevel: 'info',
     name: 'gateway-shared-origin',
-    env: { OAUTH_PROVIDERS: 'acme', ACME_TOKEN_URL: oauth2.tokenUrl, ACME_API_URL: oauth2.apiUrl, ACME_CLIENT_ID: oauth2.clientId, ACME_CLIENT_SECRET: oauth2.clientSecret },
+    env: {
+      OAUTH_PROVIDERS: 'acme',
+      ACME_TOKEN_URL: oauth2.tokenUrl,
+      ACME_API_URL: oauth2.apiUrl,
+      ACME_CLIENT_ID: oauth2.clientId,
+      ACME_CLIENT_SECRET: oauth2.clientSecret,
+    },
   });
   try {
     const url = `${gateway.url}/acme/echo`;
@@ -497,7 +570,9 @@ async function sharedOrigin(upstream: Upstream, headers: Record<string, string>)
     const held = await loadOnce(url, headers, fixed);
     const stillHeld = uploads.unanswered();
     uploads.stop();
-    log(`shared origin: idle p50 ${ms(idle.p50)} / p99 ${ms(idle.p99)} ms; with ${stillHeld} uploads held p50 ${ms(held.p50)} / p99 ${ms(held.p99)} ms, errors ${held.errors}, non-2xx ${held.non2xx}`);
+    log(
+      `shared origin: idle p50 ${ms(idle.p50)} / p99 ${ms(idle.p99)} ms; with ${stillHeld} uploads held p50 ${ms(held.p50)} / p99 ${ms(held.p99)} ms, errors ${held.errors}, non-2xx ${held.non2xx}`,
+    );
     return { idle, held, stillHeld };
   } finally {
     await gateway.stop();
@@ -513,7 +588,11 @@ interface ProfileRun {
 /** The gateway under `node --cpu-prof`: a warm-up, a measured run, then a clean stop writes the profile. */
 async function profile(upstream: Upstream, headers: Record<string, string>): Promise<ProfileRun> {
   const dir = join(tmp, 'profile');
-  const gateway = await startGateway(upstream, { logLevel: 'info', name: 'gateway-profile', execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+  const gateway = await startGateway(upstream, {
+    logLevel: 'info',
+    name: 'gateway-profile',
+    execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+  });
   try {
     await expectOk('profiled gateway', `${gateway.url}/prio/echo`, headers);
     await loadOnce(`${gateway.url}/prio/echo`, headers, { duration: 3 });
@@ -548,7 +627,9 @@ async function main(): Promise<void> {
   }, TOTAL_BUDGET_MS);
   budget.unref();
 
-  log(`${CONNECTIONS} connections, pipelining ${PIPELINING}, ${DURATION_S} s per run, median of ${RUNS} interleaved rounds${PROFILE ? ', with profile' : ''}`);
+  log(
+    `${CONNECTIONS} connections, pipelining ${PIPELINING}, ${DURATION_S} s per run, median of ${RUNS} interleaved rounds${PROFILE ? ', with profile' : ''}`,
+  );
   const upstream = await startUpstream();
   const authorization = await directAuthorization(upstream);
   const direct = { 'x-api-key': API_KEY, authorization };
@@ -573,9 +654,16 @@ async function main(): Promise<void> {
   const burstSpec: BurstSpec = { mode: 'burst', url: `${cold.url}/prio/echo`, headers: viaGateway, callers: CALLERS };
   const burst = await runJson<BurstResult>(script('load.js'), [JSON.stringify(burstSpec)], 60_000);
   const coldTokenRequests = (await upstream.tokenRequests()) - before;
-  log(`cold burst: ${burst.ok}/${burst.callers} ok, ${coldTokenRequests} token request(s) (${atStart} at start-up), p50 ${ms(burst.p50)} ms, p99 ${ms(burst.p99)} ms`);
+  log(
+    `cold burst: ${burst.ok}/${burst.callers} ok, ${coldTokenRequests} token request(s) (${atStart} at start-up), p50 ${ms(burst.p50)} ms, p99 ${ms(burst.p99)} ms`,
+  );
   // The same burst on a gateway left with V8's allocation-site pretenuring on (see below).
-  const pretenured = await startGateway(upstream, { logLevel: 'info', name: 'gateway-cold-pretenured', warmOnStart: false, execArgv: [PRETENURING] });
+  const pretenured = await startGateway(upstream, {
+    logLevel: 'info',
+    name: 'gateway-cold-pretenured',
+    warmOnStart: false,
+    execArgv: [PRETENURING],
+  });
   await runJson<BurstResult>(script('load.js'), [JSON.stringify({ ...burstSpec, url: `${pretenured.url}/prio/echo` })], 60_000);
 
   // The measured gateways are started alike (production, warm start), differing only in LOG_LEVEL.
@@ -593,7 +681,12 @@ async function main(): Promise<void> {
     { label: 'gateway (info)', url: `${gateway.url}/prio/echo`, headers: viaGateway, pid: gateway.proc.pid! },
     { label: 'gateway (warn)', url: `${quiet.url}/prio/echo`, headers: viaGateway, pid: quiet.proc.pid! },
     { label: 'gateway (info, after the burst)', url: `${cold.url}/prio/echo`, headers: viaGateway, pid: cold.proc.pid! },
-    { label: `gateway (info, after the burst, ${PRETENURING})`, url: `${pretenured.url}/prio/echo`, headers: viaGateway, pid: pretenured.proc.pid! },
+    {
+      label: `gateway (info, after the burst, ${PRETENURING})`,
+      url: `${pretenured.url}/prio/echo`,
+      headers: viaGateway,
+      pid: pretenured.proc.pid!,
+    },
   ]);
   const accessLines = countLines(gateway.logFile, '"msg":"proxied"') - linesBefore;
   await quiet.stop();
@@ -629,7 +722,26 @@ async function main(): Promise<void> {
   const profiled = PROFILE ? await profile(upstream, viaGateway) : undefined;
   await stopChild(upstream.proc);
 
-  const report = render({ directResult, bareResult, bareFixed, infoResult, gatewayFixed, warnResult, burstedResult, pretenuredResult, accessLines, burst, coldTokenRequests, atStart, stream, keyRows, peerRows, shared, hot, profiled });
+  const report = render({
+    directResult,
+    bareResult,
+    bareFixed,
+    infoResult,
+    gatewayFixed,
+    warnResult,
+    burstedResult,
+    pretenuredResult,
+    accessLines,
+    burst,
+    coldTokenRequests,
+    atStart,
+    stream,
+    keyRows,
+    peerRows,
+    shared,
+    hot,
+    profiled,
+  });
   process.stdout.write(`\n${report}\n`);
   const resultsFile = resolve(repo, 'bench/results.md');
   writeFileSync(resultsFile, `${report}\n${keptNotes(resultsFile)}`);
@@ -677,14 +789,16 @@ function render(r: Results): string {
   const warnRatio = r.warnResult.rps / r.bareResult.rps;
   const logCost = 1 - r.infoResult.rps / r.warnResult.rps;
   const cpuRatio = paired((g, b) => g.cpuUs / b.cpuUs);
-  const perRound = (of: (gateway: Run, bare: Run) => number, digits: number) => r.infoResult.rounds.map((run, i) => of(run, r.bareResult.rounds[i]).toFixed(digits)).join(', ');
+  const perRound = (of: (gateway: Run, bare: Run) => number, digits: number) =>
+    r.infoResult.rounds.map((run, i) => of(run, r.bareResult.rounds[i]).toFixed(digits)).join(', ');
   const transferOk = (t: Transfer) => t.status === 200 && t.bytes === t.expected.bytes && t.sha256 === t.expected.sha256;
   const transferNote = (t: Transfer & { growth: number; baseline: number }) =>
-    `${mib(t.growth)} (baseline ${mib(t.baseline)}); ${transferOk(t) ? 'bytes and sha256 match' : `MISMATCH: status ${t.status}, ${t.bytes} vs ${t.expected.bytes} bytes`}; ${((t.bytes / 1024 / 1024) / (t.ms / 1000)).toFixed(0)} MiB/s`;
+    `${mib(t.growth)} (baseline ${mib(t.baseline)}); ${transferOk(t) ? 'bytes and sha256 match' : `MISMATCH: status ${t.status}, ${t.bytes} vs ${t.expected.bytes} bytes`}; ${(t.bytes / 1024 / 1024 / (t.ms / 1000)).toFixed(0)} MiB/s`;
   const hot = r.hot;
-  const redisLine = 'skipped' in hot.redis
-    ? `| getToken hot path, Redis-backed (local copy) | skipped: ${hot.redis.skipped} | ≥ 1,000,000 ops/s | – |`
-    : `| getToken hot path, Redis-backed (local copy) | ${int(hot.redis.opsPerSec)} ops/s, ${hot.redis.redisCommands} Redis commands during the run | ≥ 1,000,000 ops/s, 0 commands | ${verdict(hot.redis.opsPerSec >= 1_000_000 && hot.redis.redisCommands === 0)} |`;
+  const redisLine =
+    'skipped' in hot.redis
+      ? `| getToken hot path, Redis-backed (local copy) | skipped: ${hot.redis.skipped} | ≥ 1,000,000 ops/s | – |`
+      : `| getToken hot path, Redis-backed (local copy) | ${int(hot.redis.opsPerSec)} ops/s, ${hot.redis.redisCommands} Redis commands during the run | ≥ 1,000,000 ops/s, 0 commands | ${verdict(hot.redis.opsPerSec >= 1_000_000 && hot.redis.redisCommands === 0)} |`;
   const lines = [
     '# Gateway benchmark',
     '',
@@ -702,10 +816,30 @@ function render(r: Results): string {
     '|---|---:|---:|---:|---:|---:|---:|---:|---|',
     row('direct → upstream emulator', r.directResult, 'upstream'),
     row('bare node:http proxy (floor)', r.bareResult, 'proxy', '1.00 × bare'),
-    row('gateway, LOG_LEVEL=info (production)', r.infoResult, 'gateway', `${ratio.toFixed(2)} × bare; ${int(r.accessLines)} access lines written`),
-    row('gateway, LOG_LEVEL=warn', r.warnResult, 'gateway', `${warnRatio.toFixed(2)} × bare; the access log costs ${(logCost * 100).toFixed(1)}% of throughput`),
-    row('gateway, LOG_LEVEL=info, after the cold burst', r.burstedResult, 'gateway', `${(r.burstedResult.rps / r.bareResult.rps).toFixed(2)} × bare`),
-    row(`same, run with \`${PRETENURING}\` (V8's default)`, r.pretenuredResult, 'gateway', `${(r.pretenuredResult.rps / r.bareResult.rps).toFixed(2)} × bare`),
+    row(
+      'gateway, LOG_LEVEL=info (production)',
+      r.infoResult,
+      'gateway',
+      `${ratio.toFixed(2)} × bare; ${int(r.accessLines)} access lines written`,
+    ),
+    row(
+      'gateway, LOG_LEVEL=warn',
+      r.warnResult,
+      'gateway',
+      `${warnRatio.toFixed(2)} × bare; the access log costs ${(logCost * 100).toFixed(1)}% of throughput`,
+    ),
+    row(
+      'gateway, LOG_LEVEL=info, after the cold burst',
+      r.burstedResult,
+      'gateway',
+      `${(r.burstedResult.rps / r.bareResult.rps).toFixed(2)} × bare`,
+    ),
+    row(
+      `same, run with \`${PRETENURING}\` (V8's default)`,
+      r.pretenuredResult,
+      'gateway',
+      `${(r.pretenuredResult.rps / r.bareResult.rps).toFixed(2)} × bare`,
+    ),
     '',
     `With V8's allocation-site pretenuring on (last row), the burst leaves V8 pretenuring the allocation sites that ${int(CALLERS)} ` +
       `concurrent (so long-lived) requests went through: from then on short-lived request objects are allocated in the old generation, ` +

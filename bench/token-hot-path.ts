@@ -57,7 +57,10 @@ export interface RedisHotPath {
  * The same loop with a `RedisTokenStore` in front of `redisUrl`: the token comes from Redis once,
  * then the service's local copy must serve every call. Undefined (with why) when Redis is not there.
  */
-export async function measureGetTokenRedis(redisUrl = 'redis://127.0.0.1:6379', durationMs = 1500): Promise<RedisHotPath | { skipped: string }> {
+export async function measureGetTokenRedis(
+  redisUrl = 'redis://127.0.0.1:6379',
+  durationMs = 1500,
+): Promise<RedisHotPath | { skipped: string }> {
   const client = createRedisConnection({ url: redisUrl }) as Redis;
   client.on('error', () => undefined);
   try {
@@ -72,10 +75,10 @@ export async function measureGetTokenRedis(redisUrl = 'redis://127.0.0.1:6379', 
     // Every ioredis command goes through sendCommand: count what this client sends.
     let sent = 0;
     const send = client.sendCommand.bind(client);
-    client.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
+    client.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
       sent++;
       return send(...args);
-    });
+    };
     const store = new RedisTokenStore(client);
     let before = 0;
     const opsPerSec = await measureGetToken(store, durationMs, {
@@ -113,7 +116,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   } else {
     console.log(`getToken (in-memory): ${result.inMemory.toLocaleString()} ops/s`);
     if ('skipped' in result.redis) console.log(`getToken (Redis-backed): skipped, ${result.redis.skipped}`);
-    else console.log(`getToken (Redis-backed, local copy): ${result.redis.opsPerSec.toLocaleString()} ops/s, ${result.redis.redisCommands} Redis commands during the run`);
+    else
+      console.log(
+        `getToken (Redis-backed, local copy): ${result.redis.opsPerSec.toLocaleString()} ops/s, ${result.redis.redisCommands} Redis commands during the run`,
+      );
   }
   process.exit(0);
 }

@@ -14,7 +14,12 @@ const TRICKLE_MS = 2000;
 
 export async function trickleUploads(url: string, headers: Record<string, string>, count: number): Promise<TricklingUploads> {
   const { hostname, port, pathname } = new URL(url);
-  const head = [`POST ${pathname} HTTP/1.1`, `host: ${hostname}:${port}`, `content-length: ${ANNOUNCED}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  const head = [
+    `POST ${pathname} HTTP/1.1`,
+    `host: ${hostname}:${port}`,
+    `content-length: ${ANNOUNCED}`,
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
   const answered = new Set<Socket>();
   const sockets = await Promise.all(
     Array.from(

@@ -12,7 +12,12 @@ process.send?.({
   url: emulators.url,
   prio: { tokenUrl: emulators.tokenUrl('prio'), apiUrl: emulators.apiUrl('prio'), ...emulators.credentials.prio },
   // A second provider on the same origin (the RFC 6749 emulator), for the shared-origin latency row.
-  oauth2: { tokenUrl: emulators.tokenUrl('oauth2'), apiUrl: emulators.apiUrl('oauth2'), clientId: emulators.credentials.oauth2.clientId, clientSecret: emulators.credentials.oauth2.clientSecret },
+  oauth2: {
+    tokenUrl: emulators.tokenUrl('oauth2'),
+    apiUrl: emulators.apiUrl('oauth2'),
+    clientId: emulators.credentials.oauth2.clientId,
+    clientSecret: emulators.credentials.oauth2.clientSecret,
+  },
 });
 
 process.on('message', (message: { id: number; tokenRequests: EmulatedEndpoint }) => {

@@ -97,7 +97,9 @@ export function startRedisCluster(size = 3) {
     for (let i = 0; i < size; i++) {
       // Each node writes its own nodes-<port>.conf into the throw-away folder.
       const port = await freePort();
-      servers.push(await startRedisServer(port, { args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`], cwd: dir }));
+      servers.push(
+        await startRedisServer(port, { args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`], cwd: dir }),
+      );
     }
     const nodes = servers.map((s) => `127.0.0.1:${s.port}`);
     const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], {

@@ -77,7 +77,8 @@ await privateRedis?.stop();
 let tally = '0 passed, 0 failed';
 try {
   const r = JSON.parse(readFileSync(outFile, 'utf8'));
-  tally = `${r.numPassedTests} passed, ${r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0)} failed` +
+  tally =
+    `${r.numPassedTests} passed, ${r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0)} failed` +
     (r.numPendingTests ? `, ${r.numPendingTests} skipped` : '');
 } catch {
   tally = '0 passed, 1 failed';

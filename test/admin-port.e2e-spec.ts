@@ -21,7 +21,12 @@ describe('ADMIN_PORT', () => {
     await upstream.start();
     const adminPort = await freePort();
     admin = `http://127.0.0.1:${adminPort}`;
-    gateway = await GatewayProcess.start({ ...emulatorEnv(emulators), PRIO_API_URL: upstream.url, LOG_LEVEL: 'info', ADMIN_PORT: String(adminPort) });
+    gateway = await GatewayProcess.start({
+      ...emulatorEnv(emulators),
+      PRIO_API_URL: upstream.url,
+      LOG_LEVEL: 'info',
+      ADMIN_PORT: String(adminPort),
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -69,7 +74,10 @@ describe('ADMIN_PORT', () => {
     await gateway.waitForLog((l) => l.msg === 'shutting down: no new connections, finishing in-flight requests', 'the drain to start');
     await expect(fetch(`${gateway.url}/prio/echo`, { headers: { 'x-api-key': KEY_ALL } })).rejects.toThrow();
     const ready = await send(admin, '/health/ready');
-    expect({ status: ready.status, body: JSON.parse(ready.body) as unknown }).toMatchObject({ status: 503, body: { status: 'unavailable', draining: true } });
+    expect({ status: ready.status, body: JSON.parse(ready.body) as unknown }).toMatchObject({
+      status: 503,
+      body: { status: 'unavailable', draining: true },
+    });
     upstream.release();
     expect((await held).status).toBe(200);
     expect(await exited).toBe(0);
@@ -92,7 +100,10 @@ describe('ADMIN_PORT validation', () => {
   ])('%s: exit 1 with one line naming ADMIN_PORT', async (_what, vars) => {
     const { code, output } = await runGatewayToExit({ ...emulatorEnv(emulators), ...vars });
     expect(code).toBe(1);
-    const lines = output.trim().split('\n').filter((line) => line.startsWith('  '));
+    const lines = output
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('  '));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('ADMIN_PORT');
   });

@@ -12,7 +12,13 @@ describe('bench nginx peer', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'bench-nginx-spec-'));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-  const options = { dir: '/tmp/x', port: 4321, accessLog: '/tmp/x/access.fifo', upstream: 'http://127.0.0.1:5000/prio/api/', authorization: 'Bearer t0k.en' };
+  const options = {
+    dir: '/tmp/x',
+    port: 4321,
+    accessLog: '/tmp/x/access.fifo',
+    upstream: 'http://127.0.0.1:5000/prio/api/',
+    authorization: 'Bearer t0k.en',
+  };
 
   it('configures one worker on the loopback, the fixed header, keep-alive upstream and the access log on the given pipe', () => {
     const conf = nginxConfig(options);
@@ -65,7 +71,11 @@ describe('bench nginx peer', () => {
 
     it('proxies with the fixed header, counts its access lines, and leaves no process or directory behind', async () => {
       const { port } = upstream.address() as AddressInfo;
-      const peer = await startNginx(nginx!, { upstream: `http://127.0.0.1:${port}/prio/api`, authorization: 'Bearer fixed', parent: scratch });
+      const peer = await startNginx(nginx!, {
+        upstream: `http://127.0.0.1:${port}/prio/api`,
+        authorization: 'Bearer fixed',
+        parent: scratch,
+      });
       const masterPid = peer.proc.pid!;
       try {
         expect(childPids(masterPid)).toEqual([peer.workerPid]);

@@ -8,7 +8,9 @@ const CLIENT_TIMEOUT_MS = 400;
 const UPLOAD_TIMEOUT_MS = 1500;
 
 const connections = (h: Harness) =>
-  new Promise<number>((resolve, reject) => (h.gateway.app.getHttpServer()).getConnections((error, n) => (error ? reject(error) : resolve(n))));
+  new Promise<number>((resolve, reject) =>
+    h.gateway.app.getHttpServer().getConnections((error, n) => (error ? reject(error) : resolve(n))),
+  );
 
 const portOf = (h: Harness) => Number(new URL(h.url).port);
 const problem = (caller: RawCaller) => JSON.parse(caller.final()!.body.toString()) as Record<string, unknown>;
@@ -21,7 +23,11 @@ const postHead = (target: string, headers: Record<string, string>) =>
 describe('callers that are slow, silent or broken', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ CLIENT_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS), UPLOAD_TIMEOUT_MS: String(UPLOAD_TIMEOUT_MS), MAX_BODY_BYTES: String(MiB) });
+    h = await startHarness({
+      CLIENT_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS),
+      UPLOAD_TIMEOUT_MS: String(UPLOAD_TIMEOUT_MS),
+      MAX_BODY_BYTES: String(MiB),
+    });
     await send(h.url, '/prio/warm', { headers: { 'x-api-key': KEY_ALL } });
   });
   afterAll(() => h.close());
@@ -59,7 +65,11 @@ describe('callers that are slow, silent or broken', () => {
     caller.write(postHead('/prio/upload', { 'x-api-key': KEY_ALL, 'content-length': String(64 * 1024) }) + 'x'.repeat(1000));
     await caller.settle();
     expect(caller.final()).toMatchObject({ status: 408, headers: { connection: 'close' } });
-    expect(problem(caller)).toMatchObject({ code: 'request_timeout', provider: 'prio', detail: `no byte of the body for ${CLIENT_TIMEOUT_MS} ms` });
+    expect(problem(caller)).toMatchObject({
+      code: 'request_timeout',
+      provider: 'prio',
+      detail: `no byte of the body for ${CLIENT_TIMEOUT_MS} ms`,
+    });
     await caller.waitFor(() => caller.closed, 'the connection to close');
     expect(h.emulators.apiRequests('prio')).toBe(before + 1); // it had started upstream, and was cut there too
   });
@@ -147,7 +157,8 @@ describe('regression: 128 trickling uploads for one provider no longer starve th
   afterAll(() => h.close());
 
   it('serves requests for another provider (with and without a body) while 128 uploads larger than any buffer hold their connections', async () => {
-    for (const target of ['/prio/warm', '/transatel/warm']) expect((await send(h.url, target, { headers: { 'x-api-key': KEY_ALL } })).status).toBe(200);
+    for (const target of ['/prio/warm', '/transatel/warm'])
+      expect((await send(h.url, target, { headers: { 'x-api-key': KEY_ALL } })).status).toBe(200);
     const port = portOf(h);
     const before = h.emulators.apiRequests('prio');
     const uploads = await Promise.all(

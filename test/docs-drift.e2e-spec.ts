@@ -31,7 +31,11 @@ describe('docs/gateway.md lists every problem code with its status', () => {
 /** Every `.ts` file under a directory, tests aside. */
 function sourcesUnder(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sourcesUnder(`${dir}/${entry.name}`) : entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts') ? [`${dir}/${entry.name}`] : [],
+    entry.isDirectory()
+      ? sourcesUnder(`${dir}/${entry.name}`)
+      : entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')
+        ? [`${dir}/${entry.name}`]
+        : [],
   );
 }
 
@@ -42,7 +46,13 @@ describe("docs/gateway.md lists every operator route the gateway's controllers s
     const base = /@Controller\('([^']*)'\)/.exec(text)?.[1];
     if (base === undefined) return [];
     return [...text.matchAll(/@(Get|Post|Put|Patch|Delete|Head|Options)\((?:'([^']*)')?\)/g)].map(
-      ([, method, path]) => `${method.toUpperCase()} ${['', base, path].filter((p) => p !== undefined && p !== '').map((p) => `/${p}`).join('') || '/'}`,
+      ([, method, path]) =>
+        `${method.toUpperCase()} ${
+          ['', base, path]
+            .filter((p) => p !== undefined && p !== '')
+            .map((p) => `/${p}`)
+            .join('') || '/'
+        }`,
     );
   });
 
@@ -72,7 +82,8 @@ function variablesRead(): { full: string[]; suffixes: string[]; flags: string[] 
     for (const name of matches(/\$\{prefix\}_([A-Z][A-Z0-9_]*)\b/g, text)) suffixes.add(name);
     for (const name of matches(/\bget\('([A-Z][A-Z0-9_]*)'\)/g, text)) suffixes.add(name);
     // The required suffixes' lists: `['TOKEN_URL', 'API_URL', ...]`, `payme: ['AUDIENCE']`.
-    for (const list of matches(/\[((?:\s*'[A-Z][A-Z0-9_]*',?)+)\s*\]/g, text)) for (const name of matches(/'([A-Z][A-Z0-9_]*)'/g, list)) suffixes.add(name);
+    for (const list of matches(/\[((?:\s*'[A-Z][A-Z0-9_]*',?)+)\s*\]/g, text))
+      for (const name of matches(/'([A-Z][A-Z0-9_]*)'/g, list)) suffixes.add(name);
     if (text.includes("'_FILE'")) suffixes.add('FILE');
   }
   const demo = read('scripts/demo-cluster.sh');
@@ -88,7 +99,9 @@ describe('docs/configuration.md describes every variable the code reads', () => 
   const { full, suffixes, flags } = variablesRead();
 
   it('finds the variables (the scan itself works)', () => {
-    expect(full).toEqual(expect.arrayContaining(['PORT', 'GATEWAY_API_KEYS_FILE', 'ENV_FILE', 'GATEWAY_API_KEY', 'TRUSTED_PROXIES', 'EMULATORS_PORT']));
+    expect(full).toEqual(
+      expect.arrayContaining(['PORT', 'GATEWAY_API_KEYS_FILE', 'ENV_FILE', 'GATEWAY_API_KEY', 'TRUSTED_PROXIES', 'EMULATORS_PORT']),
+    );
     expect(suffixes).toEqual(expect.arrayContaining(['TOKEN_URL', 'CLIENT_SECRET', 'AUDIENCE', 'SCOPE', 'TEST_ENV', 'GRANT_TYPE', 'FILE']));
     expect(flags).toEqual(['--port', '--host', '--write-env']);
   });
@@ -109,10 +122,14 @@ describe('docs/configuration.md describes every variable the code reads', () => 
 
 describe('docs/operations.md lists every metric the gateway registers', () => {
   const doc = read('docs/operations.md');
-  const names = [...new Set(sourcesUnder('apps/gateway/src').flatMap((file) => matches(/['"](gateway_[a-z0-9_]+)['"]/g, read(file))))].sort();
+  const names = [
+    ...new Set(sourcesUnder('apps/gateway/src').flatMap((file) => matches(/['"](gateway_[a-z0-9_]+)['"]/g, read(file)))),
+  ].sort();
 
   it('finds the metrics (the scan itself works)', () => {
-    expect(names).toEqual(expect.arrayContaining(['gateway_proxied_requests_total', 'gateway_proxied_overhead_duration_seconds', 'gateway_keys_loaded']));
+    expect(names).toEqual(
+      expect.arrayContaining(['gateway_proxied_requests_total', 'gateway_proxied_overhead_duration_seconds', 'gateway_keys_loaded']),
+    );
   });
 
   it.each(names)('%s', (name) => {
@@ -125,7 +142,10 @@ function anchorsOf(markdown: string): Set<string> {
   const anchors = new Set<string>();
   const seen = new Map<string, number>();
   for (const heading of matches(/^#{1,6} (.+)$/gm, markdown.replace(/^```[\s\S]*?^```/gm, ''))) {
-    const slug = heading.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+    const slug = heading
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N} _-]/gu, '')
+      .replace(/ /g, '-');
     const count = seen.get(slug) ?? 0;
     seen.set(slug, count + 1);
     anchors.add(count === 0 ? slug : `${slug}-${count}`);
@@ -134,7 +154,12 @@ function anchorsOf(markdown: string): Set<string> {
 }
 
 describe('relative links in README.md and docs/*.md point to files (and headings) that exist', () => {
-  const documents = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((n) => n.endsWith('.md')).map((n) => `docs/${n}`)];
+  const documents = [
+    'README.md',
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((n) => n.endsWith('.md'))
+      .map((n) => `docs/${n}`),
+  ];
   const links = documents.flatMap((document) =>
     matches(/\]\(([^)\s]+)\)/g, read(document).replace(/^```[\s\S]*?^```/gm, ''))
       .filter((target) => !/^[a-z]+:/.test(target))
@@ -143,7 +168,9 @@ describe('relative links in README.md and docs/*.md point to files (and headings
 
   it('finds the links (the scan itself works)', () => {
     expect(links.length).toBeGreaterThan(20);
-    expect(anchorsOf('## Callers: `GATEWAY_API_KEYS` or `GATEWAY_API_KEYS_FILE`\n')).toEqual(new Set(['callers-gateway_api_keys-or-gateway_api_keys_file']));
+    expect(anchorsOf('## Callers: `GATEWAY_API_KEYS` or `GATEWAY_API_KEYS_FILE`\n')).toEqual(
+      new Set(['callers-gateway_api_keys-or-gateway_api_keys_file']),
+    );
   });
 
   // Files named in code spans (`test/fault-matrix.e2e-spec.ts`, `scripts/build-image-tree.sh`) are cited too.
@@ -160,7 +187,10 @@ describe('relative links in README.md and docs/*.md point to files (and headings
     const file = path === '' ? join(ROOT, document) : join(ROOT, dirname(document), path);
     expect({ target, exists: existsSync(file) }).toEqual({ target, exists: true });
     if (anchor !== undefined && file.endsWith('.md')) {
-      expect({ target, anchors: [...anchorsOf(readFileSync(file, 'utf8'))] }).toEqual({ target, anchors: expect.arrayContaining([anchor]) });
+      expect({ target, anchors: [...anchorsOf(readFileSync(file, 'utf8'))] }).toEqual({
+        target,
+        anchors: expect.arrayContaining([anchor]),
+      });
     }
     expect(relative(ROOT, file).startsWith('..')).toBe(false);
   });

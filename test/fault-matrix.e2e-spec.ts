@@ -12,7 +12,12 @@ const UPSTREAM_TIMEOUT_MS = 800;
 const POOL_CONNECTIONS = 2;
 /** How much the gateway's resident memory may grow over the whole matrix. */
 const RSS_TOLERANCE = 64 * 1024 * 1024;
-const PROBLEM_CODES: Record<number, string> = { 408: 'request_timeout', 413: 'payload_too_large', 502: 'upstream_unreachable', 504: 'upstream_timeout' };
+const PROBLEM_CODES: Record<number, string> = {
+  408: 'request_timeout',
+  413: 'payload_too_large',
+  502: 'upstream_unreachable',
+  504: 'upstream_timeout',
+};
 
 const cells = allCells();
 const possible = cells.filter((cell) => impossible(cell) === undefined);
@@ -21,7 +26,8 @@ const chunk = (size: number, fill = 'b') => `${size.toString(16)}\r\n${fill.repe
 
 /** What each shape sends: its head, the part sent with the head (after the 100 for `expect`), and the rest. */
 function wire(cell: Cell, target: string, id: string): { head: string; first: string; rest: string } {
-  const head = (method: string, extra: string) => `${method} ${target} HTTP/1.1\r\nHost: gw\r\nx-api-key: ${KEY_ALL}\r\nx-request-id: ${id}\r\n${extra}\r\n`;
+  const head = (method: string, extra: string) =>
+    `${method} ${target} HTTP/1.1\r\nHost: gw\r\nx-api-key: ${KEY_ALL}\r\nx-request-id: ${id}\r\n${extra}\r\n`;
   switch (cell.shape) {
     case 'none':
       return { head: head('GET', ''), first: '', rest: '' };
@@ -83,7 +89,9 @@ describe('fault matrix: request shapes × phases × faults, on a real gateway pr
       await caller.settle();
     }
     const post = await RawCaller.open(rig.gateway.port);
-    post.write(`POST /up/ok/warm-post HTTP/1.1\r\nHost: gw\r\nx-api-key: ${KEY_ALL}\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello`);
+    post.write(
+      `POST /up/ok/warm-post HTTP/1.1\r\nHost: gw\r\nx-api-key: ${KEY_ALL}\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello`,
+    );
     await post.settle();
     await quiet();
     baseline = { descriptors: await ownDescriptors(), rss: rig.gateway.rss() };
@@ -110,103 +118,119 @@ describe('fault matrix: request shapes × phases × faults, on a real gateway pr
     expect(possible.length).toBeGreaterThan(90);
   });
 
-  it.each(possible.map((cell) => [name(cell), describeOutcome(expected(cell)), cell] as const))('%s → %s', async (_name, _outcome, cell) => {
-    const id = `cell-${++n}-${cell.shape}-${cell.phase}-${cell.fault}`;
-    const outcome = expected(cell);
-    const provider = cell.phase === 'token' ? tokenProviders.shift()! : cell.fault === 'refuses' ? 'refused' : cell.fault === 'connect-timeout' ? 'blackhole' : 'up';
-    const { head, first, rest } = wire(cell, `/${provider}/${behaviour(cell)}/${id}`, id);
-    const fillers: RawCaller[] = [];
-    const hangingBefore = rig.emulators.hangingRequests('oauth2');
-    if (cell.phase === 'token') rig.emulators.failTokenEndpoint('oauth2', { kind: 'hang', times: 1 });
-    if (cell.phase === 'slot') {
-      // The pool this request will use, filled with requests the upstream holds.
-      for (let i = 0; i < POOL_CONNECTIONS; i++) {
-        const filler = await RawCaller.open(rig.gateway.port);
-        const target = `/up/hold/${id}-filler-${i}`;
-        filler.write(
-          cell.shape === 'none'
-            ? `GET ${target} HTTP/1.1\r\nHost: gw\r\nx-api-key: ${KEY_ALL}\r\n\r\n`
-            : `POST ${target} HTTP/1.1\r\nHost: gw\r\nx-api-key: ${KEY_ALL}\r\ncontent-length: 1\r\n\r\nx`,
-        );
-        fillers.push(filler);
+  it.each(possible.map((cell) => [name(cell), describeOutcome(expected(cell)), cell] as const))(
+    '%s → %s',
+    async (_name, _outcome, cell) => {
+      const id = `cell-${++n}-${cell.shape}-${cell.phase}-${cell.fault}`;
+      const outcome = expected(cell);
+      const provider =
+        cell.phase === 'token'
+          ? tokenProviders.shift()!
+          : cell.fault === 'refuses'
+            ? 'refused'
+            : cell.fault === 'connect-timeout'
+              ? 'blackhole'
+              : 'up';
+      const { head, first, rest } = wire(cell, `/${provider}/${behaviour(cell)}/${id}`, id);
+      const fillers: RawCaller[] = [];
+      const hangingBefore = rig.emulators.hangingRequests('oauth2');
+      if (cell.phase === 'token') rig.emulators.failTokenEndpoint('oauth2', { kind: 'hang', times: 1 });
+      if (cell.phase === 'slot') {
+        // The pool this request will use, filled with requests the upstream holds.
+        for (let i = 0; i < POOL_CONNECTIONS; i++) {
+          const filler = await RawCaller.open(rig.gateway.port);
+          const target = `/up/hold/${id}-filler-${i}`;
+          filler.write(
+            cell.shape === 'none'
+              ? `GET ${target} HTTP/1.1\r\nHost: gw\r\nx-api-key: ${KEY_ALL}\r\n\r\n`
+              : `POST ${target} HTTP/1.1\r\nHost: gw\r\nx-api-key: ${KEY_ALL}\r\ncontent-length: 1\r\n\r\nx`,
+          );
+          fillers.push(filler);
+        }
+        await until(() => rig.upstream.heldCount() === POOL_CONNECTIONS, 'the pool to be full');
       }
-      await until(() => rig.upstream.heldCount() === POOL_CONNECTIONS, 'the pool to be full');
-    }
 
-    const caller = await RawCaller.open(rig.gateway.port);
-    let restSent = false;
-    const sendRest = () => {
-      if (!restSent) caller.write(rest);
-      restSent = true;
-    };
-    caller.write(head);
-    if (cell.shape === 'expect' && cell.phase !== 'token') await caller.waitFor(() => caller.got100() || caller.final() !== undefined, 'the 100 Continue');
-    if (cell.shape !== 'expect' || cell.phase !== 'token') caller.write(first);
-    // A request must be whole before the upstream can have it whole.
-    if ((cell.phase === 'waiting' || cell.phase === 'streaming') && cell.shape !== 'over') sendRest();
+      const caller = await RawCaller.open(rig.gateway.port);
+      let restSent = false;
+      const sendRest = () => {
+        if (!restSent) caller.write(rest);
+        restSent = true;
+      };
+      caller.write(head);
+      if (cell.shape === 'expect' && cell.phase !== 'token')
+        await caller.waitFor(() => caller.got100() || caller.final() !== undefined, 'the 100 Continue');
+      if (cell.shape !== 'expect' || cell.phase !== 'token') caller.write(first);
+      // A request must be whole before the upstream can have it whole.
+      if ((cell.phase === 'waiting' || cell.phase === 'streaming') && cell.shape !== 'over') sendRest();
 
-    // The phase: wait until the request is there.
-    const record = () => rig.upstream.record(id);
-    switch (cell.phase) {
-      case 'token':
-        await until(() => rig.emulators.hangingRequests('oauth2') > hangingBefore, 'the token request to hang');
-        break;
-      case 'slot':
-        await waitUntil(async () => (await rig.gateway.stats()).queued >= 1, 'the request to wait for a pool slot');
-        break;
-      case 'sending':
-        if (cell.fault === 'refuses' || cell.fault === 'resets') await caller.waitFor(() => caller.final() !== undefined, 'the answer to the failed exchange');
-        else if (cell.fault === 'connect-timeout') await until(() => rig.gateway.connectingTo(rig.blackhole.port) >= 1, 'the gateway to be connecting');
-        else await until(() => (record()?.bodyBytes ?? 0) > 0, 'the upstream to have part of the body');
-        break;
-      case 'waiting':
-        await until(() => record()?.complete === true, 'the upstream to have the whole request');
-        break;
-      case 'streaming':
-        await caller.waitFor(() => (caller.final()?.body.length ?? 0) > 0, 'part of the answer');
-        break;
-    }
+      // The phase: wait until the request is there.
+      const record = () => rig.upstream.record(id);
+      switch (cell.phase) {
+        case 'token':
+          await until(() => rig.emulators.hangingRequests('oauth2') > hangingBefore, 'the token request to hang');
+          break;
+        case 'slot':
+          await waitUntil(async () => (await rig.gateway.stats()).queued >= 1, 'the request to wait for a pool slot');
+          break;
+        case 'sending':
+          if (cell.fault === 'refuses' || cell.fault === 'resets')
+            await caller.waitFor(() => caller.final() !== undefined, 'the answer to the failed exchange');
+          else if (cell.fault === 'connect-timeout')
+            await until(() => rig.gateway.connectingTo(rig.blackhole.port) >= 1, 'the gateway to be connecting');
+          else await until(() => (record()?.bodyBytes ?? 0) > 0, 'the upstream to have part of the body');
+          break;
+        case 'waiting':
+          await until(() => record()?.complete === true, 'the upstream to have the whole request');
+          break;
+        case 'streaming':
+          await caller.waitFor(() => (caller.final()?.body.length ?? 0) > 0, 'part of the answer');
+          break;
+      }
 
-    // The fault, and what the caller sends after it.
-    if (cell.fault === 'caller-aborts') {
-      if (cell.shape === 'over') sendRest();
+      // The fault, and what the caller sends after it.
+      if (cell.fault === 'caller-aborts') {
+        if (cell.shape === 'over') sendRest();
+        caller.abort();
+      } else if (cell.fault === 'caller-stalls') {
+        if (cell.shape === 'over') sendRest();
+        if (cell.phase === 'streaming') caller.socket.pause();
+      } else {
+        sendRest();
+      }
+      if (cell.phase === 'slot') rig.upstream.releaseAll();
+
+      // What the caller got, and what the access line says.
+      if ('gone' in outcome) {
+        const line = await rig.gateway.waitForAccessLine(id);
+        expect(outcome.logged).toContain(line.status);
+      } else if ('cut' in outcome) {
+        if (cell.fault === 'caller-stalls') {
+          await until(() => record()?.cutShort === true, 'the gateway to give up on a caller that reads nothing');
+          caller.socket.resume();
+        }
+        await caller.waitFor(() => caller.closed, 'the connection to close');
+        expect(caller.final()).toMatchObject({ status: 200, complete: false });
+        expect((await rig.gateway.waitForAccessLine(id)).status).toBe(200);
+      } else {
+        await caller.waitFor(() => caller.final()?.complete === true || caller.closed, 'the answer');
+        const answer = caller.final();
+        expect(answer?.status).toBe(outcome.status);
+        expect(JSON.parse(answer!.body.toString())).toMatchObject({ code: PROBLEM_CODES[outcome.status], requestId: id });
+        expect((await rig.gateway.waitForAccessLine(id)).status).toBe(outcome.status);
+      }
+      expect(rig.gateway.lines.filter((line) => line.includes(`"reqId":"${id}"`) && line.includes('"msg":"proxied"'))).toHaveLength(1);
+
+      // Clean up after the cell, then check that the gateway is back where it was.
       caller.abort();
-    } else if (cell.fault === 'caller-stalls') {
-      if (cell.shape === 'over') sendRest();
-      if (cell.phase === 'streaming') caller.socket.pause();
-    } else {
-      sendRest();
-    }
-    if (cell.phase === 'slot') rig.upstream.releaseAll();
-
-    // What the caller got, and what the access line says.
-    if ('gone' in outcome) {
-      const line = await rig.gateway.waitForAccessLine(id);
-      expect(outcome.logged).toContain(line.status);
-    } else if ('cut' in outcome) {
-      if (cell.fault === 'caller-stalls') {
-        await until(() => record()?.cutShort === true, 'the gateway to give up on a caller that reads nothing');
-        caller.socket.resume();
-      }
-      await caller.waitFor(() => caller.closed, 'the connection to close');
-      expect(caller.final()).toMatchObject({ status: 200, complete: false });
-      expect((await rig.gateway.waitForAccessLine(id)).status).toBe(200);
-    } else {
-      await caller.waitFor(() => caller.final()?.complete === true || caller.closed, 'the answer');
-      const answer = caller.final();
-      expect(answer?.status).toBe(outcome.status);
-      expect(JSON.parse(answer!.body.toString())).toMatchObject({ code: PROBLEM_CODES[outcome.status], requestId: id });
-      expect((await rig.gateway.waitForAccessLine(id)).status).toBe(outcome.status);
-    }
-    expect(rig.gateway.lines.filter((line) => line.includes(`"reqId":"${id}"`) && line.includes('"msg":"proxied"'))).toHaveLength(1);
-
-    // Clean up after the cell, then check that the gateway is back where it was.
-    caller.abort();
-    for (const filler of fillers) filler.abort();
-    if (cell.phase === 'token') rig.emulators.releaseHanging('oauth2');
-    await quiet();
-    expect(rig.gateway.alive()).toBe(true);
-    await waitUntil(async () => (await ownDescriptors()) === baseline.descriptors, `the descriptors to be back to ${baseline.descriptors} (pooled idle connections aside)`);
-    expect(rig.gateway.rss() - baseline.rss).toBeLessThan(RSS_TOLERANCE);
-  });
+      for (const filler of fillers) filler.abort();
+      if (cell.phase === 'token') rig.emulators.releaseHanging('oauth2');
+      await quiet();
+      expect(rig.gateway.alive()).toBe(true);
+      await waitUntil(
+        async () => (await ownDescriptors()) === baseline.descriptors,
+        `the descriptors to be back to ${baseline.descriptors} (pooled idle connections aside)`,
+      );
+      expect(rig.gateway.rss() - baseline.rss).toBeLessThan(RSS_TOLERANCE);
+    },
+  );
 });

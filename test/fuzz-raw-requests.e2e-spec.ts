@@ -14,16 +14,56 @@ const ANSWER_WITHIN_MS = 5000;
 
 const piece = fc.oneof(
   { weight: 5, arbitrary: fc.constantFrom('a', 'b1', 'c-d_e.f', '~x', 'k=v', ':@', 'ok') },
-  { weight: 2, arbitrary: fc.constantFrom(
-  'a', 'b1', '.', '..', '%2e', '%2E%2e', '%2f', '%5C', '\\', '#', '?', '?x=1', '&y', ' ', '%00', '%0d%0a', '\u0001', '\u007f',
-  '%', '%zz', '\u00e9', ';', '..;', ':', '@', '[', '|', '"', '%252e%252e', '', '~', '*', '=',
-  ) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      'a',
+      'b1',
+      '.',
+      '..',
+      '%2e',
+      '%2E%2e',
+      '%2f',
+      '%5C',
+      '\\',
+      '#',
+      '?',
+      '?x=1',
+      '&y',
+      ' ',
+      '%00',
+      '%0d%0a',
+      '\u0001',
+      '\u007f',
+      '%',
+      '%zz',
+      '\u00e9',
+      ';',
+      '..;',
+      ':',
+      '@',
+      '[',
+      '|',
+      '"',
+      '%252e%252e',
+      '',
+      '~',
+      '*',
+      '=',
+    ),
+  },
 );
 const target = fc.oneof(
   {
     weight: 8,
     arbitrary: fc
-      .tuple(fc.oneof({ weight: 3, arbitrary: fc.constantFrom('/up', '/t1') }, { weight: 1, arbitrary: fc.constantFrom('/refused', '/nope', '/health', '/tokens', '/metrics', '', '/up/') }), fc.array(piece, { maxLength: 4 }))
+      .tuple(
+        fc.oneof(
+          { weight: 3, arbitrary: fc.constantFrom('/up', '/t1') },
+          { weight: 1, arbitrary: fc.constantFrom('/refused', '/nope', '/health', '/tokens', '/metrics', '', '/up/') },
+        ),
+        fc.array(piece, { maxLength: 4 }),
+      )
       .map(([p, rest]) => `${p}/${rest.join('/')}`),
   },
   { weight: 1, arbitrary: fc.constantFrom('*', 'http://evil.example/up/x', '//up/x', 'up/x', '/health/ready', '/health') },
@@ -33,11 +73,17 @@ const header = fc.oneof(
   fc.tuple(fc.constantFrom('transfer-encoding'), fc.constantFrom('chunked', 'gzip, chunked', 'chunked, gzip', 'identity', 'CHUNKED')),
   fc.tuple(fc.constantFrom('expect'), fc.constantFrom('100-continue', 'something-else')),
   fc.tuple(fc.constantFrom('connection'), fc.constantFrom('close', 'keep-alive', 'x-api-key, te', 'upgrade')),
-  fc.tuple(fc.constantFrom('forwarded', 'x-forwarded-for', 'x-real-ip', 'x-original-url', 'x-request-id', 'host', 'upgrade', 'te'), fc.constantFrom('/admin', '203.0.113.1', 'x', 'h2c')),
+  fc.tuple(
+    fc.constantFrom('forwarded', 'x-forwarded-for', 'x-real-ip', 'x-original-url', 'x-request-id', 'host', 'upgrade', 'te'),
+    fc.constantFrom('/admin', '203.0.113.1', 'x', 'h2c'),
+  ),
   fc.tuple(fc.constantFrom('x-filler', 'bad name', 'x-ctl'), fc.constantFrom('v', 'a\u0001b', 'x'.repeat(20_000))),
 );
 const request = fc.record({
-  method: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS') }, { weight: 1, arbitrary: fc.constantFrom('PROPFIND', 'TRACE', 'get', 'CONNECT') }),
+  method: fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS') },
+    { weight: 1, arbitrary: fc.constantFrom('PROPFIND', 'TRACE', 'get', 'CONNECT') },
+  ),
   target,
   version: fc.oneof({ weight: 6, arbitrary: fc.constant('HTTP/1.1') }, { weight: 1, arbitrary: fc.constantFrom('HTTP/1.0', 'HTTP/2.0') }),
   key: fc.oneof({ weight: 4, arbitrary: fc.constant(KEY_ALL) }, { weight: 1, arbitrary: fc.constantFrom('not-a-key', undefined) }),
@@ -60,7 +106,8 @@ function bytesOf(r: FuzzRequest): Buffer {
   if (r.framing === 'chunked') lines.push('transfer-encoding: chunked');
   const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
   if (r.framing === 'none' || (r.method === 'HEAD' && r.framing === 'raw')) return head;
-  if (r.framing === 'chunked') return Buffer.concat([head, Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]);
+  if (r.framing === 'chunked')
+    return Buffer.concat([head, Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]);
   return Buffer.concat([head, body]);
 }
 
@@ -106,7 +153,12 @@ describe('fuzz: random raw requests at a live gateway', () => {
         caller.abort();
       } else {
         caller.write(bytes);
-        await caller.waitFor(() => caller.closed || (caller.parsed().answers.length > 0 && caller.parsed(r.method === 'HEAD').answers.every((a) => a.complete)), 'an answer or the end of the connection', ANSWER_WITHIN_MS);
+        await caller.waitFor(
+          () =>
+            caller.closed || (caller.parsed().answers.length > 0 && caller.parsed(r.method === 'HEAD').answers.every((a) => a.complete)),
+          'an answer or the end of the connection',
+          ANSWER_WITHIN_MS,
+        );
         const wire = caller.parsed(r.method === 'HEAD');
         expect(wire.malformed).toBeUndefined();
         if (!caller.closed) expect(wire.answers.length).toBeGreaterThan(0);
@@ -119,7 +171,9 @@ describe('fuzz: random raw requests at a live gateway', () => {
       await fc.assert(property, { seed: SEED, numRuns: RUNS, path: process.env.FUZZ_PATH, interruptAfterTimeLimit: 150_000 });
     } catch (error) {
       const cause = (error as { cause?: unknown }).cause;
-      throw new Error(`replay with FUZZ_SEED=${SEED} (and FUZZ_PATH from the report below):\n${(error as Error).message}\n${cause instanceof Error ? cause.message : ''}`);
+      throw new Error(
+        `replay with FUZZ_SEED=${SEED} (and FUZZ_PATH from the report below):\n${(error as Error).message}\n${cause instanceof Error ? cause.message : ''}`,
+      );
     }
     // Not vacuous: many of them did reach the upstream.
     expect(rig.upstream.targets.length).toBeGreaterThan(RUNS / 40);

@@ -8,7 +8,14 @@ import { KEY_ALL, KEY_LATAM_PRIO, problemOf, send, startHarness, until, type Har
 
 const MiB = 1024 * 1024;
 const echo = (answer: { body: string }) =>
-  JSON.parse(answer.body) as { method: string; path: string; query: string; headers: Record<string, string>; bodyBytes: number; bodySha256: string };
+  JSON.parse(answer.body) as {
+    method: string;
+    path: string;
+    query: string;
+    headers: Record<string, string>;
+    bodyBytes: number;
+    bodySha256: string;
+  };
 
 /** `n` deterministic bytes in 64 KiB chunks, produced as the consumer reads (never held whole). */
 function generated(n: number): Readable {
@@ -48,7 +55,8 @@ function upload(base: string, target: string, size: number, opts: { length?: boo
   });
 }
 
-const apiTotal = (h: Harness) => (['latam', 'transatel', 'payme', 'prio', 'sabre', 'oauth2'] as EmulatedEndpoint[]).reduce((n, p) => n + h.emulators.apiRequests(p), 0);
+const apiTotal = (h: Harness) =>
+  (['latam', 'transatel', 'payme', 'prio', 'sabre', 'oauth2'] as EmulatedEndpoint[]).reduce((n, p) => n + h.emulators.apiRequests(p), 0);
 
 describe('proxy', () => {
   let h: Harness;
@@ -58,18 +66,26 @@ describe('proxy', () => {
   afterAll(() => h.close());
 
   const providerHeaders: Array<[string, EmulatedEndpoint, (headers: Record<string, string>) => void]> = [
-    ['latam', 'latam', (hd) => {
-      // LATAM APIs take the token in `access_token` plus `client_id`, not in Authorization.
-      expect(hd.client_id).toBe(h.emulators.credentials.latam.clientId);
-      expect(hd.access_token).toMatch(/.+/);
-      expect(hd.authorization).toBeUndefined();
-      expect(hd['x-latam-test']).toBeUndefined();
-    }],
+    [
+      'latam',
+      'latam',
+      (hd) => {
+        // LATAM APIs take the token in `access_token` plus `client_id`, not in Authorization.
+        expect(hd.client_id).toBe(h.emulators.credentials.latam.clientId);
+        expect(hd.access_token).toMatch(/.+/);
+        expect(hd.authorization).toBeUndefined();
+        expect(hd['x-latam-test']).toBeUndefined();
+      },
+    ],
     ['transatel', 'transatel', (hd) => expect(hd.authorization).toMatch(/^Bearer \S+$/)],
-    ['payme', 'payme', (hd) => {
-      expect(hd.authorization).toMatch(/^Bearer \S+$/);
-      expect(hd['alg-api-version']).toBe('1618440906');
-    }],
+    [
+      'payme',
+      'payme',
+      (hd) => {
+        expect(hd.authorization).toMatch(/^Bearer \S+$/);
+        expect(hd['alg-api-version']).toBe('1618440906');
+      },
+    ],
     ['prio', 'prio', (hd) => expect(hd.authorization).toMatch(/^Bearer \S+$/)],
     ['sabre', 'sabre', (hd) => expect(hd.authorization).toMatch(/^Bearer T1RLAQ\S+$/)],
     ['acme', 'oauth2', (hd) => expect(hd.authorization).toMatch(/^Bearer \S+$/)],
@@ -88,7 +104,11 @@ describe('proxy', () => {
 
   it('forwards a body and the upstream status and headers', async () => {
     const body = JSON.stringify({ order: 1, items: ['a', 'b'] });
-    const answer = await send(h.url, '/prio/orders', { method: 'POST', headers: { 'x-api-key': KEY_ALL, 'content-type': 'application/json' }, body });
+    const answer = await send(h.url, '/prio/orders', {
+      method: 'POST',
+      headers: { 'x-api-key': KEY_ALL, 'content-type': 'application/json' },
+      body,
+    });
     expect(answer.status).toBe(200);
     expect(answer.headers['content-type']).toBe('application/json');
     const seen = echo(answer);
@@ -105,7 +125,12 @@ describe('proxy', () => {
       const answer = await send(h.url, '/prio/products', { headers });
       expect(answer.status).toBe(401);
       expect(answer.headers['content-type']).toBe('application/problem+json');
-      expect(problemOf(answer)).toMatchObject({ type: 'about:blank', status: 401, code: 'unauthenticated', requestId: answer.headers['x-request-id'] });
+      expect(problemOf(answer)).toMatchObject({
+        type: 'about:blank',
+        status: 401,
+        code: 'unauthenticated',
+        requestId: answer.headers['x-request-id'],
+      });
     }
     expect(apiTotal(h)).toBe(before);
   });
@@ -133,17 +158,38 @@ describe('proxy', () => {
   });
 
   it('serves only the exact paths of the app itself; other paths on those names reach the proxy, other methods get 405', async () => {
-    for (const [method, target] of [['GET', '/health'], ['GET', '/health?probe=1'], ['HEAD', '/health']]) {
+    for (const [method, target] of [
+      ['GET', '/health'],
+      ['GET', '/health?probe=1'],
+      ['HEAD', '/health'],
+    ]) {
       const answer = await send(h.url, target, { method });
       expect({ method, target, status: answer.status }).toEqual({ method, target, status: 200 });
     }
-    for (const [method, target] of [['GET', '/health/x'], ['GET', '/metrics/'], ['POST', '/health/x']]) {
+    for (const [method, target] of [
+      ['GET', '/health/x'],
+      ['GET', '/metrics/'],
+      ['POST', '/health/x'],
+    ]) {
       const answer = await send(h.url, target, { method, headers: { 'x-api-key': KEY_ALL } });
-      expect({ method, target, status: answer.status, code: problemOf(answer).code }).toEqual({ method, target, status: 404, code: 'unknown_provider' });
+      expect({ method, target, status: answer.status, code: problemOf(answer).code }).toEqual({
+        method,
+        target,
+        status: 404,
+        code: 'unknown_provider',
+      });
     }
-    for (const [method, target] of [['POST', '/health'], ['DELETE', '/tokens']]) {
+    for (const [method, target] of [
+      ['POST', '/health'],
+      ['DELETE', '/tokens'],
+    ]) {
       const answer = await send(h.url, target, { method, headers: { 'x-api-key': KEY_ALL } });
-      expect({ method, target, status: answer.status, code: problemOf(answer).code }).toEqual({ method, target, status: 405, code: 'method_not_allowed' });
+      expect({ method, target, status: answer.status, code: problemOf(answer).code }).toEqual({
+        method,
+        target,
+        status: 405,
+        code: 'method_not_allowed',
+      });
     }
   });
 
@@ -235,11 +281,15 @@ describe('proxy', () => {
     // Back-pressure: once the buffers between the provider and the caller are full, the provider is held.
     let seen = -1;
     let still = 0;
-    await until(() => {
-      still = download.written === seen ? still + 1 : 0;
-      seen = download.written;
-      return still >= 40;
-    }, 'the download to stop advancing', 30_000);
+    await until(
+      () => {
+        still = download.written === seen ? still + 1 : 0;
+        seen = download.written;
+        return still >= 40;
+      },
+      'the download to stop advancing',
+      30_000,
+    );
     expect(download.state).toBe('streaming');
     expect(download.written).toBeLessThan(64 * MiB);
     res.destroy();
@@ -267,7 +317,11 @@ describe('proxy limits', () => {
         server.close(() => resolve(port));
       });
     });
-    h = await startHarness({ MAX_BODY_BYTES: String(MiB), UPSTREAM_TIMEOUT_MS: '300', SABRE_API_URL: `http://127.0.0.1:${closedPort}/api` });
+    h = await startHarness({
+      MAX_BODY_BYTES: String(MiB),
+      UPSTREAM_TIMEOUT_MS: '300',
+      SABRE_API_URL: `http://127.0.0.1:${closedPort}/api`,
+    });
   });
   afterAll(() => h.close());
 

@@ -44,8 +44,20 @@ describe('start-up', () => {
 
     it('exits 1 with one line saying why', async () => {
       const { io, runnerIo } = fakeIo();
-      const provider = { PRIO_TOKEN_URL: 'http://127.0.0.1:9/token', PRIO_API_URL: 'http://127.0.0.1:9/api', PRIO_CLIENT_ID: 'p', PRIO_CLIENT_SECRET: 's' };
-      const env = { ...provider, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'fatal', GATEWAY_API_KEYS: KEY_ALL, TOKEN_WARM_ON_START: 'false' };
+      const provider = {
+        PRIO_TOKEN_URL: 'http://127.0.0.1:9/token',
+        PRIO_API_URL: 'http://127.0.0.1:9/api',
+        PRIO_CLIENT_ID: 'p',
+        PRIO_CLIENT_SECRET: 's',
+      };
+      const env = {
+        ...provider,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'fatal',
+        GATEWAY_API_KEYS: KEY_ALL,
+        TOKEN_WARM_ON_START: 'false',
+      };
       expect(await runGateway(env, runnerIo)).toBeUndefined();
       expect(io.exitCodes).toEqual([1]);
       expect(io.lines).toEqual([`The gateway could not start: 127.0.0.1:${port} is already in use (set PORT, or HOST, to a free one)`]);
@@ -69,7 +81,9 @@ describe('start-up', () => {
       const answer = await send(gateway.url, '/sabre/flights', { headers: { 'x-api-key': KEY_ALL } });
       expect(answer.status).toBe(404);
       expect(problemOf(answer)).toMatchObject({ code: 'provider_not_configured', provider: 'sabre' });
-      expect(problemOf(await send(gateway.url, '/nope/x', { headers: { 'x-api-key': KEY_ALL } }))).toMatchObject({ code: 'unknown_provider' });
+      expect(problemOf(await send(gateway.url, '/nope/x', { headers: { 'x-api-key': KEY_ALL } }))).toMatchObject({
+        code: 'unknown_provider',
+      });
     } finally {
       await gateway.close();
     }
@@ -79,7 +93,10 @@ describe('start-up', () => {
   it('starts the sandbox with no provider configured: a generated key and one working curl per provider', async () => {
     const logs = new LogCapture();
     let banner = '';
-    const gateway = await createGateway({ LOG_LEVEL: 'debug' }, { port: 0, host: '127.0.0.1', logDestination: logs, banner: (text) => (banner += text) });
+    const gateway = await createGateway(
+      { LOG_LEVEL: 'debug' },
+      { port: 0, host: '127.0.0.1', logDestination: logs, banner: (text) => (banner += text) },
+    );
     try {
       expect(gateway.sandbox?.providers).toEqual(['latam', 'transatel', 'payme', 'prio', 'sabre']);
       const key = gateway.sandbox?.devApiKey;
@@ -92,7 +109,10 @@ describe('start-up', () => {
         expect(res.status).toBe(200);
         expect(await res.json()).toMatchObject({ method: 'GET', query: 'from=sandbox' });
       }
-      expectNoSecretIn(logs.text(), [key!, ...(Object.values(gateway.sandbox!.emulators.credentials) as Array<{ clientSecret: string }>).map((c) => c.clientSecret)]);
+      expectNoSecretIn(logs.text(), [
+        key!,
+        ...(Object.values(gateway.sandbox!.emulators.credentials) as Array<{ clientSecret: string }>).map((c) => c.clientSecret),
+      ]);
     } finally {
       await gateway.close();
     }

@@ -17,7 +17,13 @@ describe('a strategy whose code throws (a bug, not the provider answering)', () 
     jest.spyOn(PrioStrategy.prototype, 'requestToken').mockRejectedValue(bug);
     const answer = await get(h, '/prio/products');
     expect(answer.status).toBe(500);
-    expect(problemOf(answer)).toEqual({ type: 'about:blank', title: 'Internal error', status: 500, code: 'internal_error', requestId: answer.headers['x-request-id'] });
+    expect(problemOf(answer)).toEqual({
+      type: 'about:blank',
+      title: 'Internal error',
+      status: 500,
+      code: 'internal_error',
+      requestId: answer.headers['x-request-id'],
+    });
     expect(h.emulators.apiRequests('prio')).toBe(0);
     const failure = h.logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'proxy failed');
     expect(JSON.stringify(failure)).toContain("reading 'expires_in'");

@@ -61,7 +61,11 @@ describe('tokens on the request path', () => {
     const tokenCalls = h.emulators.tokenRequests('prio').length;
     const apiCalls = h.emulators.apiRequests('prio');
     const body = JSON.stringify({ booking: 'B-1' });
-    const answer = await send(h.url, '/prio/bookings', { method: 'POST', headers: { 'x-api-key': KEY_ALL, 'content-type': 'application/json' }, body });
+    const answer = await send(h.url, '/prio/bookings', {
+      method: 'POST',
+      headers: { 'x-api-key': KEY_ALL, 'content-type': 'application/json' },
+      body,
+    });
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toMatchObject({ method: 'POST', bodyBytes: body.length });
     expect(h.emulators.tokenRequests('prio').length).toBe(tokenCalls + 1);
@@ -84,7 +88,11 @@ describe('tokens on the request path', () => {
     await get(h, '/sabre/x');
     const tokenCalls = h.emulators.tokenRequests('sabre').length;
     const apiCalls = h.emulators.apiRequests('sabre');
-    const answer = await send(h.url, '/sabre/status/401', { method: 'POST', headers: { 'x-api-key': KEY_ALL }, body: Buffer.alloc(2 * 1024 * 1024, 1) });
+    const answer = await send(h.url, '/sabre/status/401', {
+      method: 'POST',
+      headers: { 'x-api-key': KEY_ALL },
+      body: Buffer.alloc(2 * 1024 * 1024, 1),
+    });
     expect(answer.status).toBe(401);
     expect(h.emulators.apiRequests('sabre')).toBe(apiCalls + 1);
     expect(h.emulators.tokenRequests('sabre').length).toBe(tokenCalls);
@@ -102,7 +110,9 @@ describe('tokens on the request path', () => {
   it('shows /tokens to a key allowed for every provider, without any token value', async () => {
     const answer = await get(h, '/tokens');
     expect(answer.status).toBe(200);
-    const { providers } = JSON.parse(answer.body) as { providers: Array<{ provider: string; state: string; lastError?: { description?: string } }> };
+    const { providers } = JSON.parse(answer.body) as {
+      providers: Array<{ provider: string; state: string; lastError?: { description?: string } }>;
+    };
     expect(providers.map((p) => p.provider).sort()).toEqual(['acme', 'latam', 'payme', 'prio', 'sabre', 'transatel']);
     expect(providers.find((p) => p.provider === 'prio')?.state).toBe('valid');
     expect(providers.find((p) => p.provider === 'latam')?.lastError?.description).toBe('Invalid secret in Authorization header');

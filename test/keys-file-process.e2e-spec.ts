@@ -38,8 +38,9 @@ const keys = { partner: newApiKey(), ops: newApiKey(), limited: newApiKey(), lat
 /** A keys file: `partner` in plain text, the others by digest, as `npm run keys` writes them. */
 function keysFile(entries: Array<{ name: string; key: string; providers: string; rateLimit?: string; plain?: boolean }>): string {
   return `keys:\n${entries
-    .map(({ name, key, providers, rateLimit, plain }) =>
-      `  - name: ${name}\n    key: ${plain ? key : `sha256:${keyDigest(key)}`}\n    providers: ${providers}\n${rateLimit ? `    rateLimit: ${rateLimit}\n` : ''}`,
+    .map(
+      ({ name, key, providers, rateLimit, plain }) =>
+        `  - name: ${name}\n    key: ${plain ? key : `sha256:${keyDigest(key)}`}\n    providers: ${providers}\n${rateLimit ? `    rateLimit: ${rateLimit}\n` : ''}`,
     )
     .join('')}`;
 }
@@ -49,7 +50,8 @@ const FIRST = keysFile([
   { name: 'limited', key: keys.limited, providers: '[prio]', rateLimit: '3/m' },
 ]);
 
-const call = (g: GatewayProcess, path: string, key?: string) => fetch(`${g.url}${path}`, { headers: key === undefined ? {} : { 'x-api-key': key } });
+const call = (g: GatewayProcess, path: string, key?: string) =>
+  fetch(`${g.url}${path}`, { headers: key === undefined ? {} : { 'x-api-key': key } });
 const statusOf = async (g: GatewayProcess, path: string, key?: string) => (await call(g, path, key)).status;
 const loaded = (g: GatewayProcess, after: number, trigger: string) =>
   g.waitForLog((l) => l.msg === 'API keys loaded' && l.trigger === trigger && (l.time as number) > after, `keys loaded on ${trigger}`);
@@ -75,7 +77,12 @@ describe('GATEWAY_API_KEYS_FILE on a real gateway process', () => {
     symlinkSync('..2026_01_01_v1', join(dir, '..data'));
     symlinkSync('..data/keys.yaml', join(dir, 'keys.yaml'));
     const { GATEWAY_API_KEYS: _, ...env } = emulatorEnv(emulators);
-    gateway = await GatewayProcess.start({ ...env, PRIO_API_URL: upstream.url, GATEWAY_API_KEYS_FILE: join(dir, 'keys.yaml'), LOG_LEVEL: 'debug' });
+    gateway = await GatewayProcess.start({
+      ...env,
+      PRIO_API_URL: upstream.url,
+      GATEWAY_API_KEYS_FILE: join(dir, 'keys.yaml'),
+      LOG_LEVEL: 'debug',
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -125,7 +132,10 @@ describe('GATEWAY_API_KEYS_FILE on a real gateway process', () => {
 
   it('reloads on SIGHUP a change its directory watch cannot see (the file edited in place under ..data)', async () => {
     const before = Date.now();
-    writeFileSync(join(dir, '..2026_01_01_v1', 'keys.yaml'), `${FIRST}  - { name: later, key: "sha256:${keyDigest(keys.later)}", providers: "*" }\n`);
+    writeFileSync(
+      join(dir, '..2026_01_01_v1', 'keys.yaml'),
+      `${FIRST}  - { name: later, key: "sha256:${keyDigest(keys.later)}", providers: "*" }\n`,
+    );
     gateway.child.kill('SIGHUP');
     expect(await loaded(gateway, before, 'SIGHUP')).toMatchObject({ keys: 4 });
     expect(await statusOf(gateway, '/prio/echo', keys.later)).toBe(200);
@@ -136,7 +146,13 @@ describe('GATEWAY_API_KEYS_FILE on a real gateway process', () => {
     await waitUntil(() => upstream.held.length === 1, 'the held request to reach the provider');
     const before = Date.now();
     // What the kubelet does: a new version directory, a new ..data_tmp link, renamed over ..data.
-    version('..2026_01_02_v2', keysFile([{ name: 'ops', key: keys.ops, providers: '"*"' }, { name: 'newer', key: keys.newer, providers: '[prio]' }]));
+    version(
+      '..2026_01_02_v2',
+      keysFile([
+        { name: 'ops', key: keys.ops, providers: '"*"' },
+        { name: 'newer', key: keys.newer, providers: '[prio]' },
+      ]),
+    );
     symlinkSync('..2026_01_02_v2', join(dir, '..data_tmp'));
     renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
     expect(await loaded(gateway, before, 'change')).toMatchObject({ keys: 2 });
@@ -189,7 +205,11 @@ describe('GATEWAY_API_KEYS_FILE on a real gateway process', () => {
 
   it('never writes a key or a digest anywhere: logs, /metrics, /tokens', async () => {
     const secrets = apiKeysIn(Object.values(keys).join(','));
-    const seen = [gateway.output(), await (await call(gateway, '/metrics')).text(), await (await call(gateway, '/tokens', keys.ops)).text()];
+    const seen = [
+      gateway.output(),
+      await (await call(gateway, '/metrics')).text(),
+      await (await call(gateway, '/tokens', keys.ops)).text(),
+    ];
     expectNoSecretIn(seen.join('\n'), secrets);
   });
 });
@@ -200,7 +220,10 @@ describe('a keys file that is bad at start-up', () => {
     const emulators = await startProviderEmulators();
     try {
       const file = join(dir, 'keys.yaml');
-      writeFileSync(file, `keys:\n  - { name: partner-a, key: ${keys.partner}, providers: [prio, nope] }\n  - { name: ops, key: ${keys.partner}, providers: "*" }\n`);
+      writeFileSync(
+        file,
+        `keys:\n  - { name: partner-a, key: ${keys.partner}, providers: [prio, nope] }\n  - { name: ops, key: ${keys.partner}, providers: "*" }\n`,
+      );
       const { GATEWAY_API_KEYS: _, ...env } = emulatorEnv(emulators);
       const bad = await runGatewayToExit({ ...env, GATEWAY_API_KEYS_FILE: file });
       expect(bad.code).toBe(1);
@@ -213,7 +236,10 @@ describe('a keys file that is bad at start-up', () => {
         ].join('\n'),
       );
       const both = await runGatewayToExit({ ...env, GATEWAY_API_KEYS_FILE: file, GATEWAY_API_KEYS: keys.ops });
-      expect(both).toEqual({ code: 1, output: 'Invalid configuration:\n  GATEWAY_API_KEYS_FILE: cannot be combined with GATEWAY_API_KEYS (keep one source of keys)\n' });
+      expect(both).toEqual({
+        code: 1,
+        output: 'Invalid configuration:\n  GATEWAY_API_KEYS_FILE: cannot be combined with GATEWAY_API_KEYS (keep one source of keys)\n',
+      });
     } finally {
       await emulators.close();
       rmSync(dir, { recursive: true, force: true });
@@ -228,7 +254,10 @@ describe('SIGHUP without a keys file', () => {
       const gateway = await GatewayProcess.start({ ...emulatorEnv(emulators), LOG_LEVEL: 'info' });
       const before = Date.now();
       gateway.child.kill('SIGHUP');
-      await gateway.waitForLog((l) => l.msg === 'SIGHUP ignored: no GATEWAY_API_KEYS_FILE to reload' && (l.time as number) >= before, 'SIGHUP ignored');
+      await gateway.waitForLog(
+        (l) => l.msg === 'SIGHUP ignored: no GATEWAY_API_KEYS_FILE to reload' && (l.time as number) >= before,
+        'SIGHUP ignored',
+      );
       expect(await statusOf(gateway, '/prio/echo', KEY_ALL)).toBe(200);
       expect(await gateway.stop()).toBe(0);
     } finally {

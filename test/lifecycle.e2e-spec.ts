@@ -127,7 +127,11 @@ describe('a gateway warm from start-up, through token endpoint outages', () => {
       const answers = await many(20, (i) => get(h, `/sabre/v1/shop/${i}`));
       expect(statuses(answers)).toEqual(Array(20).fill(200));
       expect(h.emulators.tokenRequests('sabre')).toHaveLength(tokenCalls);
-      expect(await tokensView(h, 'sabre')).toMatchObject({ state: 'valid', circuitOpenUntil: expect.any(String), failingSince: expect.any(String) });
+      expect(await tokensView(h, 'sabre')).toMatchObject({
+        state: 'valid',
+        circuitOpenUntil: expect.any(String),
+        failingSince: expect.any(String),
+      });
       const ready = await readiness(h);
       expect(ready.status).toBe(200); // a valid token: still ready
       expect(ready.providers.find((p) => p.provider === 'sabre')).toMatchObject({ state: 'valid', circuitOpenUntil: expect.any(String) });
@@ -273,7 +277,8 @@ describe('a cold gateway: no valid token while the token endpoint fails or refus
 
   it('renews Pay-me with its refresh token, keeps it when none comes back, and falls back to the password grant when it is refused', async () => {
     const grantOf = (i: number) => JSON.parse(h.emulators.tokenRequests('payme')[i].body) as Record<string, string>;
-    const bearerSent = async () => (JSON.parse((await get(h, '/payme/charges')).body) as { headers: Record<string, string> }).headers.authorization;
+    const bearerSent = async () =>
+      (JSON.parse((await get(h, '/payme/charges')).body) as { headers: Record<string, string> }).headers.authorization;
 
     const firstAuth = await bearerSent();
     expect(grantOf(0)).toMatchObject({ grant_type: 'password' });

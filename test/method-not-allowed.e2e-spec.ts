@@ -21,7 +21,13 @@ describe('405 method_not_allowed with Allow', () => {
   });
 
   it("answers a method an operator route does not serve 405 with the route's methods, without asking for a key", async () => {
-    for (const [method, target] of [['POST', '/health'], ['DELETE', '/metrics'], ['PUT', '/tokens'], ['OPTIONS', '/health/ready'], ['PATCH', '/tokens?x=1']]) {
+    for (const [method, target] of [
+      ['POST', '/health'],
+      ['DELETE', '/metrics'],
+      ['PUT', '/tokens'],
+      ['OPTIONS', '/health/ready'],
+      ['PATCH', '/tokens?x=1'],
+    ]) {
       const answer = await send(gateway.url, target, { method });
       expect({ method, target, status: answer.status, allow: answer.headers.allow, type: answer.headers['content-type'] }).toEqual({
         method,
@@ -43,7 +49,11 @@ describe('405 method_not_allowed with Allow', () => {
   });
 
   it('answers a method the proxy does not forward 405 with the proxied methods, whatever the key', async () => {
-    for (const [method, headers] of [['PROPFIND', {}], ['TRACE', { 'x-api-key': KEY_ALL }], ['MKCOL', { 'x-api-key': 'not-a-key' }]] as const) {
+    for (const [method, headers] of [
+      ['PROPFIND', {}],
+      ['TRACE', { 'x-api-key': KEY_ALL }],
+      ['MKCOL', { 'x-api-key': 'not-a-key' }],
+    ] as const) {
       const answer = await send(gateway.url, '/prio/x', { method, headers });
       expect({ method, status: answer.status, allow: answer.headers.allow, code: problemOf(answer).code }).toEqual({
         method,

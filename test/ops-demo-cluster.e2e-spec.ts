@@ -59,6 +59,8 @@ describe('npm run demo:cluster (the several-gateways recipe)', () => {
     const { code, stdout, stderr } = await demo({ REDIS_URL: `redis://127.0.0.1:${await freePort()}/0` });
     expect(code).toBe(1);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/^demo:cluster: no Redis answers at redis:\/\/127\.0\.0\.1:\d+\/0: start one \(redis-server\) or set REDIS_URL\n$/);
+    expect(stderr).toMatch(
+      /^demo:cluster: no Redis answers at redis:\/\/127\.0\.0\.1:\d+\/0: start one \(redis-server\) or set REDIS_URL\n$/,
+    );
   }, 60_000);
 });

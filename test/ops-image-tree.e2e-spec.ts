@@ -20,7 +20,9 @@ describe('the container image tree (scripts/build-image-tree.sh)', () => {
   const running: RunningProcess[] = [];
 
   beforeAll(async () => {
-    const build = await runProcess('bash', [join(ROOT, 'scripts/build-image-tree.sh'), tree], { env: { npm_config_prefer_offline: 'true' } });
+    const build = await runProcess('bash', [join(ROOT, 'scripts/build-image-tree.sh'), tree], {
+      env: { npm_config_prefer_offline: 'true' },
+    });
     if (build.code !== 0) throw new Error(`build-image-tree.sh exited ${build.code}: ${build.stderr}${build.stdout}`);
     emulators = await startProviderEmulators();
   }, 600_000);
@@ -32,7 +34,10 @@ describe('the container image tree (scripts/build-image-tree.sh)', () => {
 
   /** The image's CMD as PID 1, in the tree; returns the process and the gateway's pid (outside the namespace). */
   async function startAsPid1(env: Record<string, string>) {
-    const gateway = startProcess('unshare', ['--pid', '--fork', '--kill-child', 'node', 'dist/apps/gateway/src/main.js'], { cwd: tree, env });
+    const gateway = startProcess('unshare', ['--pid', '--fork', '--kill-child', 'node', 'dist/apps/gateway/src/main.js'], {
+      cwd: tree,
+      env,
+    });
     running.push(gateway);
     await waitForHealth(`http://127.0.0.1:${env.PORT}/health`, gateway);
     const unsharePid = gateway.child.pid!;
@@ -53,9 +58,27 @@ describe('the container image tree (scripts/build-image-tree.sh)', () => {
 
   it('holds the compiled gateway and production dependencies only', () => {
     const installed = (name: string) => existsSync(join(tree, 'node_modules', name));
-    const dev = ['pino-pretty', 'jest', '@jest/globals', 'typescript', '@swc/core', '@swc/jest', 'fast-check', 'autocannon', '@nestjs/testing'];
+    const dev = [
+      'pino-pretty',
+      'jest',
+      '@jest/globals',
+      'typescript',
+      '@swc/core',
+      '@swc/jest',
+      'fast-check',
+      'autocannon',
+      '@nestjs/testing',
+    ];
     expect(dev.filter(installed)).toEqual([]);
-    const runtime = ['pino', '@nestjs/core', '@nestjs/platform-fastify', 'undici', 'prom-client', 'ioredis', '@oauth-gateway/oauth-providers'];
+    const runtime = [
+      'pino',
+      '@nestjs/core',
+      '@nestjs/platform-fastify',
+      'undici',
+      'prom-client',
+      'ioredis',
+      '@oauth-gateway/oauth-providers',
+    ];
     expect(runtime.filter((name) => !installed(name))).toEqual([]);
     expect(existsSync(join(tree, 'dist/apps/gateway/src/main.js'))).toBe(true);
     expect(existsSync(join(tree, 'apps'))).toBe(false);

@@ -33,7 +33,13 @@ describe('npm scripts', () => {
 
   /** The gateway's configuration, handed over as ENV_FILE (a developer's own `.env` stays out of it). */
   const gatewayEnvFile = (port: number) =>
-    scratch.envFile(`gateway-${port}.env`, { ...emulatorEnv(emulators), PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'info' });
+    scratch.envFile(`gateway-${port}.env`, {
+      ...emulatorEnv(emulators),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'info',
+    });
 
   describe.each([
     ['start:prod', 'SIGTERM'],

@@ -13,7 +13,11 @@ function samples(text: string): Map<string, number> {
 }
 
 const series = (name: string, labels: Record<string, string> = {}) =>
-  Object.keys(labels).length === 0 ? name : `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',')}}`;
+  Object.keys(labels).length === 0
+    ? name
+    : `${name}{${Object.entries(labels)
+        .map(([k, v]) => `${k}="${v}"`)
+        .join(',')}}`;
 
 const scrape = async (h: Harness) => samples(await (await fetch(`${h.url}/metrics`)).text());
 
@@ -30,7 +34,8 @@ describe('metrics: every series moves when it should', () => {
   it('counts requests, token calls, renewals, cache hits and misses, replays, and reads states at scrape time', async () => {
     const before = await scrape(h);
     const at = (m: Map<string, number>, name: string, labels?: Record<string, string>) => m.get(series(name, labels)) ?? 0;
-    const moved = (after: Map<string, number>, name: string, labels?: Record<string, string>) => at(after, name, labels) - at(before, name, labels);
+    const moved = (after: Map<string, number>, name: string, labels?: Record<string, string>) =>
+      at(after, name, labels) - at(before, name, labels);
     // Nothing asked for a token yet (cold start): no expiry sample, every provider empty.
     expect(before.has(series('gateway_token_expiry_seconds', { provider: 'prio' }))).toBe(false);
     expect(at(before, 'gateway_token_state', { provider: 'prio', state: 'empty' })).toBe(1);
@@ -58,13 +63,25 @@ describe('metrics: every series moves when it should', () => {
     expect(moved(after, 'gateway_proxied_requests_total', { provider: 'prio', method: 'GET', status_class: '2xx' })).toBe(3);
     expect(moved(after, 'gateway_proxied_requests_total', { provider: 'latam', method: 'GET', status_class: '5xx' })).toBe(1);
     expect(moved(after, 'gateway_proxied_requests_total', { provider: '-', method: 'GET', status_class: '4xx' })).toBe(1);
-    for (const name of ['gateway_proxied_request_duration_seconds_count', 'gateway_proxied_upstream_duration_seconds_count', 'gateway_proxied_overhead_duration_seconds_count']) {
+    for (const name of [
+      'gateway_proxied_request_duration_seconds_count',
+      'gateway_proxied_upstream_duration_seconds_count',
+      'gateway_proxied_overhead_duration_seconds_count',
+    ]) {
       expect(moved(after, name, { provider: 'prio', method: 'GET', status_class: '2xx' })).toBe(3);
     }
     // Refused before any upstream call: overhead only.
-    expect(moved(after, 'gateway_proxied_overhead_duration_seconds_count', { provider: 'latam', method: 'GET', status_class: '5xx' })).toBe(1);
-    expect(moved(after, 'gateway_proxied_upstream_duration_seconds_count', { provider: 'latam', method: 'GET', status_class: '5xx' })).toBe(0);
-    const upstreamSum = moved(after, 'gateway_proxied_upstream_duration_seconds_sum', { provider: 'prio', method: 'GET', status_class: '2xx' });
+    expect(moved(after, 'gateway_proxied_overhead_duration_seconds_count', { provider: 'latam', method: 'GET', status_class: '5xx' })).toBe(
+      1,
+    );
+    expect(moved(after, 'gateway_proxied_upstream_duration_seconds_count', { provider: 'latam', method: 'GET', status_class: '5xx' })).toBe(
+      0,
+    );
+    const upstreamSum = moved(after, 'gateway_proxied_upstream_duration_seconds_sum', {
+      provider: 'prio',
+      method: 'GET',
+      status_class: '2xx',
+    });
     const totalSum = moved(after, 'gateway_proxied_request_duration_seconds_sum', { provider: 'prio', method: 'GET', status_class: '2xx' });
     expect(upstreamSum).toBeGreaterThan(0);
     expect(upstreamSum).toBeLessThanOrEqual(totalSum);
@@ -108,7 +125,11 @@ describe('metrics: every series moves when it should', () => {
   it('logs token events: obtained, renewed, failed, cooling down, circuit open, with provider and expiry', () => {
     const lines = h.logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const first = (msg: string, provider: string) => lines.find((l) => l.msg === msg && l.provider === provider);
-    expect(first('token obtained', 'prio')).toMatchObject({ trigger: 'request', source: 'provider', expiresAt: expect.stringMatching(/^\d{4}-/) });
+    expect(first('token obtained', 'prio')).toMatchObject({
+      trigger: 'request',
+      source: 'provider',
+      expiresAt: expect.stringMatching(/^\d{4}-/),
+    });
     expect(first('token renewed', 'prio')).toMatchObject({ trigger: 'background', expiresAt: expect.stringMatching(/^\d{4}-/) });
     expect(first('token cooling down', 'latam')).toMatchObject({
       kind: 'rejected',
@@ -122,7 +143,9 @@ describe('metrics: every series moves when it should', () => {
   it('writes one warn line per failed renewal, and no other (the library and the refresher leave failures to the event)', () => {
     const warnings = h.logs.lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 40);
     expect(failures).toBeGreaterThanOrEqual(3);
-    expect(warnings.map((l) => l.msg)).toEqual(Array.from({ length: failures }, () => expect.stringMatching(/^token (request failed|cooling down|circuit open)$/)));
+    expect(warnings.map((l) => l.msg)).toEqual(
+      Array.from({ length: failures }, () => expect.stringMatching(/^token (request failed|cooling down|circuit open)$/)),
+    );
   });
 });
 
@@ -172,7 +195,9 @@ describe('logs: secrets fed in every place never appear', () => {
 
     const text = h.logs.text();
     // The run did log: access lines with the path (no query), token events, at debug.
-    expect(text).toMatch(/"reqId":"redaction-test","caller":"env-1","client":"127.0.0.1","upstreamMs":\d+,"bytesIn":\d+,"bytesOut":\d+,"provider":"prio","method":"POST","path":"\/upload","status":200/);
+    expect(text).toMatch(
+      /"reqId":"redaction-test","caller":"env-1","client":"127.0.0.1","upstreamMs":\d+,"bytesIn":\d+,"bytesOut":\d+,"provider":"prio","method":"POST","path":"\/upload","status":200/,
+    );
     expect(text).toContain('"msg":"token renewed"');
     expect(text).toContain('"msg":"token request failed"');
     for (const secret of [...Object.values(CALLER), ...h.secrets()]) expect(text).not.toContain(secret);

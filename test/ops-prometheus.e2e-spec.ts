@@ -46,7 +46,9 @@ function metricNames(promql: string): string[] {
 
 /** Identifiers right before a label matcher or a range: metric names, whatever their prefix. */
 function selectorNames(promql: string): string[] {
-  return [...promql.matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*[{[]/g)].map((m) => m[1]).filter((name) => !['by', 'without', 'on', 'ignoring', 'group_left', 'group_right'].includes(name));
+  return [...promql.matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*[{[]/g)]
+    .map((m) => m[1])
+    .filter((name) => !['by', 'without', 'on', 'ignoring', 'group_left', 'group_right'].includes(name));
 }
 
 /** The names a scrape exports: each sample's, and each histogram's `_bucket`/`_sum`/`_count`. */

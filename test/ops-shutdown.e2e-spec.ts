@@ -134,7 +134,11 @@ describe('graceful shutdown on SIGTERM', () => {
     upstream = undefined;
   });
 
-  const envFor = (extra: Record<string, string> = {}): Record<string, string> => ({ ...emulatorEnv(emulators), PRIO_API_URL: upstream!.url, ...extra });
+  const envFor = (extra: Record<string, string> = {}): Record<string, string> => ({
+    ...emulatorEnv(emulators),
+    PRIO_API_URL: upstream!.url,
+    ...extra,
+  });
 
   (redisUrl ? it : it.skip)(
     'refuses new connections at once, completes every in-flight response in full, then stops the refresher and closes Redis, and exits 0',
@@ -212,7 +216,10 @@ describe('graceful shutdown on SIGTERM', () => {
   it('refuses a SHUTDOWN_TIMEOUT_MS that is not a number of milliseconds', async () => {
     const errors: string[] = [];
     let exitCode: number | undefined;
-    const gateway = await runGateway({ ...emulatorEnv(emulators), SHUTDOWN_TIMEOUT_MS: 'soon' }, { exit: (code) => (exitCode = code), error: (line) => errors.push(line) });
+    const gateway = await runGateway(
+      { ...emulatorEnv(emulators), SHUTDOWN_TIMEOUT_MS: 'soon' },
+      { exit: (code) => (exitCode = code), error: (line) => errors.push(line) },
+    );
     expect(gateway).toBeUndefined();
     expect(exitCode).toBe(1);
     expect(errors.join('\n')).toContain('SHUTDOWN_TIMEOUT_MS');

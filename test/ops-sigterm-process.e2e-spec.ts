@@ -44,12 +44,15 @@ async function caller(port: number, worker: number, outcomes: Outcome[]): Promis
   for (let n = 0; ; n++) {
     const id = `w${worker}-r${n}`;
     const outcome = await new Promise<Outcome>((resolve) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/prio/slow', agent, headers: { 'x-api-key': KEY_ALL, 'x-request-id': id } }, (res) => {
-        let bytes = 0;
-        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-        res.on('end', () => resolve({ id, result: 'answered', status: res.statusCode, bytes }));
-        res.on('error', (error) => resolve({ id, result: 'failed', error: error.message }));
-      });
+      const req = httpRequest(
+        { host: '127.0.0.1', port, path: '/prio/slow', agent, headers: { 'x-api-key': KEY_ALL, 'x-request-id': id } },
+        (res) => {
+          let bytes = 0;
+          res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+          res.on('end', () => resolve({ id, result: 'answered', status: res.statusCode, bytes }));
+          res.on('error', (error) => resolve({ id, result: 'failed', error: error.message }));
+        },
+      );
       req.on('error', (error: NodeJS.ErrnoException) =>
         resolve({ id, result: error.code === 'ECONNREFUSED' ? 'refused' : 'failed', error: error.code ?? error.message }),
       );
@@ -99,7 +102,11 @@ describe('SIGTERM to a real gateway process under load', () => {
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     await waitUntil(
-      () => fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false),
+      () =>
+        fetch(`http://127.0.0.1:${port}/health`).then(
+          (r) => r.ok,
+          () => false,
+        ),
       `the gateway process to serve (stderr: ${stderr})`,
       30_000,
     );

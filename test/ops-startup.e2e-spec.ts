@@ -27,7 +27,10 @@ describe('defaults that cannot fool an operator', () => {
     const { io, runnerIo } = fakeIo();
     expect(await runGateway({ NODE_ENV: 'production', PORT: '0' }, runnerIo)).toBeUndefined();
     expect(io.exitCodes).toEqual([1]);
-    expect(io.lines).toEqual(['Invalid configuration:', expect.stringMatching(/^ {2}providers: none is configured and NODE_ENV=production never starts the sandbox/)]);
+    expect(io.lines).toEqual([
+      'Invalid configuration:',
+      expect.stringMatching(/^ {2}providers: none is configured and NODE_ENV=production never starts the sandbox/),
+    ]);
   });
 
   it('SANDBOX=false with no provider: exit 1 the same way', async () => {
@@ -49,11 +52,17 @@ describe('defaults that cannot fool an operator', () => {
 
   it('SANDBOX=true with NODE_ENV=production starts, on the loopback, with a warning line', async () => {
     const logs = new LogCapture();
-    const gateway = await createGateway({ NODE_ENV: 'production', SANDBOX: 'true', GATEWAY_API_KEYS: KEY_ALL }, { port: 0, logDestination: logs, banner: () => undefined });
+    const gateway = await createGateway(
+      { NODE_ENV: 'production', SANDBOX: 'true', GATEWAY_API_KEYS: KEY_ALL },
+      { port: 0, logDestination: logs, banner: () => undefined },
+    );
     try {
       expect((gateway.app.getHttpServer().address() as AddressInfo).address).toBe('127.0.0.1');
       expect(jsonLines(logs.text())).toContainEqual(
-        expect.objectContaining({ level: 40, msg: expect.stringMatching(/^SANDBOX=true with NODE_ENV=production: these providers are answered by the embedded emulators/) }),
+        expect.objectContaining({
+          level: 40,
+          msg: expect.stringMatching(/^SANDBOX=true with NODE_ENV=production: these providers are answered by the embedded emulators/),
+        }),
       );
     } finally {
       await gateway.close();
@@ -79,10 +88,18 @@ describe('start-up as a process', () => {
   });
 
   it('PORT in use: one readable line on stderr, exit 1, and no success line before it (regression: "successfully started", then the error)', async () => {
-    const gateway = gatewayProcess({ ...emulatorEnv(emulators), ENV_FILE: scratch.envFile('empty.env', {}), PORT: String(busyPort), HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+    const gateway = gatewayProcess({
+      ...emulatorEnv(emulators),
+      ENV_FILE: scratch.envFile('empty.env', {}),
+      PORT: String(busyPort),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    });
     const { code } = await gateway.exited;
     expect(code).toBe(1);
-    expect(gateway.stderr()).toBe(`The gateway could not start: 127.0.0.1:${busyPort} is already in use (set PORT, or HOST, to a free one)\n`);
+    expect(gateway.stderr()).toBe(
+      `The gateway could not start: 127.0.0.1:${busyPort} is already in use (set PORT, or HOST, to a free one)\n`,
+    );
     expect(gateway.stdout()).not.toMatch(/successfully started|gateway listening|EADDRINUSE/);
   }, 60_000);
 
@@ -94,7 +111,13 @@ describe('start-up as a process', () => {
 
   it('logs JSON when pino-pretty cannot be resolved and NODE_ENV is unset (regression: "Cannot find package pino-pretty")', async () => {
     const port = await freePort();
-    const env = { ...emulatorEnv(emulators), ENV_FILE: scratch.envFile('empty2.env', {}), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+    const env = {
+      ...emulatorEnv(emulators),
+      ENV_FILE: scratch.envFile('empty2.env', {}),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    };
     const gateway = gatewayProcess(env, [NO_PINO_PRETTY]);
     try {
       await waitForHealth(`http://127.0.0.1:${port}/health`, gateway);
@@ -102,7 +125,9 @@ describe('start-up as a process', () => {
       expect((await gateway.exited).code).toBe(0);
       const lines = gateway.stdout().trim().split('\n');
       expect(lines.length).toBeGreaterThan(3);
-      expect(lines.map((line) => JSON.parse(line) as { msg: string })).toContainEqual(expect.objectContaining({ msg: 'gateway listening' }));
+      expect(lines.map((line) => JSON.parse(line) as { msg: string })).toContainEqual(
+        expect.objectContaining({ msg: 'gateway listening' }),
+      );
       expect(gateway.stderr()).toBe('');
     } finally {
       gateway.kill();

@@ -37,7 +37,11 @@ describeRedis('rate limits of two gateway processes on one Redis', () => {
     return { statuses, admitted: statuses.filter((s) => s === 200).length, refill: Math.floor((Date.now() - started) / INTERVAL_MS) };
   }
   const rateLimits = async (g: GatewayProcess) =>
-    ((await (await fetch(`${g.url}/tokens`, { headers: { 'x-api-key': OPS } })).json()) as { rateLimits: { shared: boolean; degraded: boolean } }).rateLimits;
+    (
+      (await (await fetch(`${g.url}/tokens`, { headers: { 'x-api-key': OPS } })).json()) as {
+        rateLimits: { shared: boolean; degraded: boolean };
+      }
+    ).rateLimits;
 
   beforeAll(async () => {
     emulators = await startProviderEmulators();
@@ -49,7 +53,13 @@ describeRedis('rate limits of two gateway processes on one Redis', () => {
         `  - { name: ops, key: "sha256:${keyDigest(OPS)}", providers: "*" }\n`,
     );
     const { GATEWAY_API_KEYS: _, ...env } = emulatorEnv(emulators);
-    const shared = { ...env, GATEWAY_API_KEYS_FILE: file, REDIS_URL: redis.url, TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'), LOG_LEVEL: 'info' };
+    const shared = {
+      ...env,
+      GATEWAY_API_KEYS_FILE: file,
+      REDIS_URL: redis.url,
+      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      LOG_LEVEL: 'info',
+    };
     gateways.push(...(await Promise.all([GatewayProcess.start(shared), GatewayProcess.start(shared)])));
   }, 60_000);
 
@@ -85,7 +95,8 @@ describeRedis('rate limits of two gateway processes on one Redis', () => {
     try {
       const scriptCalls = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
       const before = await scriptCalls();
-      for (let i = 0; i < 20; i++) expect((await fetch(`${gateways[i % 2].url}/prio/echo`, { headers: { 'x-api-key': OPS } })).status).toBe(200);
+      for (let i = 0; i < 20; i++)
+        expect((await fetch(`${gateways[i % 2].url}/prio/echo`, { headers: { 'x-api-key': OPS } })).status).toBe(200);
       expect(await scriptCalls()).toBe(before);
       // While the limited key's requests each run the script once.
       await fetch(`${gateways[0].url}/prio/echo`, { headers: { 'x-api-key': LIMITED } });
@@ -97,7 +108,10 @@ describeRedis('rate limits of two gateway processes on one Redis', () => {
 
   it('applies the full limit in each instance on its own while Redis is away, says so, and shares it again once Redis is back', async () => {
     await redis.stop();
-    await waitUntil(async () => (await Promise.all(gateways.map(rateLimits))).every((r) => r.degraded), 'both gateways to report degraded limits');
+    await waitUntil(
+      async () => (await Promise.all(gateways.map(rateLimits))).every((r) => r.degraded),
+      'both gateways to report degraded limits',
+    );
     for (const g of gateways) expect(await metric(g.url, 'gateway_rate_limit_degraded')).toBe(1);
     // Each instance now has a bucket of its own, full: the key gets up to the limit from each.
     for (const g of gateways) {
@@ -108,7 +122,11 @@ describeRedis('rate limits of two gateway processes on one Redis', () => {
     }
 
     redis = await startRedisServer(redis.port);
-    await waitUntil(async () => (await Promise.all(gateways.map(rateLimits))).every((r) => !r.degraded), 'both gateways to share limits again', 15_000);
+    await waitUntil(
+      async () => (await Promise.all(gateways.map(rateLimits))).every((r) => !r.degraded),
+      'both gateways to share limits again',
+      15_000,
+    );
     for (const g of gateways) expect(await metric(g.url, 'gateway_rate_limit_degraded')).toBe(0);
     // The restarted Redis is empty: one fresh bucket, shared again.
     const { admitted, refill } = await burst(2 * LIMIT);

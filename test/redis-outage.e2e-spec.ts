@@ -61,7 +61,11 @@ describeRedis('gateways whose Redis dies mid-run', () => {
     expect(emulators.tokenRequests('prio').length).toBeGreaterThan(fetchedBefore);
 
     redis = await startRedisServer(redis.port);
-    await waitUntil(async () => !(await storeOf(gateways[0])).degraded && !(await storeOf(gateways[1])).degraded, 'both gateways to reconnect', 15_000);
+    await waitUntil(
+      async () => !(await storeOf(gateways[0])).degraded && !(await storeOf(gateways[1])).degraded,
+      'both gateways to reconnect',
+      15_000,
+    );
     expect(await degradedGauge(gateways[0])).toBe('0');
     await traffic(5);
     expect(statuses).toHaveLength(80);

@@ -36,7 +36,12 @@ function sharesTokensThrough(start: () => Promise<Topology>): void {
 
   const startGateway = async (gatewayEnv = env) => {
     // No warm-up: the first burst is really cold.
-    const gateway = await createGateway(gatewayEnv, { port: 0, host: '127.0.0.1', logDestination: logs, oauth: { retry: FAST_RETRY, refresher: { warmOnStart: false } } });
+    const gateway = await createGateway(gatewayEnv, {
+      port: 0,
+      host: '127.0.0.1',
+      logDestination: logs,
+      oauth: { retry: FAST_RETRY, refresher: { warmOnStart: false } },
+    });
     gateway.app.get(TokenService).events.on('obtained', ({ token }) => issued.set(token.accessToken, token));
     gateways.push(gateway);
     return gateway;

@@ -26,7 +26,14 @@ describe('access lines of requests refused by the server itself', () => {
     ['a method the proxy does not forward', 405, 'PROPFIND', [], ''],
   ])('%s: %i and an access line with its request id', async (_what, status, method, extra, body) => {
     const reqId = `refused-${status}`;
-    const request = head([`${method} /prio/x?secret=1 HTTP/1.1`, 'Host: gw', `x-api-key: ${KEY_ALL}`, `x-request-id: ${reqId}`, 'connection: close', ...extra]);
+    const request = head([
+      `${method} /prio/x?secret=1 HTTP/1.1`,
+      'Host: gw',
+      `x-api-key: ${KEY_ALL}`,
+      `x-request-id: ${reqId}`,
+      'connection: close',
+      ...extra,
+    ]);
     const answer = await sendRaw(gateway.url, request + body);
     expect(answer.status).toBe(status);
     const line = await gateway.waitForAccessLine(reqId);

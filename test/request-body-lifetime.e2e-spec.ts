@@ -109,6 +109,9 @@ describe('regression: a request body destroyed while nothing listens no longer e
       await until(() => logged() === n, `SIGHUP number ${n} to be logged`);
       await stillServes();
     }
-    expect(JSON.parse(rig.gateway.lines.find((line) => line.includes('SIGHUP'))!)).toMatchObject({ level: 30, msg: 'SIGHUP ignored: no GATEWAY_API_KEYS_FILE to reload' });
+    expect(JSON.parse(rig.gateway.lines.find((line) => line.includes('SIGHUP'))!)).toMatchObject({
+      level: 30,
+      msg: 'SIGHUP ignored: no GATEWAY_API_KEYS_FILE to reload',
+    });
   });
 });

@@ -31,7 +31,10 @@ describe('request-target and header rules', () => {
   });
 
   it('forwards raw characters of the query other than #, spaces and controls as received', async () => {
-    const answer = await sendRaw(h.url, raw([`GET /prio/echo?q=[1]|{2}^"<>\`' HTTP/1.1`, 'Host: gw', `x-api-key: ${KEY_ALL}`, 'Connection: close']));
+    const answer = await sendRaw(
+      h.url,
+      raw([`GET /prio/echo?q=[1]|{2}^"<>\`' HTTP/1.1`, 'Host: gw', `x-api-key: ${KEY_ALL}`, 'Connection: close']),
+    );
     expect(answer.status).toBe(200);
     expect(echo(answer.body).query).toBe('q=[1]|{2}^"<>`\'');
   });
@@ -71,14 +74,26 @@ describe('request-target and header rules', () => {
     ['"chunked, gzip"', 'chunked, gzip'],
   ])('answers 501 not_implemented to Transfer-Encoding: %s and sends nothing upstream', async (_name, coding) => {
     const before = upstreamCalls(h);
-    const answer = await sendRaw(h.url, raw(['POST /prio/upload HTTP/1.1', 'Host: gw', `x-api-key: ${KEY_ALL}`, `Transfer-Encoding: ${coding}`, 'Connection: close'], '5\r\nhello\r\n0\r\n\r\n'));
+    const answer = await sendRaw(
+      h.url,
+      raw(
+        ['POST /prio/upload HTTP/1.1', 'Host: gw', `x-api-key: ${KEY_ALL}`, `Transfer-Encoding: ${coding}`, 'Connection: close'],
+        '5\r\nhello\r\n0\r\n\r\n',
+      ),
+    );
     expect(answer.status).toBe(501);
     expect(JSON.parse(answer.body)).toMatchObject({ code: 'not_implemented' });
     expect(upstreamCalls(h)).toBe(before);
   });
 
   it('still forwards a chunked body, whatever the case of "chunked"', async () => {
-    const answer = await sendRaw(h.url, raw(['POST /prio/upload HTTP/1.1', 'Host: gw', `x-api-key: ${KEY_ALL}`, 'Transfer-Encoding: Chunked', 'Connection: close'], '5\r\nhello\r\n0\r\n\r\n'));
+    const answer = await sendRaw(
+      h.url,
+      raw(
+        ['POST /prio/upload HTTP/1.1', 'Host: gw', `x-api-key: ${KEY_ALL}`, 'Transfer-Encoding: Chunked', 'Connection: close'],
+        '5\r\nhello\r\n0\r\n\r\n',
+      ),
+    );
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toMatchObject({ bytes: 5 });
   });
@@ -96,7 +111,8 @@ describe('request-target and header rules', () => {
       },
     });
     const seen = echo(answer.body).headers;
-    for (const gone of ['forwarded', 'x-real-ip', 'x-forwarded-port', 'x-original-url', 'x-rewrite-url']) expect(seen[gone]).toBeUndefined();
+    for (const gone of ['forwarded', 'x-real-ip', 'x-forwarded-port', 'x-original-url', 'x-rewrite-url'])
+      expect(seen[gone]).toBeUndefined();
     // regression: any caller's x-forwarded-for was appended to; from a peer that is no trusted proxy it is replaced.
     expect(seen['x-forwarded-for']).toBe('127.0.0.1');
   });
@@ -132,7 +148,7 @@ describe('/health/ready', () => {
     expect(tokenCalls()).toBe(0);
   });
 
-  it('regression: without a key it shows only the status and each provider\'s state (no checks, no error text)', async () => {
+  it("regression: without a key it shows only the status and each provider's state (no checks, no error text)", async () => {
     expect((await send(h.url, '/latam/loyalty', { headers: { 'x-api-key': KEY_ALL } })).status).toBe(502);
     const calls = tokenCalls();
     for (const headers of [{}, { 'x-api-key': 'not-a-key' }, { 'x-api-key': KEY_LATAM_PRIO }] as Array<Record<string, string>>) {
@@ -142,7 +158,8 @@ describe('/health/ready', () => {
       expect(Object.keys(body).sort()).toEqual(['providers', 'status']);
       expect(body.status).toBe('unavailable');
       expect(body.providers).toContainEqual({ provider: 'latam', state: 'cooling_down' });
-      for (const provider of body.providers as Array<Record<string, unknown>>) expect(Object.keys(provider).sort()).toEqual(['provider', 'state']);
+      for (const provider of body.providers as Array<Record<string, unknown>>)
+        expect(Object.keys(provider).sort()).toEqual(['provider', 'state']);
       expect(answer.body).not.toContain('Invalid secret');
     }
     expect(tokenCalls()).toBe(calls);
@@ -151,7 +168,10 @@ describe('/health/ready', () => {
   it('shows the detail, Terminus checks and error texts included, to a key allowed *', async () => {
     const answer = await send(h.url, '/health/ready', { headers: { 'x-api-key': KEY_ALL } });
     expect(answer.status).toBe(503);
-    const body = problemOf(answer) as { checks: Record<string, { status: string }>; providers: Array<{ provider: string; lastError?: { description: string } }> };
+    const body = problemOf(answer) as {
+      checks: Record<string, { status: string }>;
+      providers: Array<{ provider: string; lastError?: { description: string } }>;
+    };
     expect(body.checks.latam).toMatchObject({ status: 'down', state: 'cooling_down' });
     expect(body.providers.find((p) => p.provider === 'latam')?.lastError?.description).toBe('Invalid secret in Authorization header');
   });

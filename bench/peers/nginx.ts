@@ -121,7 +121,10 @@ const alive = (pid: number) => {
 };
 
 /** Starts nginx with a configuration generated into a new directory under `parent` (removed by `stop`). */
-export async function startNginx(binary: string, o: Omit<NginxConfigOptions, 'dir' | 'port' | 'accessLog'> & { parent?: string }): Promise<Nginx> {
+export async function startNginx(
+  binary: string,
+  o: Omit<NginxConfigOptions, 'dir' | 'port' | 'accessLog'> & { parent?: string },
+): Promise<Nginx> {
   const dir = mkdtempSync(join(o.parent ?? tmpdir(), 'nginx-'));
   const port = await freePort();
   const conf = join(dir, 'nginx.conf');

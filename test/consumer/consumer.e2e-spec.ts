@@ -20,11 +20,39 @@ const PACKAGE = '@oauth-gateway/oauth-providers';
 
 /** The runtime exports of each entry point: one added or lost by accident fails here. */
 const MAIN_EXPORTS = [
-  'FORM_CONTENT_TYPE', 'InMemoryTokenStore', 'JSON_CONTENT_TYPE', 'LatamPassStrategy', 'NoAuthorizationHeaderError', 'OAuth2Strategy',
-  'OAuthConfigurationError', 'OAuthModule', 'OAuthProviderError', 'PROVIDER_TOKEN_STATES', 'PaymeStrategy', 'PrioStrategy', 'SabreStrategy',
-  'TokenService', 'TokenStore', 'TransatelStrategy', 'UnknownProviderError', 'failureKind', 'formBody', 'grantFrom', 'latamPass', 'oauth2',
-  'payme', 'prio', 'rawBasicAuthorization', 'readTokenAnswer', 'requestTokenAnswer', 'rfc6749BasicAuthorization', 'rfc6749ErrorFields',
-  'sabre', 'strategyIdentity', 'stringField', 'transatel',
+  'FORM_CONTENT_TYPE',
+  'InMemoryTokenStore',
+  'JSON_CONTENT_TYPE',
+  'LatamPassStrategy',
+  'NoAuthorizationHeaderError',
+  'OAuth2Strategy',
+  'OAuthConfigurationError',
+  'OAuthModule',
+  'OAuthProviderError',
+  'PROVIDER_TOKEN_STATES',
+  'PaymeStrategy',
+  'PrioStrategy',
+  'SabreStrategy',
+  'TokenService',
+  'TokenStore',
+  'TransatelStrategy',
+  'UnknownProviderError',
+  'failureKind',
+  'formBody',
+  'grantFrom',
+  'latamPass',
+  'oauth2',
+  'payme',
+  'prio',
+  'rawBasicAuthorization',
+  'readTokenAnswer',
+  'requestTokenAnswer',
+  'rfc6749BasicAuthorization',
+  'rfc6749ErrorFields',
+  'sabre',
+  'strategyIdentity',
+  'stringField',
+  'transatel',
 ];
 const REDIS_EXPORTS = ['RedisTokenStore', 'TokenCipher', 'createRedisConnection', 'parseEncryptionKey'];
 
@@ -47,7 +75,9 @@ interface Report {
 /** This run's environment without what `npm test` and Jest add: the fixture runs as a user's app would. */
 function outsideEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(npm_(package|lifecycle)_|npm_config_local_prefix$|NODE_OPTIONS$|JEST_WORKER_ID$|INIT_CWD$)/.test(name)),
+    Object.entries(process.env).filter(
+      ([name]) => !/^(npm_(package|lifecycle)_|npm_config_local_prefix$|NODE_OPTIONS$|JEST_WORKER_ID$|INIT_CWD$)/.test(name),
+    ),
   );
   return { ...env, ...extra };
 }
@@ -55,10 +85,18 @@ function outsideEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 /** Runs a command to its end; a failure carries the command's own output (tsc writes its errors to stdout). */
 function run(file: string, args: string[], cwd: string, timeoutMs: number, env = outsideEnv()): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { cwd, env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error: ExecFileException | null, stdout, stderr) => {
-      if (error) reject(new Error(`${file} ${args.join(' ')} failed (${error.killed ? 'timed out' : `exit ${error.code}`}):\n${stdout}\n${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      file,
+      args,
+      { cwd, env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      (error: ExecFileException | null, stdout, stderr) => {
+        if (error)
+          reject(
+            new Error(`${file} ${args.join(' ')} failed (${error.killed ? 'timed out' : `exit ${error.code}`}):\n${stdout}\n${stderr}`),
+          );
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -109,14 +147,16 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
 
   it('pins every package of the fixture lockfile to a version the root lockfile holds (so the npm cache has it)', () => {
     const entries = (file: string) =>
-      Object.entries((JSON.parse(readFileSync(file, 'utf8')) as { packages: Record<string, { version?: string; link?: boolean }> }).packages)
+      Object.entries(
+        (JSON.parse(readFileSync(file, 'utf8')) as { packages: Record<string, { version?: string; link?: boolean }> }).packages,
+      )
         .filter(([path, entry]) => path.includes('node_modules/') && !entry.link)
         .map(([path, entry]) => `${path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length)}@${entry.version}`);
     const root = new Set(entries(join(ROOT, 'package-lock.json')));
     expect(entries(join(FIXTURE, 'package-lock.json')).filter((p) => !root.has(p))).toEqual([]);
   });
 
-  it("shows in the package README the custom strategy this app runs, as it is", () => {
+  it('shows in the package README the custom strategy this app runs, as it is', () => {
     const readme = readFileSync(join(ROOT, 'libs/oauth-providers/README.md'), 'utf8');
     const block = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).find((code) => code.includes('export class AcmeStrategy'));
     const strategy = block?.slice(0, block.lastIndexOf('\nOAuthModule.forRoot(')).trimEnd();
@@ -127,7 +167,17 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
     const out = await npm(['pack', '--workspace', 'libs/oauth-providers', '--pack-destination', work, '--silent'], ROOT, 120_000);
     tarball = join(work, out.trim().split('\n').at(-1)!);
     const files = (await run('tar', ['-tzf', tarball], work, 30_000)).trim().split('\n');
-    for (const file of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts', 'dist/redis.js', 'dist/redis.d.ts', 'src/index.ts']) {
+    for (const file of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'CHANGELOG.md',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/redis.js',
+      'dist/redis.d.ts',
+      'src/index.ts',
+    ]) {
       expect(files).toContain(`package/${file}`);
     }
     expect(files.filter((f) => /\.spec\.|test-support|tsbuildinfo|tsconfig/.test(f))).toEqual([]);
@@ -141,7 +191,9 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
     const installed = join(app, 'node_modules', PACKAGE);
     expect(JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'))).toMatchObject({ name: PACKAGE, version: expect.any(String) });
     // what was installed is what was just built, not an older tarball of the same version from the npm cache
-    expect(readFileSync(join(installed, 'dist/index.d.ts'), 'utf8')).toBe(readFileSync(join(ROOT, 'libs/oauth-providers/dist/index.d.ts'), 'utf8'));
+    expect(readFileSync(join(installed, 'dist/index.d.ts'), 'utf8')).toBe(
+      readFileSync(join(ROOT, 'libs/oauth-providers/dist/index.d.ts'), 'utf8'),
+    );
     expect(existsSync(join(app, 'node_modules', 'ioredis'))).toBe(false);
     expect(readFileSync(join(app, 'package.json'), 'utf8')).toBe(manifest);
   }, 400_000);
@@ -167,28 +219,34 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
 
   const itWithRedis = process.env.TEST_REDIS_URL ? it : it.skip;
 
-  itWithRedis('with ioredis added, two app processes share each token through Redis from ./redis: one token request per provider', async () => {
-    await npm(['install', '--no-save', '--prefer-offline', tarball], app, 180_000);
-    expect(existsSync(join(app, 'node_modules', 'ioredis'))).toBe(true);
-    await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.redis.json'], app, 180_000);
+  itWithRedis(
+    'with ioredis added, two app processes share each token through Redis from ./redis: one token request per provider',
+    async () => {
+      await npm(['install', '--no-save', '--prefer-offline', tarball], app, 180_000);
+      expect(existsSync(join(app, 'node_modules', 'ioredis'))).toBe(true);
+      await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.redis.json'], app, 180_000);
 
-    emulators.reset();
-    // Short-lived tokens: the entries this test leaves in the shared Redis expire by themselves.
-    for (const [, emulated] of PROVIDERS) emulators.setTokenLifetime(emulated, 60);
-    const env = appEnv({
-      REDIS_URL: process.env.TEST_REDIS_URL!,
-      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      // Roomier than production's 200 ms: suites share two cores, and a timeout would mean a second fetch.
-      REDIS_COMMAND_TIMEOUT_MS: '2000',
-    });
-    const [first, second] = (await Promise.all([1, 2].map(() => run(process.execPath, ['dist/redis/main.js'], app, 60_000, env)))).map(reportOf);
-    for (const report of [first, second]) {
-      expect(report.store).toEqual({ shared: true, degraded: false });
-      expect(report.states).toEqual(['valid', 'valid', 'valid']);
-      expect(report.exports[`${PACKAGE}/redis`]).toEqual(REDIS_EXPORTS);
-      for (const [provider] of PROVIDERS) expect(report.providers[provider].apiStatus).toBe(200);
-    }
-    for (const [provider] of PROVIDERS) expect(second.providers[provider].fingerprint).toBe(first.providers[provider].fingerprint);
-    expect(tokenRequests()).toEqual({ prio: 1, oauth2: 1, transatel: 1 });
-  }, 400_000);
+      emulators.reset();
+      // Short-lived tokens: the entries this test leaves in the shared Redis expire by themselves.
+      for (const [, emulated] of PROVIDERS) emulators.setTokenLifetime(emulated, 60);
+      const env = appEnv({
+        REDIS_URL: process.env.TEST_REDIS_URL!,
+        TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        // Roomier than production's 200 ms: suites share two cores, and a timeout would mean a second fetch.
+        REDIS_COMMAND_TIMEOUT_MS: '2000',
+      });
+      const [first, second] = (await Promise.all([1, 2].map(() => run(process.execPath, ['dist/redis/main.js'], app, 60_000, env)))).map(
+        reportOf,
+      );
+      for (const report of [first, second]) {
+        expect(report.store).toEqual({ shared: true, degraded: false });
+        expect(report.states).toEqual(['valid', 'valid', 'valid']);
+        expect(report.exports[`${PACKAGE}/redis`]).toEqual(REDIS_EXPORTS);
+        for (const [provider] of PROVIDERS) expect(report.providers[provider].apiStatus).toBe(200);
+      }
+      for (const [provider] of PROVIDERS) expect(second.providers[provider].fingerprint).toBe(first.providers[provider].fingerprint);
+      expect(tokenRequests()).toEqual({ prio: 1, oauth2: 1, transatel: 1 });
+    },
+    400_000,
+  );
 });

@@ -67,8 +67,18 @@ export const IMPOSSIBLE: readonly Rule[] = [
     why: 'the head and a small body leave in one write: there is no moment when the upstream has part of them',
   },
   { shapes: ['over'], phases: ['waiting', 'streaming'], why: 'a body over the limit is never sent whole, so never answered' },
-  { shapes: SENT_IN_ONE_WRITE, phases: ['token', 'slot'], faults: ['caller-stalls'], why: 'the request is whole: waiting for the answer is not stalling' },
-  { shapes: ['expect'], phases: ['token'], faults: ['caller-stalls'], why: 'the caller waits for its 100 Continue, which is sent once the token is there' },
+  {
+    shapes: SENT_IN_ONE_WRITE,
+    phases: ['token', 'slot'],
+    faults: ['caller-stalls'],
+    why: 'the request is whole: waiting for the answer is not stalling',
+  },
+  {
+    shapes: ['expect'],
+    phases: ['token'],
+    faults: ['caller-stalls'],
+    why: 'the caller waits for its 100 Continue, which is sent once the token is there',
+  },
   { phases: ['waiting'], faults: ['caller-stalls'], why: 'a caller that sent everything and waits for the answer is not stalling' },
 ];
 

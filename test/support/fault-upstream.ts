@@ -13,16 +13,7 @@ import type { AddressInfo, Socket } from 'node:net';
  * - `big`: reads the whole request, then streams a 64 MiB answer with back-pressure.
  */
 export type UpstreamBehaviour =
-  | 'ok'
-  | 'hold'
-  | 'reset-head'
-  | 'reset-body'
-  | 'hang-body'
-  | 'reset-complete'
-  | 'hang-complete'
-  | 'answer-reset'
-  | 'answer-hang'
-  | 'big';
+  'ok' | 'hold' | 'reset-head' | 'reset-body' | 'hang-body' | 'reset-complete' | 'hang-complete' | 'answer-reset' | 'answer-hang' | 'big';
 
 const BEHAVIOURS: ReadonlySet<string> = new Set<UpstreamBehaviour>([
   'ok',

@@ -97,7 +97,13 @@ export function apiKeysIn(value: string): string[] {
     const hashed = /^sha256:([0-9a-fA-F]{64})/.exec(entry.trim());
     const digest = hashed ? hashed[1].toLowerCase() : keyDigest(entry.trim().split(':')[0]);
     const bytes = Buffer.from(digest, 'hex');
-    return [...(hashed ? [] : [entry.trim().split(':')[0]]), digest, digest.toUpperCase(), bytes.toString('base64'), bytes.toString('base64url')];
+    return [
+      ...(hashed ? [] : [entry.trim().split(':')[0]]),
+      digest,
+      digest.toUpperCase(),
+      bytes.toString('base64'),
+      bytes.toString('base64url'),
+    ];
   });
 }
 

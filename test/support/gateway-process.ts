@@ -17,7 +17,14 @@ const MAIN = fileURLToPath(new URL('./gateway-process.main.ts', import.meta.url)
 /** Starts the gateway's entry with exactly `env` (plus PATH, a loopback host and production logs). */
 function spawnMain(env: Record<string, string>, options: GatewayTestOptions): ChildProcess {
   return spawn(process.execPath, ['--import', REGISTER, MAIN], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', NODE_ENV: 'production', ...env, GATEWAY_TEST_OPTIONS: JSON.stringify(options) },
+    env: {
+      PATH: process.env.PATH,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      NODE_ENV: 'production',
+      ...env,
+      GATEWAY_TEST_OPTIONS: JSON.stringify(options),
+    },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
 }

@@ -29,7 +29,11 @@ export function cleanEnv(env: Record<string, string | undefined> = {}): Record<s
   return Object.fromEntries(Object.entries({ ...base, ...env }).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-export function startProcess(command: string, args: string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): RunningProcess {
+export function startProcess(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): RunningProcess {
   const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -50,7 +54,11 @@ export function startProcess(command: string, args: string[], options: { env?: R
 }
 
 /** Runs a command to its end. */
-export async function runProcess(command: string, args: string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}) {
+export async function runProcess(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+) {
   const running = startProcess(command, args, options);
   const { code, signal } = await running.exited;
   return { code, signal, stdout: running.stdout(), stderr: running.stderr() };
@@ -60,8 +68,12 @@ export async function runProcess(command: string, args: string[], options: { env
 export async function waitForHealth(url: string, running: RunningProcess, limitMs = 60_000): Promise<void> {
   await waitUntil(
     async () => {
-      if (running.child.exitCode !== null) throw new Error(`the process exited ${running.child.exitCode}: ${running.stderr()}${running.stdout()}`);
-      return fetch(url).then((r) => r.ok, () => false);
+      if (running.child.exitCode !== null)
+        throw new Error(`the process exited ${running.child.exitCode}: ${running.stderr()}${running.stdout()}`);
+      return fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      );
     },
     `${url} to answer`,
     limitMs,

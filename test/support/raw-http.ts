@@ -64,7 +64,8 @@ export function parseAnswers(bytes: Buffer, closed: boolean, headRequest = false
         }
         if (lineEnd + 2 + n + 2 > bytes.length) return unfinished(answers, [...chunks, bytes.subarray(lineEnd + 2)]);
         chunks.push(bytes.subarray(lineEnd + 2, lineEnd + 2 + n));
-        if (bytes.toString('latin1', lineEnd + 2 + n, lineEnd + 4 + n) !== '\r\n') return { answers, malformed: 'chunk not followed by CRLF' };
+        if (bytes.toString('latin1', lineEnd + 2 + n, lineEnd + 4 + n) !== '\r\n')
+          return { answers, malformed: 'chunk not followed by CRLF' };
         at = lineEnd + 4 + n;
       }
     } else if (headers['content-length'] !== undefined) {

@@ -55,7 +55,13 @@ export class AppModule {
       module: AppModule,
       imports: [
         // Parsed and validated before Nest starts (see parse-config.ts); here it is only served.
-        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, ignoreEnvVars: true, skipProcessEnv: true, load: [gatewayConfig(config)] }),
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          ignoreEnvVars: true,
+          skipProcessEnv: true,
+          load: [gatewayConfig(config)],
+        }),
         ScheduleModule.forRoot(),
         // Failed readiness checks are answered (503, per provider), not logged: token failures are logged as they happen.
         TerminusModule.forRoot({ logger: false }),

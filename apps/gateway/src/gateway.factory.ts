@@ -72,9 +72,16 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
   // One connection for tokens and rate limits, created here so that it is closed last.
   const redis = connectRedis(config);
   try {
-    const { logger, accessLog } = await createLogs({ level: config.logLevel, production: config.production, destination: options.logDestination });
+    const { logger, accessLog } = await createLogs({
+      level: config.logLevel,
+      production: config.production,
+      destination: options.logDestination,
+    });
     if (sandbox && config.production) {
-      logger.warn({ providers: sandbox.providers }, 'SANDBOX=true with NODE_ENV=production: these providers are answered by the embedded emulators, not the real ones');
+      logger.warn(
+        { providers: sandbox.providers },
+        'SANDBOX=true with NODE_ENV=production: these providers are answered by the embedded emulators, not the real ones',
+      );
     }
     const server = new GatewayServer(config);
     const adapter = new FastifyAdapter({
@@ -90,7 +97,15 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
     });
     adapter.getInstance().addHook('onRoute', ({ method, url }) => server.addOwnRoute(method, url));
     app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.forGateway({ config, logger, oauth: options.oauth, redis, server, accessLog, upstreamConnections: options.upstreamConnections }),
+      AppModule.forGateway({
+        config,
+        logger,
+        oauth: options.oauth,
+        redis,
+        server,
+        accessLog,
+        upstreamConnections: options.upstreamConnections,
+      }),
       adapter,
       // Nest's start-up lines ("successfully started"...) are held until the port is ours: a gateway that cannot listen prints only why.
       { logger: new PinoNestLogger(logger), abortOnError: false, bufferLogs: true, autoFlushLogs: false },
@@ -152,7 +167,14 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
 }
 
 /** Listens (`listen`: how, default `server.listen`); a port that cannot be had is one plain sentence naming the variables to set. */
-async function listening(server: Server, port: number, host: string, portName: string, hostName: string, listen?: () => Promise<unknown>): Promise<void> {
+async function listening(
+  server: Server,
+  port: number,
+  host: string,
+  portName: string,
+  hostName: string,
+  listen?: () => Promise<unknown>,
+): Promise<void> {
   try {
     await (listen?.() ?? new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve())));
   } catch (error) {

@@ -45,10 +45,13 @@ export async function runGateway(env: Env, io: RunnerIo = processIo, options: Ga
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? gateway.config.shutdownTimeoutMs;
   const stop = () => {
     const hard = setTimeout(() => io.exit(1), shutdownTimeoutMs + CLOSE_GRACE_MS).unref();
-    void gateway.close().then(
-      () => io.exit(0),
-      () => io.exit(1),
-    ).finally(() => clearTimeout(hard));
+    void gateway
+      .close()
+      .then(
+        () => io.exit(0),
+        () => io.exit(1),
+      )
+      .finally(() => clearTimeout(hard));
   };
   let signalled = false;
   const onSignal = () => {

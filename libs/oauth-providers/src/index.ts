@@ -1,7 +1,13 @@
 // The package's main entry point: what an app needs to get tokens, and to write its own strategy.
 // Everything else is internal; the Redis store is in `./redis`, so that `ioredis` stays optional.
 export { OAuthModule } from './oauth.module.js';
-export type { OAuthModuleOptions, RetryOptions, CircuitBreakerOptions, RefresherOptions, Clock } from './interfaces/oauth-module-options.interface.js';
+export type {
+  OAuthModuleOptions,
+  RetryOptions,
+  CircuitBreakerOptions,
+  RefresherOptions,
+  Clock,
+} from './interfaces/oauth-module-options.interface.js';
 
 export { TokenService } from './token/token.service.js';
 export type { GetTokenOptions } from './token/token.service.js';
@@ -13,7 +19,13 @@ export type {
   TokenRequestEvent,
   TokenInvalidatedEvent,
 } from './token/token.events.js';
-export type { AccessToken, TokenGrant, ProviderTokenStatus, ProviderTokenState, TokenStoreStatus } from './interfaces/access-token.interface.js';
+export type {
+  AccessToken,
+  TokenGrant,
+  ProviderTokenStatus,
+  ProviderTokenState,
+  TokenStoreStatus,
+} from './interfaces/access-token.interface.js';
 export { PROVIDER_TOKEN_STATES } from './interfaces/access-token.interface.js';
 
 export { OAuthProviderError } from './errors/oauth-provider.error.js';
@@ -26,5 +38,11 @@ export { TokenStore } from './stores/token-store.interface.js';
 export type { TokenLock } from './stores/token-store.interface.js';
 export { InMemoryTokenStore } from './stores/in-memory-token.store.js';
 
-export type { TokenStrategy, TokenRequestContext, TokenHttpClient, TokenHttpRequest, TokenHttpResponse } from './interfaces/token-strategy.interface.js';
+export type {
+  TokenStrategy,
+  TokenRequestContext,
+  TokenHttpClient,
+  TokenHttpRequest,
+  TokenHttpResponse,
+} from './interfaces/token-strategy.interface.js';
 export * from './strategies/index.js';

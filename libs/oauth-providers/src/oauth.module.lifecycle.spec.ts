@@ -82,7 +82,8 @@ describe('OAuthModule lifecycle', () => {
     while (signals.length === 0) await new Promise((resolve) => setImmediate(resolve)); // 'down' waits between retries
     expect(refresher.scheduled()).toContain('up');
     let atClose: { scheduled: string[]; timeouts: string[]; retryAborted: boolean } | undefined;
-    store.onClose = () => (atClose = { scheduled: refresher.scheduled(), timeouts: registry.getTimeouts(), retryAborted: signals[0].aborted });
+    store.onClose = () =>
+      (atClose = { scheduled: refresher.scheduled(), timeouts: registry.getTimeouts(), retryAborted: signals[0].aborted });
     await context.close();
     app = undefined;
     expect(atClose).toEqual({ scheduled: [], timeouts: [], retryAborted: true });

@@ -31,7 +31,9 @@ class AcmeStrategy implements TokenStrategy {
     return `${this.settings.tokenUrl}|${this.settings.clientId}`;
   }
   async requestToken({ http }: TokenRequestContext): Promise<TokenGrant> {
-    const basic = Buffer.from(`${encodeURIComponent(this.settings.clientId)}:${encodeURIComponent(this.settings.clientSecret)}`).toString('base64');
+    const basic = Buffer.from(`${encodeURIComponent(this.settings.clientId)}:${encodeURIComponent(this.settings.clientSecret)}`).toString(
+      'base64',
+    );
     const res = await http.post(this.name, {
       url: this.settings.tokenUrl,
       headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
@@ -127,7 +129,10 @@ describe('OAuthModule.forRootAsync with the real HTTP client against the emulato
   it('turns a LATAM WAF page into unavailable with the reference, never a JSON parse crash', async () => {
     const tokens = await boot({ retry: { maxAttempts: 1 } });
     emulators.failTokenEndpoint('latam', { kind: 'waf' });
-    await expect(tokens.getToken('latam')).rejects.toMatchObject({ kind: 'unavailable', description: expect.stringMatching(/Reference #18\./) });
+    await expect(tokens.getToken('latam')).rejects.toMatchObject({
+      kind: 'unavailable',
+      description: expect.stringMatching(/Reference #18\./),
+    });
   });
 
   it('retries a 429 with Retry-After and then succeeds', async () => {
@@ -181,22 +186,34 @@ describe('OAuthModule start-up checks', () => {
   it('says providers is missing, with an example, when forRootAsync gives no providers', async () => {
     const error = await startupError([OAuthModule.forRootAsync({ useFactory: () => ({}) as OAuthModuleOptions })]);
     expect(error).toBeInstanceOf(OAuthConfigurationError);
-    expect((error as Error).message).toMatch(/^OAuthModule: providers is missing: give OAuthModule\.forRoot\(\{ providers: \[\.\.\.\] \}\)/);
+    expect((error as Error).message).toMatch(
+      /^OAuthModule: providers is missing: give OAuthModule\.forRoot\(\{ providers: \[\.\.\.\] \}\)/,
+    );
   });
 
   it('says providers is missing when forRoot gets options without it', async () => {
-    expect(await startupError([OAuthModule.forRoot({} as OAuthModuleOptions)])).toMatchObject({ name: 'OAuthConfigurationError', option: 'providers' });
+    expect(await startupError([OAuthModule.forRoot({} as OAuthModuleOptions)])).toMatchObject({
+      name: 'OAuthConfigurationError',
+      option: 'providers',
+    });
   });
 
   it('names the entry of providers that is not a strategy', async () => {
-    const providers = [prio({ tokenUrl: 'https://auth.example/token', clientId: 'a', clientSecret: 'b' }), { name: 'half' } as unknown as TokenStrategy];
+    const providers = [
+      prio({ tokenUrl: 'https://auth.example/token', clientId: 'a', clientSecret: 'b' }),
+      { name: 'half' } as unknown as TokenStrategy,
+    ];
     expect(await startupError([OAuthModule.forRoot({ providers })])).toMatchObject({
       provider: 'half',
       option: 'identity',
       message: 'OAuth provider "half": identity must be a string (token URL, client id, grant: never a secret)',
     });
-    expect(await startupError([OAuthModule.forRoot({ providers: [null as unknown as TokenStrategy] })])).toMatchObject({ option: 'providers[0]' });
-    expect(await startupError([OAuthModule.forRoot({ providers: [{ identity: 'x' } as unknown as TokenStrategy] })])).toMatchObject({ option: 'providers[0].name' });
+    expect(await startupError([OAuthModule.forRoot({ providers: [null as unknown as TokenStrategy] })])).toMatchObject({
+      option: 'providers[0]',
+    });
+    expect(await startupError([OAuthModule.forRoot({ providers: [{ identity: 'x' } as unknown as TokenStrategy] })])).toMatchObject({
+      option: 'providers[0].name',
+    });
   });
 
   it('refuses two providers of one name', async () => {
@@ -208,7 +225,9 @@ describe('OAuthModule start-up checks', () => {
 
   it('stops a forRootAsync start-up on a strategy built with an empty secret, before any token request', async () => {
     const error = await startupError([
-      OAuthModule.forRootAsync({ useFactory: () => ({ providers: [prio({ tokenUrl: emulators.tokenUrl('prio'), clientId: 'a', clientSecret: '' })] }) }),
+      OAuthModule.forRootAsync({
+        useFactory: () => ({ providers: [prio({ tokenUrl: emulators.tokenUrl('prio'), clientId: 'a', clientSecret: '' })] }),
+      }),
     ]);
     expect(error).toMatchObject({ name: 'OAuthConfigurationError', provider: 'prio', option: 'clientSecret' });
     expect(emulators.tokenRequests('prio')).toHaveLength(0);

@@ -39,9 +39,16 @@ export class StrategyRegistrar implements OnModuleInit {
 function checkedStrategy(strategy: unknown, index: number): TokenStrategy {
   const s = strategy as Partial<TokenStrategy> | null | undefined;
   const where = `providers[${index}]`;
-  if (s === null || typeof s !== 'object') throw new OAuthConfigurationError(undefined, where, 'is not a token strategy (an object or an @Injectable() class implementing TokenStrategy)');
-  if (typeof s.name !== 'string' || s.name.trim().length === 0) throw new OAuthConfigurationError(undefined, `${where}.name`, 'must be a non-empty string');
-  if (typeof s.identity !== 'string') throw new OAuthConfigurationError(s.name, 'identity', 'must be a string (token URL, client id, grant: never a secret)');
+  if (s === null || typeof s !== 'object')
+    throw new OAuthConfigurationError(
+      undefined,
+      where,
+      'is not a token strategy (an object or an @Injectable() class implementing TokenStrategy)',
+    );
+  if (typeof s.name !== 'string' || s.name.trim().length === 0)
+    throw new OAuthConfigurationError(undefined, `${where}.name`, 'must be a non-empty string');
+  if (typeof s.identity !== 'string')
+    throw new OAuthConfigurationError(s.name, 'identity', 'must be a string (token URL, client id, grant: never a secret)');
   if (typeof s.requestToken !== 'function') throw new OAuthConfigurationError(s.name, 'requestToken', 'must be a method');
   return s as TokenStrategy;
 }

@@ -27,7 +27,10 @@ export function itTurnsHostileAnswersIntoProviderErrors(
   });
 
   it('turns truncated JSON into invalid_response', async () => {
-    expect(await failWith('{"access_token":"abc","expires_in":36', 'application/json')).toMatchObject({ kind: 'invalid_response', status: 200 });
+    expect(await failWith('{"access_token":"abc","expires_in":36', 'application/json')).toMatchObject({
+      kind: 'invalid_response',
+      status: 200,
+    });
   });
 
   it('turns a JSON array or a bare string into invalid_response', async () => {
@@ -49,7 +52,7 @@ export function itTurnsHostileAnswersIntoProviderErrors(
     expect(error).toMatchObject({ kind: 'unavailable', status: 502 });
   });
 
-  it('turns the provider\'s own 503 into unavailable', async () => {
+  it("turns the provider's own 503 into unavailable", async () => {
     const { emu, endpoint, strategy } = setup();
     emu.failTokenEndpoint(endpoint, { kind: 'status', status: 503, times: 1 });
     expect(await providerErrorOf(strategy.requestToken(strategyContext()))).toMatchObject({ kind: 'unavailable', status: 503 });
@@ -58,7 +61,11 @@ export function itTurnsHostileAnswersIntoProviderErrors(
   it('turns a 429 into unavailable honouring Retry-After', async () => {
     const { emu, endpoint, strategy } = setup();
     emu.failTokenEndpoint(endpoint, { kind: 'rate_limit', retryAfterSeconds: 7, times: 1 });
-    expect(await providerErrorOf(strategy.requestToken(strategyContext()))).toMatchObject({ kind: 'unavailable', status: 429, retryAfterMs: 7000 });
+    expect(await providerErrorOf(strategy.requestToken(strategyContext()))).toMatchObject({
+      kind: 'unavailable',
+      status: 429,
+      retryAfterMs: 7000,
+    });
   });
 
   it('turns a WAF "Access Denied" page into unavailable with its Reference #', async () => {

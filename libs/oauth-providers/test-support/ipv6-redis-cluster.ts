@@ -34,7 +34,20 @@ export async function startIpv6RedisCluster(): Promise<Ipv6RedisCluster | undefi
   const dir = mkdtempSync(join(tmpdir(), 'redis-ipv6-'));
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '::1', '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes', '--cluster-announce-ip', '::1'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '::1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--cluster-enabled',
+      'yes',
+      '--cluster-announce-ip',
+      '::1',
+    ],
     { stdio: 'ignore', cwd: dir },
   );
   const stop = () =>

@@ -1,7 +1,12 @@
 import { HttpService } from '@nestjs/axios';
 import { OAuthProviderError } from '../src/errors/oauth-provider.error.js';
 import { resolveOptions } from '../src/interfaces/oauth-module-options.interface.js';
-import type { TokenHttpClient, TokenHttpRequest, TokenHttpResponse, TokenRequestContext } from '../src/interfaces/token-strategy.interface.js';
+import type {
+  TokenHttpClient,
+  TokenHttpRequest,
+  TokenHttpResponse,
+  TokenRequestContext,
+} from '../src/interfaces/token-strategy.interface.js';
 import { AxiosTokenHttpClient } from '../src/token/token-http.client.js';
 
 /** The token HTTP client OAuthModule gives strategies (axios through @nestjs/axios), built without Nest. */

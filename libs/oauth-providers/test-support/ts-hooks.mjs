@@ -11,7 +11,8 @@ import { SWC_OPTIONS } from '../../../swc.options.js';
  * resolve through their `@oauth-gateway/source` export condition, i.e. to the sources, as TypeScript and Jest see them.
  */
 export async function resolve(specifier, context, nextResolve) {
-  if (specifier.startsWith('@oauth-gateway/')) return nextResolve(specifier, { ...context, conditions: ['@oauth-gateway/source', ...context.conditions] });
+  if (specifier.startsWith('@oauth-gateway/'))
+    return nextResolve(specifier, { ...context, conditions: ['@oauth-gateway/source', ...context.conditions] });
   try {
     return await nextResolve(specifier, context);
   } catch (error) {

@@ -18,7 +18,12 @@ const PRIO_PRODUCTS = {
     kind: 'collection',
     items: [
       { product_id: '31822', product_title: 'Louvre Museum: Timed Entry', product_currency_code: 'EUR', product_from_price: '22.00' },
-      { product_id: '42017', product_title: 'Sagrada Família: Fast-Track Ticket', product_currency_code: 'EUR', product_from_price: '33.80' },
+      {
+        product_id: '42017',
+        product_title: 'Sagrada Família: Fast-Track Ticket',
+        product_currency_code: 'EUR',
+        product_from_price: '33.80',
+      },
     ],
   },
 };

@@ -16,9 +16,7 @@ export function mediaType(headers: IncomingHttpHeaders): string | undefined {
 
 /** True when the `Accept` header lists `type` itself (wildcards do not count: Prio wants it named). */
 export function accepts(headers: IncomingHttpHeaders, type: string): boolean {
-  return (header(headers, 'accept') ?? '')
-    .split(',')
-    .some((part) => part.split(';')[0]?.trim().toLowerCase() === type);
+  return (header(headers, 'accept') ?? '').split(',').some((part) => part.split(';')[0]?.trim().toLowerCase() === type);
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;

@@ -130,5 +130,9 @@ export interface ProviderEmulator<P extends EmulatedEndpoint = EmulatedEndpoint>
   /** The provider's own body for an injected failure status (500, 503, 429...). */
   failure(status: number): Answer;
   /** Undefined when the API request carries a valid token; else the provider's refusal. */
-  authorizeApi(headers: IncomingHttpHeaders, credentials: EmulatorCredentials[P], isValidToken: (token: string | undefined) => boolean): Answer | undefined;
+  authorizeApi(
+    headers: IncomingHttpHeaders,
+    credentials: EmulatorCredentials[P],
+    isValidToken: (token: string | undefined) => boolean,
+  ): Answer | undefined;
 }

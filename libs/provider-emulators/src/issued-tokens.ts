@@ -36,4 +36,3 @@ export class IssuedTokens {
     this.refresh.clear();
   }
 }
-

@@ -54,6 +54,8 @@ const names: EmulatedEndpoint[] = ['latam', 'transatel', 'payme', 'prio', 'sabre
 console.log(`provider emulators listening on ${emulators.url}`);
 for (const name of names) {
   // Client ids only: the sandbox secrets stay out of the output like any other secret.
-  console.log(`  ${name.padEnd(9)} token ${emulators.tokenUrl(name)}  api ${emulators.apiUrl(name)}  client_id ${emulators.credentials[name].clientId}`);
+  console.log(
+    `  ${name.padEnd(9)} token ${emulators.tokenUrl(name)}  api ${emulators.apiUrl(name)}  client_id ${emulators.credentials[name].clientId}`,
+  );
 }
 if (envFile) console.log(`wrote ${envFile}: every provider points at these emulators, and GATEWAY_API_KEYS holds a fresh key`);

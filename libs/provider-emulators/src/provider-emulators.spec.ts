@@ -58,7 +58,12 @@ afterEach(() => emu.reset());
 
 const latamToken = (headers: Record<string, string> = {}, body = 'grant_type=client_credentials') =>
   call(emu.tokenUrl('latam'), {
-    headers: { authorization: basic(C.latam.clientId, C.latam.clientSecret), client_id: C.latam.clientId, 'content-type': FORM, ...headers },
+    headers: {
+      authorization: basic(C.latam.clientId, C.latam.clientSecret),
+      client_id: C.latam.clientId,
+      'content-type': FORM,
+      ...headers,
+    },
     body,
   });
 const transatelToken = (headers: Record<string, string> = {}, body = 'grant_type=client_credentials') =>
@@ -85,7 +90,12 @@ const paymeToken = (fields: Record<string, unknown> = {}, headers: Record<string
   });
 const prioToken = (headers: Record<string, string> = {}, body = '{"grant_type":"client_credentials"}') =>
   call(emu.tokenUrl('prio'), {
-    headers: { authorization: basic(C.prio.clientId, C.prio.clientSecret), 'content-type': 'application/json', accept: 'application/json', ...headers },
+    headers: {
+      authorization: basic(C.prio.clientId, C.prio.clientSecret),
+      'content-type': 'application/json',
+      accept: 'application/json',
+      ...headers,
+    },
     body,
   });
 const sabreForm = `grant_type=password&${new URLSearchParams({ username: C.sabre.username, password: C.sabre.password }).toString()}`;
@@ -131,7 +141,11 @@ describe('provider emulators: token endpoints', () => {
     it('rejects form-encoded Basic credentials with 400 "Invalid secret in Authorization header"', async () => {
       const r = await latamToken({ authorization: formBasic(C.latam.clientId, C.latam.clientSecret) });
       expect(r.status).toBe(400);
-      expect(r.json).toEqual({ result: 'failure', errors: [{ type: 'INVALID', message: 'Invalid secret in Authorization header' }], status: 400 });
+      expect(r.json).toEqual({
+        result: 'failure',
+        errors: [{ type: 'INVALID', message: 'Invalid secret in Authorization header' }],
+        status: 400,
+      });
     });
 
     it('requires the client_id header on the token call', async () => {
@@ -206,13 +220,21 @@ describe('provider emulators: token endpoints', () => {
 
     it('renews with the refresh grant, keeps the refresh token, and refuses revoked refresh tokens', async () => {
       const first = await paymeToken();
-      const renewed = await paymeToken({ grant_type: 'refresh_token', refresh_token: first.json.refresh_token, username: undefined, password: undefined });
+      const renewed = await paymeToken({
+        grant_type: 'refresh_token',
+        refresh_token: first.json.refresh_token,
+        username: undefined,
+        password: undefined,
+      });
       expect(renewed.json.success).toBe(true);
       expect(renewed.json).not.toHaveProperty('refresh_token');
       emu.revokeRefreshTokens('payme');
       const refused = await paymeToken({ grant_type: 'refresh_token', refresh_token: first.json.refresh_token });
       expect(refused.status).toBe(401);
-      expect(refused.json).toMatchObject({ success: false, authorization: { meta: { status: { code: '01', message_ilgn: [{ value: 'Invalid refresh token' }] } } } });
+      expect(refused.json).toMatchObject({
+        success: false,
+        authorization: { meta: { status: { code: '01', message_ilgn: [{ value: 'Invalid refresh token' }] } } },
+      });
     });
 
     it('requires ALG-API-VERSION and a JSON body', async () => {
@@ -226,21 +248,36 @@ describe('provider emulators: token endpoints', () => {
     it('answers success:false code 01 with 401 to wrong credentials', async () => {
       const r = await paymeToken({ password: 'nope' });
       expect(r.status).toBe(401);
-      expect(r.json.authorization.meta.status).toEqual({ code: '01', message_ilgn: [{ locale: 'es_PE', value: 'Wrong email or password.' }] });
+      expect(r.json.authorization.meta.status).toEqual({
+        code: '01',
+        message_ilgn: [{ locale: 'es_PE', value: 'Wrong email or password.' }],
+      });
     });
   });
 
   describe('prio', () => {
     it('issues a Bearer token echoing the requested scope', async () => {
-      const r = await prioToken({}, '{"grant_type":"client_credentials","scope":"https://www.prioticketapis.com/auth/distributor.booking"}');
+      const r = await prioToken(
+        {},
+        '{"grant_type":"client_credentials","scope":"https://www.prioticketapis.com/auth/distributor.booking"}',
+      );
       expect(r.status).toBe(200);
-      expect(r.json).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'https://www.prioticketapis.com/auth/distributor.booking' });
+      expect(r.json).toMatchObject({
+        token_type: 'Bearer',
+        expires_in: 3600,
+        scope: 'https://www.prioticketapis.com/auth/distributor.booking',
+      });
     });
 
     it('answers 406 with an error_reference unless Accept names application/json', async () => {
       const r = await prioToken({ accept: '*/*' });
       expect(r.status).toBe(406);
-      expect(r.json).toMatchObject({ error: 'NOT_ACCEPTABLE', error_reference: expect.any(String), error_message: expect.any(String), errors: [] });
+      expect(r.json).toMatchObject({
+        error: 'NOT_ACCEPTABLE',
+        error_reference: expect.any(String),
+        error_message: expect.any(String),
+        errors: [],
+      });
     });
 
     it('answers 405 with an error_reference to GET', async () => {
@@ -252,7 +289,11 @@ describe('provider emulators: token endpoints', () => {
     it('answers OAuth-style 401 invalid_client to form-encoded Basic', async () => {
       const r = await prioToken({ authorization: formBasic(C.prio.clientId, C.prio.clientSecret) });
       expect(r.status).toBe(401);
-      expect(r.json).toMatchObject({ error: 'invalid_client', error_description: 'Client authentication failed', error_uri: expect.any(String) });
+      expect(r.json).toMatchObject({
+        error: 'invalid_client',
+        error_description: 'Client authentication failed',
+        error_uri: expect.any(String),
+      });
       expect(r.headers.get('www-authenticate')).toMatch(/^Basic/);
     });
 
@@ -273,11 +314,29 @@ describe('provider emulators: token endpoints', () => {
     });
 
     it.each([
-      ['a JSON content type', { 'content-type': 'application/json' }, sabreForm, 'invalid_request', 'Incorrect Content-Type. Only application/x-www-form-urlencoded is allowed'],
+      [
+        'a JSON content type',
+        { 'content-type': 'application/json' },
+        sabreForm,
+        'invalid_request',
+        'Incorrect Content-Type. Only application/x-www-form-urlencoded is allowed',
+      ],
       ['no grant_type', {}, 'username=u&password=p', 'invalid_request', 'Invalid payload: grant_type must be specified'],
-      ['the client_credentials grant', {}, 'grant_type=client_credentials', 'invalid_request', "Invalid grant type. The only supported type is 'password'"],
+      [
+        'the client_credentials grant',
+        {},
+        'grant_type=client_credentials',
+        'invalid_request',
+        "Invalid grant type. The only supported type is 'password'",
+      ],
       ['no Basic', { authorization: 'Bearer x' }, sabreForm, 'invalid_client', 'Credentials are missing or the syntax is not correct'],
-      ['form-encoded Basic', { authorization: formBasic(C.sabre.clientId, C.sabre.clientSecret) }, sabreForm, 'invalid_client', 'Wrong clientID or clientSecret'],
+      [
+        'form-encoded Basic',
+        { authorization: formBasic(C.sabre.clientId, C.sabre.clientSecret) },
+        sabreForm,
+        'invalid_client',
+        'Wrong clientID or clientSecret',
+      ],
       ['a wrong EPR password', {}, 'grant_type=password&username=x&password=y', 'invalid_client', 'Wrong clientID or clientSecret'],
     ])('answers 401 to %s', async (_what, headers, body, error, description) => {
       const r = await sabreToken(headers, body);
@@ -306,7 +365,13 @@ describe('provider emulators: token endpoints', () => {
     });
 
     it('accepts client_secret_post and the password grant, and refuses both methods at once', async () => {
-      const post = new URLSearchParams({ grant_type: 'password', client_id: C.oauth2.clientId, client_secret: C.oauth2.clientSecret, username: C.oauth2.username, password: C.oauth2.password });
+      const post = new URLSearchParams({
+        grant_type: 'password',
+        client_id: C.oauth2.clientId,
+        client_secret: C.oauth2.clientSecret,
+        username: C.oauth2.username,
+        password: C.oauth2.password,
+      });
       const ok = await call(emu.tokenUrl('oauth2'), { headers: { 'content-type': FORM }, body: post.toString() });
       expect(ok.status).toBe(200);
       const both = await oauth2Token({}, post.toString());
@@ -320,7 +385,12 @@ describe('provider emulators: token endpoints', () => {
     await latamToken();
     const records = emu.tokenRequests('latam');
     expect(records).toHaveLength(2);
-    expect(records[0]).toMatchObject({ method: 'POST', path: '/latam/oauth/access-token', body: 'grant_type=client_credentials', at: clock });
+    expect(records[0]).toMatchObject({
+      method: 'POST',
+      path: '/latam/oauth/access-token',
+      body: 'grant_type=client_credentials',
+      at: clock,
+    });
     expect(records[1].headers.client_id).toBe(C.latam.clientId);
     expect(emu.tokenRequests('sabre')).toHaveLength(0);
   });
@@ -334,7 +404,7 @@ describe('provider emulators: token endpoints', () => {
 });
 
 describe('provider emulators: failure modes', () => {
-  it('answers an injected 503 in the provider\'s own format `times` times, then recovers', async () => {
+  it("answers an injected 503 in the provider's own format `times` times, then recovers", async () => {
     emu.failTokenEndpoint('prio', { kind: 'status', status: 503, times: 2 });
     const first = await prioToken();
     expect(first.status).toBe(503);
@@ -419,17 +489,30 @@ describe('provider emulators: failure modes', () => {
 
 describe('provider emulators: APIs', () => {
   const tokenOf = async (p: EmulatedEndpoint): Promise<string> => {
-    const answers = { latam: latamToken, transatel: transatelToken, payme: paymeToken, prio: prioToken, sabre: sabreToken, oauth2: oauth2Token };
+    const answers = {
+      latam: latamToken,
+      transatel: transatelToken,
+      payme: paymeToken,
+      prio: prioToken,
+      sabre: sabreToken,
+      oauth2: oauth2Token,
+    };
     return (await answers[p]()).json.access_token;
   };
 
   it('LATAM: takes client_id + access_token headers and refuses Authorization', async () => {
     const token = await tokenOf('latam');
-    const ok = await call(`${emu.apiUrl('latam')}/echo/members?x=1`, { method: 'GET', headers: { client_id: C.latam.clientId, access_token: token } });
+    const ok = await call(`${emu.apiUrl('latam')}/echo/members?x=1`, {
+      method: 'GET',
+      headers: { client_id: C.latam.clientId, access_token: token },
+    });
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ method: 'GET', path: '/latam/api/echo/members', query: 'x=1', bodyBytes: 0 });
     expect(ok.json.headers.access_token).toBe(token);
-    const withBearer = await call(`${emu.apiUrl('latam')}/echo`, { method: 'GET', headers: { client_id: C.latam.clientId, access_token: token, authorization: `Bearer ${token}` } });
+    const withBearer = await call(`${emu.apiUrl('latam')}/echo`, {
+      method: 'GET',
+      headers: { client_id: C.latam.clientId, access_token: token, authorization: `Bearer ${token}` },
+    });
     expect(withBearer.status).toBe(401);
     expect(withBearer.json.result).toBe('failure');
     const noClientId = await call(`${emu.apiUrl('latam')}/echo`, { method: 'GET', headers: { access_token: token } });
@@ -438,7 +521,10 @@ describe('provider emulators: APIs', () => {
 
   it('Pay-me: needs Bearer and ALG-API-VERSION', async () => {
     const token = await tokenOf('payme');
-    const ok = await call(`${emu.apiUrl('payme')}/charges`, { method: 'GET', headers: { authorization: `Bearer ${token}`, 'alg-api-version': '1618440906' } });
+    const ok = await call(`${emu.apiUrl('payme')}/charges`, {
+      method: 'GET',
+      headers: { authorization: `Bearer ${token}`, 'alg-api-version': '1618440906' },
+    });
     expect(ok.status).toBe(200);
     const noVersion = await call(`${emu.apiUrl('payme')}/charges`, { method: 'GET', headers: { authorization: `Bearer ${token}` } });
     expect(noVersion.status).toBe(400);
@@ -451,7 +537,7 @@ describe('provider emulators: APIs', () => {
     expect(bad.status).toBe(401);
   });
 
-  it('answers 401 in the provider\'s format once tokens are revoked', async () => {
+  it("answers 401 in the provider's format once tokens are revoked", async () => {
     const token = await tokenOf('sabre');
     emu.revokeTokens('sabre');
     const r = await call(`${emu.apiUrl('sabre')}/echo`, { method: 'GET', headers: { authorization: `Bearer ${token}` } });
@@ -477,13 +563,19 @@ describe('provider emulators: APIs', () => {
     emu.setTokenLifetime('transatel', -5);
     const token = await tokenOf('transatel');
     clock += 10 * 365 * 86400_000;
-    expect((await call(`${emu.apiUrl('transatel')}/echo`, { method: 'GET', headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect((await call(`${emu.apiUrl('transatel')}/echo`, { method: 'GET', headers: { authorization: `Bearer ${token}` } })).status).toBe(
+      200,
+    );
   });
 
   it('echoes any unmatched path with the body digest', async () => {
     const token = await tokenOf('prio');
     const body = 'héllo wörld';
-    const r = await call(`${emu.apiUrl('prio')}/some/where?a=1&a=2`, { method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'x-custom': 'yes' }, body });
+    const r = await call(`${emu.apiUrl('prio')}/some/where?a=1&a=2`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${token}`, 'x-custom': 'yes' },
+      body,
+    });
     expect(r.json).toMatchObject({
       method: 'PATCH',
       path: '/prio/api/some/where',

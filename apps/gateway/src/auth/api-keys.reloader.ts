@@ -105,7 +105,10 @@ export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
     const read = 'problem' in text ? text.problem : await this.parse(text.text);
     if (!read.ok) {
       this.failed = true;
-      this.logger.error({ trigger, problems: read.problems, keys: this.apiKeys.size }, 'API keys not reloaded: the current keys stay in use');
+      this.logger.error(
+        { trigger, problems: read.problems, keys: this.apiKeys.size },
+        'API keys not reloaded: the current keys stay in use',
+      );
       return;
     }
     this.apiKeys.replace(read.keys);

@@ -17,7 +17,9 @@ const TROUBLE = new Set(['expired', 'failing', 'cooling_down', 'circuit_open']);
 export async function printGatewayStatus(config: GatewayConfig, env: Env, gatewayUrl: string | undefined, io: CliIo): Promise<number> {
   const key = adminKey(config, env);
   if (key === undefined) {
-    io.err('status asks the running gateway (GET /tokens), which needs a key allowed *: in GATEWAY_API_KEY, or in plain text in GATEWAY_API_KEYS');
+    io.err(
+      'status asks the running gateway (GET /tokens), which needs a key allowed *: in GATEWAY_API_KEY, or in plain text in GATEWAY_API_KEYS',
+    );
     return 1;
   }
   const base = gatewayUrl ?? localUrl(config);
@@ -33,10 +35,19 @@ export async function printGatewayStatus(config: GatewayConfig, env: Env, gatewa
     io.err(`status: no gateway answered at ${base} (start one, or point at it with --gateway URL)`);
     return 1;
   }
-  const rows = providers.map((p) => [p.provider, p.state, p.expiresAt ?? '-', p.lastError?.description ?? (p.obtainedAt ? `obtained ${p.obtainedAt}` : '')]);
+  const rows = providers.map((p) => [
+    p.provider,
+    p.state,
+    p.expiresAt ?? '-',
+    p.lastError?.description ?? (p.obtainedAt ? `obtained ${p.obtainedAt}` : ''),
+  ]);
   const heading = ['provider', 'state', 'expires', 'details'];
   const widths = [0, 1, 2].map((c) => Math.max(heading[c].length, ...rows.map((r) => r[c].length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]) : cell)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (c < 3 ? cell.padEnd(widths[c]) : cell))
+      .join('  ')
+      .trimEnd();
   io.out(line(heading));
   rows.forEach((row) => io.out(line(row)));
   return providers.some((p) => TROUBLE.has(p.state)) ? 1 : 0;

@@ -16,7 +16,12 @@ describe('npm run keys', () => {
     expect(code).toBe(0);
     const [key, ...entry] = out;
     expect(key).toMatch(/^gwk_[A-Za-z0-9_-]{43}$/);
-    expect(entry).toEqual(['  - name: partner-a', `    key: sha256:${keyDigest(key)}`, '    providers: [latam, prio]', '    rateLimit: 100/s']);
+    expect(entry).toEqual([
+      '  - name: partner-a',
+      `    key: sha256:${keyDigest(key)}`,
+      '    providers: [latam, prio]',
+      '    rateLimit: 100/s',
+    ]);
     expect(entry.join('\n')).not.toContain(key);
     expect(err).toContain('will not be shown again');
     expect(err).not.toContain(key);
@@ -38,7 +43,16 @@ describe('npm run keys', () => {
   });
 
   it('answers a wrong command line with the usage on stderr, exit 2 and nothing on stdout', () => {
-    for (const argv of [[], ['new'], ['make', 'a'], ['new', 'Partner A'], ['new', 'a', 'b'], ['new', 'a', '--providers', 'nope'], ['new', 'a', '--rate-limit', '5/h'], ['new', 'a', '--bogus']]) {
+    for (const argv of [
+      [],
+      ['new'],
+      ['make', 'a'],
+      ['new', 'Partner A'],
+      ['new', 'a', 'b'],
+      ['new', 'a', '--providers', 'nope'],
+      ['new', 'a', '--rate-limit', '5/h'],
+      ['new', 'a', '--bogus'],
+    ]) {
       const { code, out, err } = run(argv);
       expect({ argv, code, out }).toEqual({ argv, code: 2, out: [] });
       expect(err).toContain(KEYS_USAGE);

@@ -27,7 +27,11 @@ export function runKeysCli(argv: string[], env: Env, io: CliIo): number {
   };
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { providers: { type: 'string' }, 'rate-limit': { type: 'string' } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { providers: { type: 'string' }, 'rate-limit': { type: 'string' } },
+    });
   } catch (error) {
     return usage((error as Error).message);
   }

@@ -87,7 +87,10 @@ describe('token CLI', () => {
       try {
         const withoutKey = await run(['status', '--gateway', gateway.url], gatewayEnv);
         expect(withoutKey.code).toBe(1);
-        const { code, out } = await run(['status', '--gateway', gateway.url], env({ GATEWAY_API_KEYS: `sha256:${digest}:*`, GATEWAY_API_KEY: KEY }));
+        const { code, out } = await run(
+          ['status', '--gateway', gateway.url],
+          env({ GATEWAY_API_KEYS: `sha256:${digest}:*`, GATEWAY_API_KEY: KEY }),
+        );
         expect(code).toBe(0);
         expect(out[0]).toMatch(/^provider\s+state/);
       } finally {
@@ -155,7 +158,10 @@ describe('token CLI', () => {
   });
 
   it('refuses a bad configuration with one line per problem and no secret value', async () => {
-    const { code, err } = await run(['status'], env({ PRIO_CLIENT_SECRET: '', TOKEN_REFRESH_SKEW_SECONDS: 'abc', LATAM_CLIENT_SECRET: 'hunter2-secret' }));
+    const { code, err } = await run(
+      ['status'],
+      env({ PRIO_CLIENT_SECRET: '', TOKEN_REFRESH_SKEW_SECONDS: 'abc', LATAM_CLIENT_SECRET: 'hunter2-secret' }),
+    );
     expect(code).toBe(1);
     expect(err[0]).toBe('Invalid configuration:');
     expect(err.join('\n')).toMatch(/TOKEN_REFRESH_SKEW_SECONDS/);
@@ -164,7 +170,15 @@ describe('token CLI', () => {
   });
 
   it('prints usage on stderr with exit 2 for a missing or unknown command, nothing on stdout', async () => {
-    for (const argv of [[], ['steal', 'prio'], ['token'], ['token', 'prio', 'extra'], ['status', 'prio'], ['token', 'prio', '--verbose'], ['status', '--gateway']]) {
+    for (const argv of [
+      [],
+      ['steal', 'prio'],
+      ['token'],
+      ['token', 'prio', 'extra'],
+      ['status', 'prio'],
+      ['token', 'prio', '--verbose'],
+      ['status', '--gateway'],
+    ]) {
       const { code, out, err } = await run(argv);
       expect({ argv, code, out }).toEqual({ argv, code: 2, out: [] });
       expect(err.join('\n')).toMatch(/^Usage: npm run -s token -- <command>/);

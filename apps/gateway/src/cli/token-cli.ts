@@ -1,6 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { OAuthModule, OAuthProviderError, TokenService, UnknownProviderError, type AccessToken, type TokenObtainedEvent } from '@oauth-gateway/oauth-providers';
+import {
+  OAuthModule,
+  OAuthProviderError,
+  TokenService,
+  UnknownProviderError,
+  type AccessToken,
+  type TokenObtainedEvent,
+} from '@oauth-gateway/oauth-providers';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { oauthOptions } from '../config/oauth-options.js';
 import { ConfigValidationError, parseGatewayConfig, type Env } from '../config/parse-config.js';
@@ -81,7 +88,9 @@ export async function runTokenCli(argv: string[], env: Env, io: CliIo): Promise<
   }
   if (command.name === 'status') return printGatewayStatus(config, env, command.gateway, io);
   if (sandboxWanted(config)) {
-    io.err('No provider has credentials: the CLI needs the same provider variables as the gateway (sandbox tokens live only inside a running gateway).');
+    io.err(
+      'No provider has credentials: the CLI needs the same provider variables as the gateway (sandbox tokens live only inside a running gateway).',
+    );
     return 1;
   }
 

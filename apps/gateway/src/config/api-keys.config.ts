@@ -106,7 +106,10 @@ const entrySchema = z.strictObject(
   { error: 'must be a mapping with name, key and providers' },
 );
 
-const fileSchema = z.strictObject({ keys: z.array(z.unknown(), { error: 'must be a list of entries' }) }, { error: 'must be a mapping with a keys: list' });
+const fileSchema = z.strictObject(
+  { keys: z.array(z.unknown(), { error: 'must be a list of entries' }) },
+  { error: 'must be a mapping with a keys: list' },
+);
 
 const FIELDS = ['name', 'key', 'providers', 'rateLimit'];
 const normalised = (field: string) => field.toLowerCase().replace(/[-_]/g, '');
@@ -139,10 +142,12 @@ export function parseApiKeysYaml(text: string, known: ReadonlySet<string>): ApiK
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { schema: 'failsafe', prettyErrors: false, lineCounter });
   if (doc.errors.length > 0) {
-    return failed(...doc.errors.map((e) => {
-      const { line, col } = lineCounter.linePos(e.pos[0]);
-      return `not valid YAML at line ${line}, column ${col} (${e.code})`;
-    }));
+    return failed(
+      ...doc.errors.map((e) => {
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        return `not valid YAML at line ${line}, column ${col} (${e.code})`;
+      }),
+    );
   }
   const file = fileSchema.safeParse(doc.toJS());
   if (!file.success) return failed(...file.error.issues.map(describe));
@@ -168,7 +173,8 @@ export function parseApiKeysYaml(text: string, known: ReadonlySet<string>): ApiK
     if (digest !== undefined && digests.has(digest)) problem(`key: the same key as ${digests.get(digest)}`);
     names.set(name, label);
     if (digest !== undefined) digests.set(digest, label);
-    if (problems.length === 0) keys.push({ name, digest: digest!, providers: providers === '*' ? '*' : new Set(providers), rateLimit: policy });
+    if (problems.length === 0)
+      keys.push({ name, digest: digest!, providers: providers === '*' ? '*' : new Set(providers), rateLimit: policy });
   });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, keys };
 }

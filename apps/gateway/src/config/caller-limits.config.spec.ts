@@ -13,7 +13,12 @@ function problems(env: Env): string[] {
 
 describe('caller limits and trusted proxies in the configuration', () => {
   it('defaults to 10 s for a request head or the next body byte, 60 s for a whole body, 100 headers and no trusted proxy', () => {
-    expect(parseGatewayConfig({})).toMatchObject({ clientTimeoutMs: 10_000, uploadTimeoutMs: 60_000, maxHeaderCount: 100, trustedProxies: [] });
+    expect(parseGatewayConfig({})).toMatchObject({
+      clientTimeoutMs: 10_000,
+      uploadTimeoutMs: 60_000,
+      maxHeaderCount: 100,
+      trustedProxies: [],
+    });
   });
 
   it('reads CLIENT_TIMEOUT_MS, UPLOAD_TIMEOUT_MS and MAX_HEADER_COUNT', () => {

@@ -6,7 +6,10 @@ import { LOG_LEVELS, type HostPort, type TrustedProxy } from './gateway-config.j
 const integer = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
-    .regex(/^\d+$/, max === Number.MAX_SAFE_INTEGER ? `must be a whole number, at least ${min}` : `must be a whole number between ${min} and ${max}`)
+    .regex(
+      /^\d+$/,
+      max === Number.MAX_SAFE_INTEGER ? `must be a whole number, at least ${min}` : `must be a whole number between ${min} and ${max}`,
+    )
     .transform(Number)
     .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
     .default(fallback);
@@ -75,7 +78,9 @@ export const gatewaySchema = z.object({
   REDIS_SENTINEL_NAME: z.string().optional(),
   TOKEN_ENCRYPTION_KEY: z
     .string()
-    .transform((v, ctx) => encryptionKey(v) ?? (ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, base64 or hex encoded' }), z.NEVER))
+    .transform(
+      (v, ctx) => encryptionKey(v) ?? (ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, base64 or hex encoded' }), z.NEVER),
+    )
     .optional(),
   // Keys retired by a rotation: entries they sealed are still read until they expire.
   TOKEN_ENCRYPTION_PREVIOUS_KEYS: z
@@ -113,4 +118,3 @@ function encryptionKey(value: string): Buffer | undefined {
     return undefined;
   }
 }
-

@@ -29,7 +29,13 @@ describe('parseGatewayConfig', () => {
       port: 3000,
       host: '127.0.0.1', // a sandbox (no provider configured) listens on the loopback; see sandbox.spec.ts
       apiKeys: [],
-      tokens: { refreshSkewSeconds: 60, requestTimeoutMs: 10_000, defaultTtlSeconds: 3600, maxTtlSeconds: 604_800, rejectedCooldownSeconds: 30 },
+      tokens: {
+        refreshSkewSeconds: 60,
+        requestTimeoutMs: 10_000,
+        defaultTtlSeconds: 3600,
+        maxTtlSeconds: 604_800,
+        rejectedCooldownSeconds: 30,
+      },
       upstreamTimeoutMs: 30_000,
       shutdownTimeoutMs: 10_000,
       maxBodyBytes: 10_485_760,
@@ -43,7 +49,13 @@ describe('parseGatewayConfig', () => {
   it('enables a built-in provider when all its variables are set, empty values counting as unset', () => {
     const config = parseGatewayConfig({ ...LATAM, LATAM_TEST_ENV: 'true', PRIO_SCOPE: '', SABRE_USERNAME: '' });
     expect(config.providers).toEqual([
-      { ...{ name: 'latam', kind: 'latam', testEnvironment: true }, tokenUrl: LATAM.LATAM_TOKEN_URL, apiUrl: 'https://api.latampass.com/v1', clientId: 'latam-app', clientSecret: 'latam-secret-value' },
+      {
+        ...{ name: 'latam', kind: 'latam', testEnvironment: true },
+        tokenUrl: LATAM.LATAM_TOKEN_URL,
+        apiUrl: 'https://api.latampass.com/v1',
+        clientId: 'latam-app',
+        clientSecret: 'latam-secret-value',
+      },
     ]);
   });
 
@@ -60,9 +72,18 @@ describe('parseGatewayConfig', () => {
   });
 
   it('reads Pay-me with the password grant or client credentials, never half of each', () => {
-    const payme = { PAYME_TOKEN_URL: 'https://auth.alignet.io/token', PAYME_API_URL: 'https://api.alignet.io', PAYME_CLIENT_ID: 'c', PAYME_CLIENT_SECRET: 's', PAYME_AUDIENCE: 'https://api.dev.alignet.io' };
+    const payme = {
+      PAYME_TOKEN_URL: 'https://auth.alignet.io/token',
+      PAYME_API_URL: 'https://api.alignet.io',
+      PAYME_CLIENT_ID: 'c',
+      PAYME_CLIENT_SECRET: 's',
+      PAYME_AUDIENCE: 'https://api.dev.alignet.io',
+    };
     expect(parseGatewayConfig(payme).providers[0]).toMatchObject({ kind: 'payme', username: undefined, password: undefined });
-    expect(parseGatewayConfig({ ...payme, PAYME_USERNAME: 'u', PAYME_PASSWORD: 'p' }).providers[0]).toMatchObject({ username: 'u', password: 'p' });
+    expect(parseGatewayConfig({ ...payme, PAYME_USERNAME: 'u', PAYME_PASSWORD: 'p' }).providers[0]).toMatchObject({
+      username: 'u',
+      password: 'p',
+    });
     expect(problems({ ...payme, PAYME_USERNAME: 'u' })).toEqual([expect.stringMatching(/^PAYME_PASSWORD: missing/)]);
   });
 
@@ -80,7 +101,15 @@ describe('parseGatewayConfig', () => {
       MY_IDP_SCOPE: 'read',
     });
     expect(config.providers).toEqual([
-      expect.objectContaining({ name: 'my-idp', kind: 'oauth2', grantType: 'password', authMethod: 'client_secret_post', username: 'u', password: 'p', scope: 'read' }),
+      expect.objectContaining({
+        name: 'my-idp',
+        kind: 'oauth2',
+        grantType: 'password',
+        authMethod: 'client_secret_post',
+        username: 'u',
+        password: 'p',
+        scope: 'read',
+      }),
     ]);
     expect(config.knownProviders.has('my-idp')).toBe(true);
   });
@@ -96,13 +125,21 @@ describe('parseGatewayConfig', () => {
       expect.stringMatching(/^OK_CLIENT_ID: missing/),
       expect.stringMatching(/^OK_CLIENT_SECRET: missing/),
     ]);
-    const base = { OAUTH_PROVIDERS: 'idp', IDP_TOKEN_URL: 'https://i/t', IDP_API_URL: 'https://i', IDP_CLIENT_ID: 'a', IDP_CLIENT_SECRET: 'b' };
+    const base = {
+      OAUTH_PROVIDERS: 'idp',
+      IDP_TOKEN_URL: 'https://i/t',
+      IDP_API_URL: 'https://i',
+      IDP_CLIENT_ID: 'a',
+      IDP_CLIENT_SECRET: 'b',
+    };
     expect(problems({ ...base, IDP_GRANT_TYPE: 'implicit' })).toEqual(['IDP_GRANT_TYPE: must be client_credentials or password']);
     expect(problems({ ...base, IDP_GRANT_TYPE: 'password' })).toEqual([
       'IDP_USERNAME: missing (required by IDP_GRANT_TYPE=password)',
       'IDP_PASSWORD: missing (required by IDP_GRANT_TYPE=password)',
     ]);
-    expect(problems({ ...base, IDP_AUTH_METHOD: 'private_key_jwt' })).toEqual(['IDP_AUTH_METHOD: must be client_secret_basic or client_secret_post']);
+    expect(problems({ ...base, IDP_AUTH_METHOD: 'private_key_jwt' })).toEqual([
+      'IDP_AUTH_METHOD: must be client_secret_basic or client_secret_post',
+    ]);
   });
 
   it('parses GATEWAY_API_KEYS entries, a bare key meaning every provider', () => {
@@ -176,9 +213,9 @@ describe('parseGatewayConfig', () => {
       });
       expect(config.tokenPreviousKeys).toEqual([old, older]);
       const leaked = 'not-a-key-but-secret';
-      expect(problems({ TOKEN_ENCRYPTION_KEY: key.toString('hex'), TOKEN_ENCRYPTION_PREVIOUS_KEYS: `${old.toString('hex')},${leaked}` })).toEqual([
-        'TOKEN_ENCRYPTION_PREVIOUS_KEYS: must be comma-separated keys of 32 bytes each, base64 or hex encoded',
-      ]);
+      expect(
+        problems({ TOKEN_ENCRYPTION_KEY: key.toString('hex'), TOKEN_ENCRYPTION_PREVIOUS_KEYS: `${old.toString('hex')},${leaked}` }),
+      ).toEqual(['TOKEN_ENCRYPTION_PREVIOUS_KEYS: must be comma-separated keys of 32 bytes each, base64 or hex encoded']);
       expect(problems({ TOKEN_ENCRYPTION_PREVIOUS_KEYS: old.toString('hex') })).toEqual([
         'TOKEN_ENCRYPTION_PREVIOUS_KEYS: needs TOKEN_ENCRYPTION_KEY (the key that seals new entries)',
       ]);
@@ -189,36 +226,44 @@ describe('parseGatewayConfig', () => {
         expect.stringMatching(/^TOKEN_ENCRYPTION_KEY: required when Redis is configured and NODE_ENV=production/),
       ]);
       expect(parseGatewayConfig({ REDIS_URL: 'redis://127.0.0.1:6379/0' }).redis).toEqual({ url: 'redis://127.0.0.1:6379/0' });
-      expect(parseGatewayConfig({ ...LATAM, NODE_ENV: 'production', REDIS_URL: 'rediss://r:6380', TOKEN_ENCRYPTION_KEY: key.toString('hex') }).production).toBe(true);
+      expect(
+        parseGatewayConfig({ ...LATAM, NODE_ENV: 'production', REDIS_URL: 'rediss://r:6380', TOKEN_ENCRYPTION_KEY: key.toString('hex') })
+          .production,
+      ).toBe(true);
     });
 
-    it('regression: TOKEN_ENCRYPTION_KEY was decoded by rules of its own, not the library\'s: it now accepts exactly the keys the library reads', () => {
+    it("regression: TOKEN_ENCRYPTION_KEY was decoded by rules of its own, not the library's: it now accepts exactly the keys the library reads", () => {
       const bytes = (min: number, max: number) => fc.uint8Array({ minLength: min, maxLength: max }).map((a) => Buffer.from(a));
       const written = fc.oneof(
-        fc.tuple(bytes(30, 34), fc.constantFrom('hex', 'base64', 'base64url'), fc.constantFrom('', '=', '==')).map(
-          ([b, encoding, padding]) => b.toString(encoding as BufferEncoding).replace(/=+$/, '') + padding,
-        ),
+        fc
+          .tuple(bytes(30, 34), fc.constantFrom('hex', 'base64', 'base64url'), fc.constantFrom('', '=', '=='))
+          .map(([b, encoding, padding]) => b.toString(encoding as BufferEncoding).replace(/=+$/, '') + padding),
         fc.string({ minLength: 1, maxLength: 70 }),
         fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF+/_-='), minLength: 40, maxLength: 66 }),
       );
       fc.assert(
-        fc.property(written.filter((v) => v.trim() !== '' && !v.includes(',')), (value) => {
-          let expected: Buffer | undefined;
-          try {
-            expected = parseEncryptionKey(value);
-          } catch {
-            expected = undefined;
-          }
-          if (expected === undefined) {
-            expect(problems({ TOKEN_ENCRYPTION_KEY: value })).toEqual(['TOKEN_ENCRYPTION_KEY: must be 32 bytes, base64 or hex encoded']);
-            expect(problems({ TOKEN_ENCRYPTION_KEY: key.toString('hex'), TOKEN_ENCRYPTION_PREVIOUS_KEYS: value })).toEqual([
-              'TOKEN_ENCRYPTION_PREVIOUS_KEYS: must be comma-separated keys of 32 bytes each, base64 or hex encoded',
-            ]);
-          } else {
-            expect(parseGatewayConfig({ TOKEN_ENCRYPTION_KEY: value }).tokenEncryptionKey).toEqual(expected);
-            expect(parseGatewayConfig({ TOKEN_ENCRYPTION_KEY: value, TOKEN_ENCRYPTION_PREVIOUS_KEYS: value }).tokenPreviousKeys).toEqual([expected]);
-          }
-        }),
+        fc.property(
+          written.filter((v) => v.trim() !== '' && !v.includes(',')),
+          (value) => {
+            let expected: Buffer | undefined;
+            try {
+              expected = parseEncryptionKey(value);
+            } catch {
+              expected = undefined;
+            }
+            if (expected === undefined) {
+              expect(problems({ TOKEN_ENCRYPTION_KEY: value })).toEqual(['TOKEN_ENCRYPTION_KEY: must be 32 bytes, base64 or hex encoded']);
+              expect(problems({ TOKEN_ENCRYPTION_KEY: key.toString('hex'), TOKEN_ENCRYPTION_PREVIOUS_KEYS: value })).toEqual([
+                'TOKEN_ENCRYPTION_PREVIOUS_KEYS: must be comma-separated keys of 32 bytes each, base64 or hex encoded',
+              ]);
+            } else {
+              expect(parseGatewayConfig({ TOKEN_ENCRYPTION_KEY: value }).tokenEncryptionKey).toEqual(expected);
+              expect(parseGatewayConfig({ TOKEN_ENCRYPTION_KEY: value, TOKEN_ENCRYPTION_PREVIOUS_KEYS: value }).tokenPreviousKeys).toEqual([
+                expected,
+              ]);
+            }
+          },
+        ),
         // The edges a second decoder would be most likely to read differently: a last character with bits 32 bytes cannot have, padding.
         { examples: [[`${key.toString('base64url').slice(0, -1)}B`], [`${key.toString('base64url')}==`], [`${key.toString('base64')}=`]] },
       );

@@ -46,7 +46,8 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
   if (v.TOKEN_MAX_TTL_SECONDS < v.TOKEN_DEFAULT_TTL_SECONDS) {
     problems.push('TOKEN_MAX_TTL_SECONDS: must not be below TOKEN_DEFAULT_TTL_SECONDS');
   }
-  if (v.ADMIN_PORT !== undefined && v.ADMIN_PORT === v.PORT) problems.push('ADMIN_PORT: must differ from PORT (the operator routes get a port of their own)');
+  if (v.ADMIN_PORT !== undefined && v.ADMIN_PORT === v.PORT)
+    problems.push('ADMIN_PORT: must differ from PORT (the operator routes get a port of their own)');
   const sandboxRule = { sandbox: v.SANDBOX, production, providers };
   const noProvider = noProviderProblem(sandboxRule, partlyConfigured);
   if (noProvider) problems.push(noProvider);

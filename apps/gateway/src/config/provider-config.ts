@@ -40,7 +40,8 @@ function readRequired(name: string, env: Record<string, string>, suffixes: strin
   if (optionalIfNone && missing.length === suffixes.length) return undefined;
   if (missing.length > 0) {
     const why = optionalIfNone ? `${name} is partly configured` : `${name} is listed in OAUTH_PROVIDERS`;
-    for (const s of missing) problems.push(`${prefix}_${s}: missing (${why}; it needs ${suffixes.map((x) => `${prefix}_${x}`).join(', ')})`);
+    for (const s of missing)
+      problems.push(`${prefix}_${s}: missing (${why}; it needs ${suffixes.map((x) => `${prefix}_${x}`).join(', ')})`);
     return undefined;
   }
   const get = (suffix: string) => env[`${prefix}_${suffix}`];
@@ -100,7 +101,9 @@ function readBuiltIn(name: BuiltInProvider, env: Record<string, string>, problem
       const password = get('PASSWORD');
       // Both: the password grant; neither: client_credentials (Pay-me's token API takes either).
       if ((username === undefined) !== (password === undefined)) {
-        problems.push(`${prefix}_${username === undefined ? 'USERNAME' : 'PASSWORD'}: missing (PAYME_USERNAME and PAYME_PASSWORD go together)`);
+        problems.push(
+          `${prefix}_${username === undefined ? 'USERNAME' : 'PASSWORD'}: missing (PAYME_USERNAME and PAYME_PASSWORD go together)`,
+        );
       }
       return [
         { ...endpoints, kind: 'payme', audience: get('AUDIENCE'), username, password, scope: get('SCOPE'), apiVersion: get('API_VERSION') },

@@ -42,7 +42,9 @@ describe('sandbox rules', () => {
   describe('with NODE_ENV=production (regression: a secret that failed to mount looked like a healthy sandbox)', () => {
     it('SANDBOX=auto with no provider is one problem saying what to set', () => {
       expect(problems({ NODE_ENV: 'production' })).toEqual([
-        expect.stringMatching(/^providers: none is configured and NODE_ENV=production never starts the sandbox on its own: set a provider's \*_TOKEN_URL, \*_API_URL, \*_CLIENT_ID and \*_CLIENT_SECRET .*SANDBOX=true/),
+        expect.stringMatching(
+          /^providers: none is configured and NODE_ENV=production never starts the sandbox on its own: set a provider's \*_TOKEN_URL, \*_API_URL, \*_CLIENT_ID and \*_CLIENT_SECRET .*SANDBOX=true/,
+        ),
       ]);
     });
 
@@ -61,7 +63,9 @@ describe('sandbox rules', () => {
   });
 
   it('SANDBOX=false with no provider at all is one problem (a gateway that could only answer 404)', () => {
-    expect(problems({ SANDBOX: 'false' })).toEqual([expect.stringMatching(/^providers: none is configured and SANDBOX=false: set a provider's/)]);
+    expect(problems({ SANDBOX: 'false' })).toEqual([
+      expect.stringMatching(/^providers: none is configured and SANDBOX=false: set a provider's/),
+    ]);
   });
 
   it('a half-configured provider is reported as itself, not as "no provider"', () => {

@@ -30,7 +30,10 @@ const WHAT_TO_SET =
  * gateway that can only answer 404); undefined otherwise. A half-configured provider has its own
  * problems, which say more.
  */
-export function noProviderProblem(config: Pick<GatewayConfig, 'sandbox' | 'production' | 'providers'>, partlyConfigured: boolean): string | undefined {
+export function noProviderProblem(
+  config: Pick<GatewayConfig, 'sandbox' | 'production' | 'providers'>,
+  partlyConfigured: boolean,
+): string | undefined {
   if (config.providers.length > 0 || partlyConfigured || sandboxWanted(config)) return undefined;
   const why = config.sandbox === 'false' ? 'SANDBOX=false' : 'NODE_ENV=production never starts the sandbox on its own';
   return `providers: none is configured and ${why}: ${WHAT_TO_SET}`;
@@ -46,10 +49,9 @@ export async function startSandbox(config: GatewayConfig): Promise<{ config: Gat
   const { startProviderEmulators } = await import('@oauth-gateway/provider-emulators');
   const emulators = await startProviderEmulators({ host: '127.0.0.1', port: 0 });
   const configured = new Set(config.providers.map((p) => p.name));
-  const added = BUILT_IN_PROVIDERS.filter((name) => !configured.has(name)).map((name) =>
-    emulated(name, emulators, emulators.credentials),
-  );
-  const devApiKey = config.apiKeys.length === 0 && config.apiKeysFile === undefined ? `dev-${randomBytes(24).toString('base64url')}` : undefined;
+  const added = BUILT_IN_PROVIDERS.filter((name) => !configured.has(name)).map((name) => emulated(name, emulators, emulators.credentials));
+  const devApiKey =
+    config.apiKeys.length === 0 && config.apiKeysFile === undefined ? `dev-${randomBytes(24).toString('base64url')}` : undefined;
   return {
     config: {
       ...config,
@@ -82,7 +84,9 @@ export function sandboxBanner(sandbox: Sandbox, gatewayUrl: string): string {
   return [
     '',
     `Sandbox mode: ${sandbox.providers.join(', ') || 'no'} provider(s) answered by the embedded emulators at ${sandbox.emulators.url}`,
-    sandbox.devApiKey ? `Development API key (generated for this run): ${sandbox.devApiKey}` : 'API keys: from GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE',
+    sandbox.devApiKey
+      ? `Development API key (generated for this run): ${sandbox.devApiKey}`
+      : 'API keys: from GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE',
     'Try:',
     ...sandbox.providers.map((p) => `  curl -H 'x-api-key: ${key}' '${gatewayUrl}/${p}/hello?from=sandbox'`),
     '',

@@ -91,11 +91,17 @@ describe('<SECRET>_FILE', () => {
   });
 
   it('validates what a file holds like the variable itself, without printing it', () => {
-    const lines = problems({ ...PRIO, PRIO_CLIENT_SECRET: 's', TOKEN_ENCRYPTION_KEY_FILE: secretFile('short-key', 'too-short-key-value\n') });
+    const lines = problems({
+      ...PRIO,
+      PRIO_CLIENT_SECRET: 's',
+      TOKEN_ENCRYPTION_KEY_FILE: secretFile('short-key', 'too-short-key-value\n'),
+    });
     expect(lines).toEqual(['TOKEN_ENCRYPTION_KEY: must be 32 bytes, base64 or hex encoded']);
   });
 
   it('leaves other *_FILE variables alone', () => {
-    expect(() => parseGatewayConfig({ ...PRIO, PRIO_CLIENT_SECRET: 's', PRIO_CLIENT_ID_FILE: join(dir, 'missing'), LOG_FILE: '/x' })).not.toThrow();
+    expect(() =>
+      parseGatewayConfig({ ...PRIO, PRIO_CLIENT_SECRET: 's', PRIO_CLIENT_ID_FILE: join(dir, 'missing'), LOG_FILE: '/x' }),
+    ).not.toThrow();
   });
 });

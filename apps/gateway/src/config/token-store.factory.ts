@@ -4,7 +4,12 @@ import { createRedisConnection, RedisTokenStore, type RedisConnectionOptions } f
 import type { GatewayConfig } from './gateway-config.js';
 
 /** Parsed once, in gateway-schema.ts: handed over as addresses, never written back as host:port text. */
-const connectionOptions = ({ url, clusterNodes, sentinels, sentinelName }: NonNullable<GatewayConfig['redis']>): RedisConnectionOptions => ({
+const connectionOptions = ({
+  url,
+  clusterNodes,
+  sentinels,
+  sentinelName,
+}: NonNullable<GatewayConfig['redis']>): RedisConnectionOptions => ({
   url,
   clusterNodes,
   sentinels,

@@ -6,7 +6,10 @@ import { HealthController } from './health.controller.js';
 
 describe('GET /health', () => {
   it('answers 200 {"status":"ok"} through Terminus', async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [TerminusModule.forRoot({ logger: false })], controllers: [HealthController] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [TerminusModule.forRoot({ logger: false })],
+      controllers: [HealthController],
+    }).compile();
     const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter());
     await app.listen(0, '127.0.0.1');
     const res = await fetch(`${await app.getUrl()}/health`);

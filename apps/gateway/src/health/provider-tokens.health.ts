@@ -59,6 +59,11 @@ function details(s: ProviderTokenStatus) {
     expiresAt: iso(s.expiresAt),
     cooldownUntil: iso(s.cooldownUntil),
     circuitOpenUntil: iso(s.circuitOpenUntil),
-    lastError: s.lastError && { kind: s.lastError.kind, status: s.lastError.status, description: s.lastError.description, at: iso(s.lastError.at) },
+    lastError: s.lastError && {
+      kind: s.lastError.kind,
+      status: s.lastError.status,
+      description: s.lastError.description,
+      at: iso(s.lastError.at),
+    },
   };
 }

@@ -43,6 +43,10 @@ describe('PinoNestLogger', () => {
     nest.debug('not written', 'Test');
     expect(lines).toHaveLength(1);
     expect(JSON.stringify(lines[0])).not.toMatch(/k-secret-123456|t-123456/);
-    expect(lines[0]).toMatchObject({ context: 'Test', msg: 'headers', headers: { 'x-api-key': '[Redacted]', authorization: '[Redacted]' } });
+    expect(lines[0]).toMatchObject({
+      context: 'Test',
+      msg: 'headers',
+      headers: { 'x-api-key': '[Redacted]', authorization: '[Redacted]' },
+    });
   });
 });

@@ -18,7 +18,13 @@ function setup(strategy: ScriptedStrategy) {
   const lines: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+      );
       done();
     },
   });
@@ -40,7 +46,14 @@ describe('TokenEventsLogger', () => {
     await tokens.getToken('acme');
     await tokens.getToken('acme', { forceRefresh: true });
     expect(lines.map((l) => l.msg)).toEqual(['token obtained', 'token renewed']);
-    expect(lines[1]).toMatchObject({ level: 30, provider: 'acme', source: 'provider', grant: 'primary', trigger: 'request', expiresAt: expect.stringMatching(/^\d{4}-/) });
+    expect(lines[1]).toMatchObject({
+      level: 30,
+      provider: 'acme',
+      source: 'provider',
+      grant: 'primary',
+      trigger: 'request',
+      expiresAt: expect.stringMatching(/^\d{4}-/),
+    });
   });
 
   it('writes one line for a rejection, which says the cool-down started and until when', async () => {
@@ -71,7 +84,13 @@ describe('TokenEventsLogger', () => {
     await expect(tokens.getToken('acme')).rejects.toMatchObject({ kind: 'unavailable' }); // open: answered at once, no event
     expect(lines).toEqual([
       expect.objectContaining({ level: 40, msg: 'token request failed', kind: 'unavailable', status: 503 }),
-      expect.objectContaining({ level: 40, msg: 'token circuit open', kind: 'unavailable', failures: 2, until: new Date(clock.now() + 5000).toISOString() }),
+      expect.objectContaining({
+        level: 40,
+        msg: 'token circuit open',
+        kind: 'unavailable',
+        failures: 2,
+        until: new Date(clock.now() + 5000).toISOString(),
+      }),
     ]);
     expect(lines[0]).not.toHaveProperty('until');
   });

@@ -1,6 +1,12 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { PROVIDER_TOKEN_STATES, TokenService, type TokenFailedEvent, type TokenObtainedEvent, type TokenRequestEvent } from '@oauth-gateway/oauth-providers';
+import {
+  PROVIDER_TOKEN_STATES,
+  TokenService,
+  type TokenFailedEvent,
+  type TokenObtainedEvent,
+  type TokenRequestEvent,
+} from '@oauth-gateway/oauth-providers';
 import { PROXIED_METHODS } from '../proxy/proxied-methods.js';
 import { ProxyHistogram, type HistogramSeries } from './proxy-histogram.js';
 
@@ -147,7 +153,8 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
       labelNames: ['provider', 'state'] as const,
       registers,
       collect() {
-        for (const s of tokens.status()) for (const state of PROVIDER_TOKEN_STATES) this.set({ provider: s.provider, state }, s.state === state ? 1 : 0);
+        for (const s of tokens.status())
+          for (const state of PROVIDER_TOKEN_STATES) this.set({ provider: s.provider, state }, s.state === state ? 1 : 0);
       },
     });
     new Gauge({

@@ -33,7 +33,13 @@ describe('ProxyHistogram', () => {
           { provider: 'a"b\\c', method: 'GET', status_class: '5xx' },
         ];
         const registry = new Registry();
-        const reference = new Histogram({ name: 'h', help: 'help', labelNames: ['provider', 'method', 'status_class'], buckets: BUCKETS, registers: [registry] });
+        const reference = new Histogram({
+          name: 'h',
+          help: 'help',
+          labelNames: ['provider', 'method', 'status_class'],
+          buckets: BUCKETS,
+          registers: [registry],
+        });
         const ours = new ProxyHistogram<'provider' | 'method' | 'status_class'>('h', 'help', BUCKETS);
         const series = labelSets.map((labels) => ours.seriesFor(labels));
         for (const { series: i, value } of observations) {

@@ -36,7 +36,11 @@ export class ProxyHistogram<L extends string> {
         cumulative += data.counts[i];
         lines.push(`${this.name}_bucket{${labels},le="${this.buckets[i]}"} ${cumulative}`);
       }
-      lines.push(`${this.name}_bucket{${labels},le="+Inf"} ${data.count}`, `${this.name}_sum{${labels}} ${data.sum}`, `${this.name}_count{${labels}} ${data.count}`);
+      lines.push(
+        `${this.name}_bucket{${labels},le="+Inf"} ${data.count}`,
+        `${this.name}_sum{${labels}} ${data.sum}`,
+        `${this.name}_count{${labels}} ${data.count}`,
+      );
     }
     return lines.join('\n');
   }

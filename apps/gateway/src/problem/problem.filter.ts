@@ -32,6 +32,6 @@ function toProblem(exception: unknown, logger: Logger): ProblemError {
   const status =
     exception instanceof HttpException ? exception.getStatus() : (exception as { statusCode?: unknown } | undefined)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) return new ProblemError(problemForStatus(status));
-  logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+  logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
   return new ProblemError('internal_error');
 }

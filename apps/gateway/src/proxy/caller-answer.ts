@@ -31,7 +31,13 @@ export function bodyStillArriving(req: IncomingMessage): boolean {
  * Answers a caller with a problem+json. While its body is still arriving (an early 401, 413…), the
  * answer says `connection: close` and the connection closes only after a lingering close.
  */
-export function answerProblem(req: IncomingMessage, res: ServerResponse, problem: ProblemError, requestId: string, terms: CallerTerms): void {
+export function answerProblem(
+  req: IncomingMessage,
+  res: ServerResponse,
+  problem: ProblemError,
+  requestId: string,
+  terms: CallerTerms,
+): void {
   const { status, headers, body } = renderProblem(problem, requestId);
   const arriving = bodyStillArriving(req);
   if (arriving || terms.draining()) headers.connection = 'close';
@@ -100,7 +106,11 @@ class LingeringClose implements Expiring {
       this.lastRead = read;
       this.lastReadAt = now;
     }
-    if (read - this.firstByte > LINGER_MAX_BYTES || now - this.lastReadAt > this.terms.clientTimeoutMs || now - this.startedAt > LINGER_MAX_MS) {
+    if (
+      read - this.firstByte > LINGER_MAX_BYTES ||
+      now - this.lastReadAt > this.terms.clientTimeoutMs ||
+      now - this.startedAt > LINGER_MAX_MS
+    ) {
       this.stop();
       this.socket.destroy();
     }

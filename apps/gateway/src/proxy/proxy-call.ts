@@ -109,10 +109,17 @@ export class ProxyCall implements Dispatcher.DispatchHandler, BodyOwner, Expirin
     const body = this.body;
     if (body !== undefined && !body.ended && !this.expectsContinue) {
       if (!body.held && now - body.lastByteAt > terms.clientTimeoutMs + terms.sweeper.periodMs) {
-        return this.fail(new ProblemError('request_timeout', { provider: this.provider, detail: `no byte of the body for ${terms.clientTimeoutMs} ms` }));
+        return this.fail(
+          new ProblemError('request_timeout', { provider: this.provider, detail: `no byte of the body for ${terms.clientTimeoutMs} ms` }),
+        );
       }
       if (now - body.startedAt > config.uploadTimeoutMs) {
-        return this.fail(new ProblemError('request_timeout', { provider: this.provider, detail: `the body did not arrive within ${config.uploadTimeoutMs} ms` }));
+        return this.fail(
+          new ProblemError('request_timeout', {
+            provider: this.provider,
+            detail: `the body did not arrive within ${config.uploadTimeoutMs} ms`,
+          }),
+        );
       }
     }
     if (this.pausedAt !== 0 && now - this.pausedAt > terms.clientTimeoutMs + terms.sweeper.periodMs) {
@@ -163,7 +170,10 @@ export class ProxyCall implements Dispatcher.DispatchHandler, BodyOwner, Expirin
     if (this.settled) return;
     if (!this.res.headersSent) return this.fail(this.upstreamProblem(error));
     // The status is already sent: the caller sees the answer cut short.
-    this.proxy.deps.logger.debug({ reqId: this.requestId, provider: this.provider, err: { message: error.message } }, 'answer stream ended early');
+    this.proxy.deps.logger.debug(
+      { reqId: this.requestId, provider: this.provider, err: { message: error.message } },
+      'answer stream ended early',
+    );
     this.settled = true;
     this.body?.destroy();
     this.res.destroy();
@@ -185,7 +195,10 @@ export class ProxyCall implements Dispatcher.DispatchHandler, BodyOwner, Expirin
     // Permission before existence: a restricted key cannot probe which providers exist.
     if (!caller.allows(provider)) return new ProblemError('forbidden', { provider });
     const upstream = upstreams.get(provider);
-    if (!upstream) return config.knownProviders.has(provider) ? new ProblemError('provider_not_configured', { provider }) : new ProblemError('unknown_provider');
+    if (!upstream)
+      return config.knownProviders.has(provider)
+        ? new ProblemError('provider_not_configured', { provider })
+        : new ProblemError('unknown_provider');
     this.provider = provider;
     if (caller.rateLimit !== undefined) this.limited = caller;
     const length = req.headers['content-length'];

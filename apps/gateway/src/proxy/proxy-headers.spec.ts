@@ -58,21 +58,41 @@ describe('proxy headers', () => {
 
   it('keeps and appends to x-forwarded-for from a trusted proxy, unless the connection header names it', () => {
     const trusted = new ForwardedFor([{ address: '10.0.0.0', prefix: 8, family: 'ipv4' }]);
-    expect(upstreamRequestHeaders(incoming({ 'x-forwarded-for': '198.51.100.4' }), 'r', trusted)['x-forwarded-for']).toBe('198.51.100.4, 10.1.2.3');
-    expect(upstreamRequestHeaders(incoming({ 'x-forwarded-for': '198.51.100.4', connection: 'x-forwarded-for' }), 'r', trusted)['x-forwarded-for']).toBe('10.1.2.3');
-    expect(upstreamRequestHeaders(incoming({ 'x-forwarded-for': '198.51.100.4' }, '192.0.2.1'), 'r', trusted)['x-forwarded-for']).toBe('192.0.2.1');
+    expect(upstreamRequestHeaders(incoming({ 'x-forwarded-for': '198.51.100.4' }), 'r', trusted)['x-forwarded-for']).toBe(
+      '198.51.100.4, 10.1.2.3',
+    );
+    expect(
+      upstreamRequestHeaders(incoming({ 'x-forwarded-for': '198.51.100.4', connection: 'x-forwarded-for' }), 'r', trusted)[
+        'x-forwarded-for'
+      ],
+    ).toBe('10.1.2.3');
+    expect(upstreamRequestHeaders(incoming({ 'x-forwarded-for': '198.51.100.4' }, '192.0.2.1'), 'r', trusted)['x-forwarded-for']).toBe(
+      '192.0.2.1',
+    );
   });
 
   it('lets provider headers replace caller headers of the same name, whatever their case', () => {
     const headers = { client_id: 'spoofed', accept: '*/*' };
     const provider = Object.freeze({ client_id: 'real', access_token: 'tok', 'ALG-API-VERSION': '1' });
-    expect(withProviderHeaders(headers, provider)).toEqual({ client_id: 'real', access_token: 'tok', 'alg-api-version': '1', accept: '*/*' });
+    expect(withProviderHeaders(headers, provider)).toEqual({
+      client_id: 'real',
+      access_token: 'tok',
+      'alg-api-version': '1',
+      accept: '*/*',
+    });
   });
 
   it('drops hop-by-hop headers from the answer and sets our x-request-id', () => {
     expect(
       callerResponseHeaders(
-        { 'content-type': 'text/plain', connection: 'x-up-private', 'x-up-private': '1', 'transfer-encoding': 'chunked', 'x-request-id': 'upstream', 'set-cookie': ['a=1', 'b=2'] },
+        {
+          'content-type': 'text/plain',
+          connection: 'x-up-private',
+          'x-up-private': '1',
+          'transfer-encoding': 'chunked',
+          'x-request-id': 'upstream',
+          'set-cookie': ['a=1', 'b=2'],
+        },
         'req-2',
       ),
     ).toEqual({ 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], 'x-request-id': 'req-2' });

@@ -6,7 +6,18 @@ import type { ForwardedFor } from './forwarded-for.js';
  * Never forwarded in either direction: hop-by-hop headers (RFC 9110 §7.6.1), plus `expect`
  * (the gateway answers `100-continue` itself) and `proxy-connection` (a non-standard hop-by-hop).
  */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'expect'];
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-connection',
+  'expect',
+];
 
 /**
  * Never forwarded upstream: the caller's own credentials (`authorization`, `x-api-key`,
@@ -52,7 +63,11 @@ export function requestIdFor(header: string | string[] | undefined): string {
  * `x-request-id`. Provider headers (`authorization`, LATAM's `access_token`...) are added by
  * `withProviderHeaders` since they change when the token does.
  */
-export function upstreamRequestHeaders(req: IncomingMessage, requestId: string, forwardedFor: ForwardedFor): Record<string, string | string[]> {
+export function upstreamRequestHeaders(
+  req: IncomingMessage,
+  requestId: string,
+  forwardedFor: ForwardedFor,
+): Record<string, string | string[]> {
   const incoming: IncomingHttpHeaders = req.headers;
   const named = connectionNamed(incoming.connection);
   const out = withoutHeaders(incoming, NOT_FORWARDED_UPSTREAM, named);

@@ -18,10 +18,14 @@ describe('parseProxyTarget', () => {
   it('refuses any target holding a character an origin-form path may not hold raw', () => {
     const pathChar = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]$/;
     fc.assert(
-      fc.property(fc.string({ unit: 'binary-ascii', maxLength: 8 }), fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 1 }), (tail, char) => {
-        fc.pre(!pathChar.test(char) && char !== '?');
-        expect(refused(`/prio/a${char}${tail}`)).toBe(true);
-      }),
+      fc.property(
+        fc.string({ unit: 'binary-ascii', maxLength: 8 }),
+        fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 1 }),
+        (tail, char) => {
+          fc.pre(!pathChar.test(char) && char !== '?');
+          expect(refused(`/prio/a${char}${tail}`)).toBe(true);
+        },
+      ),
     );
   });
 
@@ -90,8 +94,11 @@ describe('parseProxyTarget', () => {
   const hostileSegment = fc.oneof(
     fc.tuple(encodedChar('.')).map(([a]) => a),
     fc.tuple(encodedChar('.'), encodedChar('.')).map(([a, b]) => a + b),
-    fc.tuple(fc.stringMatching(/^[a-z]{0,3}$/), fc.constantFrom('/', '\\'), fc.stringMatching(/^[a-z]{0,3}$/))
-      .chain(([l, sep, r]) => encodedChar(sep).filter((e) => e !== '/').map((e) => l + e + r)),
+    fc.tuple(fc.stringMatching(/^[a-z]{0,3}$/), fc.constantFrom('/', '\\'), fc.stringMatching(/^[a-z]{0,3}$/)).chain(([l, sep, r]) =>
+      encodedChar(sep)
+        .filter((e) => e !== '/')
+        .map((e) => l + e + r),
+    ),
   );
   const safeSegment = fc.stringMatching(/^[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,11}$/);
 
@@ -114,18 +121,43 @@ describe('parseProxyTarget', () => {
   });
 
   it('never accepts a target whose forwarded URL a WHATWG parser would move out of the base path', () => {
-    const piece = fc.constantFrom('/', '.', '..', '%', '2', '5', 'e', 'E', 'f', 'F', 'c', 'C', '\\', '?', ';', 'a', '%2e', '%2f', '%5c', '%25', '%00');
+    const piece = fc.constantFrom(
+      '/',
+      '.',
+      '..',
+      '%',
+      '2',
+      '5',
+      'e',
+      'E',
+      'f',
+      'F',
+      'c',
+      'C',
+      '\\',
+      '?',
+      ';',
+      'a',
+      '%2e',
+      '%2f',
+      '%5c',
+      '%25',
+      '%00',
+    );
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 14 }).map((p) => p.join('')), (rest) => {
-        const result = parseProxyTarget(`/prio/${rest}`);
-        if (!result.ok) return;
-        const raw = `/base${result.target.path}`;
-        const resolved = new URL(raw + result.target.search, 'http://upstream.example');
-        expect(resolved.origin).toBe('http://upstream.example');
-        expect(resolved.pathname.startsWith('/base/') || resolved.pathname === '/base').toBe(true);
-        // Nothing was swallowed as a dot segment or split by a backslash.
-        expect(resolved.pathname.split('/').length).toBe(raw.split('/').length);
-      }),
+      fc.property(
+        fc.array(piece, { maxLength: 14 }).map((p) => p.join('')),
+        (rest) => {
+          const result = parseProxyTarget(`/prio/${rest}`);
+          if (!result.ok) return;
+          const raw = `/base${result.target.path}`;
+          const resolved = new URL(raw + result.target.search, 'http://upstream.example');
+          expect(resolved.origin).toBe('http://upstream.example');
+          expect(resolved.pathname.startsWith('/base/') || resolved.pathname === '/base').toBe(true);
+          // Nothing was swallowed as a dot segment or split by a backslash.
+          expect(resolved.pathname.split('/').length).toBe(raw.split('/').length);
+        },
+      ),
       { numRuns: 5000 },
     );
   });

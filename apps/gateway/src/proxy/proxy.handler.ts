@@ -95,11 +95,30 @@ export class ProxyHandler implements OnModuleInit {
     const writtenBefore = req.socket.bytesWritten;
     answerProblem(req, res, problem, requestId, this.deps.terms);
     const bytesOut = req.socket.bytesWritten - writtenBefore;
-    this.logRefusal(requestId, this.forwardedFor.clientAddress(req), req.method ?? '-', problem.status, bytesOut, performance.now() - started);
+    this.logRefusal(
+      requestId,
+      this.forwardedFor.clientAddress(req),
+      req.method ?? '-',
+      problem.status,
+      bytesOut,
+      performance.now() - started,
+    );
   }
 
   private logRefusal(reqId: string, client: string, method: string, status: number, bytesOut: number, ms: number): void {
-    this.deps.accessLog.write({ reqId, caller: '-', client, upstreamMs: undefined, bytesIn: 0, bytesOut, provider: '-', method, path: '', status, ms: Math.round(ms) });
+    this.deps.accessLog.write({
+      reqId,
+      caller: '-',
+      client,
+      upstreamMs: undefined,
+      bytesIn: 0,
+      bytesOut,
+      provider: '-',
+      method,
+      path: '',
+      status,
+      ms: Math.round(ms),
+    });
   }
 
   /** The access line and the metrics of one request, once its outcome is decided. */

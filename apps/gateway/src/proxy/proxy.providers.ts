@@ -34,7 +34,9 @@ export function proxyProviders(server: GatewayServer, accessLog: AccessLog, upst
       inject: [ConfigService, GATEWAY_LOGGER],
       useFactory: (configService: ConfigService, logger: Logger) => {
         const { clientTimeoutMs, uploadTimeoutMs } = gatewayConfig(configService);
-        return new DeadlineSweeper(sweepPeriodFor(clientTimeoutMs, uploadTimeoutMs), (error) => logger.error({ err: error }, 'caller deadline check failed'));
+        return new DeadlineSweeper(sweepPeriodFor(clientTimeoutMs, uploadTimeoutMs), (error) =>
+          logger.error({ err: error }, 'caller deadline check failed'),
+        );
       },
     },
     {
@@ -53,7 +55,18 @@ export function proxyProviders(server: GatewayServer, accessLog: AccessLog, upst
     },
     {
       provide: ProxyHandler,
-      inject: [ConfigService, TokenService, ApiKeys, RateLimiter, Upstreams, MetricsService, GATEWAY_LOGGER, AccessLog, CALLER_TERMS, GatewayServer],
+      inject: [
+        ConfigService,
+        TokenService,
+        ApiKeys,
+        RateLimiter,
+        Upstreams,
+        MetricsService,
+        GATEWAY_LOGGER,
+        AccessLog,
+        CALLER_TERMS,
+        GatewayServer,
+      ],
       useFactory: (
         configService: ConfigService,
         tokens: TokenService,
@@ -65,7 +78,11 @@ export function proxyProviders(server: GatewayServer, accessLog: AccessLog, upst
         log: AccessLog,
         terms: CallerTerms,
         gatewayServer: GatewayServer,
-      ) => new ProxyHandler({ config: gatewayConfig(configService), tokens, apiKeys, rateLimiter, upstreams, metrics, logger, accessLog: log, terms }, gatewayServer),
+      ) =>
+        new ProxyHandler(
+          { config: gatewayConfig(configService), tokens, apiKeys, rateLimiter, upstreams, metrics, logger, accessLog: log, terms },
+          gatewayServer,
+        ),
     },
   ];
 }

@@ -36,7 +36,7 @@ describe('RequestBody', () => {
     expect(Buffer.concat(read).toString()).toBe('12345');
   });
 
-  it('pauses the caller while nobody reads it, and says so (the silence is then not the caller\'s)', async () => {
+  it("pauses the caller while nobody reads it, and says so (the silence is then not the caller's)", async () => {
     const { source, body: b } = body(1024 * 1024);
     source.write(Buffer.alloc(64 * 1024));
     await tick();

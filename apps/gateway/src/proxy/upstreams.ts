@@ -50,7 +50,12 @@ export class Upstreams implements OnApplicationShutdown {
       const url = new URL(provider.apiUrl);
       let pool = byOrigin.get(url.origin);
       if (!pool) byOrigin.set(url.origin, (pool = open(url.origin)));
-      this.byProvider.set(provider.name, { provider: provider.name, pool, uploads: open(url.origin), basePath: url.pathname.replace(/\/+$/, '') });
+      this.byProvider.set(provider.name, {
+        provider: provider.name,
+        pool,
+        uploads: open(url.origin),
+        basePath: url.pathname.replace(/\/+$/, ''),
+      });
     }
   }
 

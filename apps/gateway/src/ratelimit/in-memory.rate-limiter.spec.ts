@@ -17,7 +17,13 @@ describe('InMemoryRateLimiter', () => {
     const { clock, limiter } = limiterAt();
     const partner = caller('partner-a', '5/s');
     const burst = Array.from({ length: 5 }, () => limiter.take(partner));
-    expect(burst.map((d) => [d.allowed, d.remaining])).toEqual([[true, 4], [true, 3], [true, 2], [true, 1], [true, 0]]);
+    expect(burst.map((d) => [d.allowed, d.remaining])).toEqual([
+      [true, 4],
+      [true, 3],
+      [true, 2],
+      [true, 1],
+      [true, 0],
+    ]);
     const refused = limiter.take(partner);
     expect(refused).toMatchObject({ allowed: false, remaining: 0, waitMs: 200 });
     clock.ms += 199;

@@ -25,7 +25,12 @@ describeRedis('RedisRateLimiter (the Lua script on a real Redis)', () => {
     const key = caller('3/m');
     const decisions = [];
     for (let i = 0; i < 4; i++) decisions.push(await limiter.take(key));
-    expect(decisions.map((d) => [d.allowed, d.remaining])).toEqual([[true, 2], [true, 1], [true, 0], [false, 0]]);
+    expect(decisions.map((d) => [d.allowed, d.remaining])).toEqual([
+      [true, 2],
+      [true, 1],
+      [true, 0],
+      [false, 0],
+    ]);
     // The next request is due one interval (20 s) after the first, less the time these took.
     expect(decisions[3].waitMs).toBeGreaterThan(10_000);
     expect(decisions[3].waitMs).toBeLessThanOrEqual(20_000);

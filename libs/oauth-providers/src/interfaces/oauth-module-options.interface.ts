@@ -94,7 +94,11 @@ export const systemClock: Clock = {
 /** The module's options with every default applied; missing or malformed `providers` stops start-up here. */
 export function resolveOptions(options: OAuthModuleOptions): ResolvedOAuthOptions {
   if (!Array.isArray(options?.providers)) {
-    throw new OAuthConfigurationError(undefined, 'providers', 'is missing: give OAuthModule.forRoot({ providers: [...] }) one strategy per provider, e.g. providers: [prio({ tokenUrl, clientId, clientSecret })]');
+    throw new OAuthConfigurationError(
+      undefined,
+      'providers',
+      'is missing: give OAuthModule.forRoot({ providers: [...] }) one strategy per provider, e.g. providers: [prio({ tokenUrl, clientId, clientSecret })]',
+    );
   }
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   const maxTotalMs = options.retry?.maxTotalMs ?? 20_000;

@@ -137,7 +137,7 @@ describeRedis('RedisTokenStore', () => {
       await absent.close();
     });
 
-    it('close() closes its subscriber and leaves the caller\'s client open', async () => {
+    it("close() closes its subscriber and leaves the caller's client open", async () => {
       const key = tokenKey();
       const own = new RedisTokenStore(redis, { encryptionKey: keyA });
       await store.lock(key, 10_000);

@@ -61,7 +61,10 @@ describe('parseEncryptionKey: one rule set', () => {
   });
 
   it('refuses the same writings of any other length, never echoing the key', () => {
-    const other = fc.uint8Array({ minLength: 0, maxLength: 64 }).filter((a) => a.length !== 32).map((a) => Buffer.from(a));
+    const other = fc
+      .uint8Array({ minLength: 0, maxLength: 64 })
+      .filter((a) => a.length !== 32)
+      .map((a) => Buffer.from(a));
     fc.assert(
       fc.property(other, (bytes) => {
         for (const text of writings(bytes)) {
@@ -89,7 +92,9 @@ describe('parseEncryptionKey: one rule set', () => {
         fc.oneof(
           at(text).map((i) => text.slice(0, i) + text.slice(i + 1)),
           fc.tuple(at(text), fc.constantFrom(...BASE64_ALPHABET)).map(([i, c]) => text.slice(0, i) + c + text.slice(i)),
-          fc.tuple(at(text), fc.constantFrom(' ', '.', '!', '%', ':', '\u00e9', '\u0000')).map(([i, c]) => text.slice(0, i) + c + text.slice(i + 1)),
+          fc
+            .tuple(at(text), fc.constantFrom(' ', '.', '!', '%', ':', '\u00e9', '\u0000'))
+            .map(([i, c]) => text.slice(0, i) + c + text.slice(i + 1)),
           fc.constant(`${text}==`),
         ),
       ),

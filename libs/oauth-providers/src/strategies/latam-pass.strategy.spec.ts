@@ -16,7 +16,13 @@ afterEach(() => emu.reset());
 const strategy = (overrides: Partial<Parameters<typeof latamPass>[0]> = {}) =>
   latamPass({ tokenUrl: emu.tokenUrl('latam'), ...emu.credentials.latam, ...overrides });
 
-const tokenOf = (accessToken: string): AccessToken => ({ provider: 'latam', accessToken, tokenType: 'Bearer', expiresAt: 0, obtainedAt: 0 });
+const tokenOf = (accessToken: string): AccessToken => ({
+  provider: 'latam',
+  accessToken,
+  tokenType: 'Bearer',
+  expiresAt: 0,
+  obtainedAt: 0,
+});
 
 describe('LatamPassStrategy', () => {
   it('is named latam unless told otherwise, and its identity holds no secret', () => {
@@ -56,7 +62,7 @@ describe('LatamPassStrategy', () => {
     );
   });
 
-  it('adds x-latam-test: LatamPass only in LATAM\'s test environment', async () => {
+  it("adds x-latam-test: LatamPass only in LATAM's test environment", async () => {
     await strategy({ testEnvironment: true }).requestToken(strategyContext());
     expect(emu.tokenRequests('latam')[0].headers['x-latam-test']).toBe('LatamPass');
   });
@@ -77,12 +83,23 @@ describe('LatamPassStrategy', () => {
 
   it('maps 400 "Invalid secret in Authorization header" to rejected, code INVALID', async () => {
     const error = await providerErrorOf(strategy({ clientSecret: 'wrong' }).requestToken(strategyContext()));
-    expect(error).toMatchObject({ provider: 'latam', kind: 'rejected', status: 400, code: 'INVALID', description: 'Invalid secret in Authorization header' });
+    expect(error).toMatchObject({
+      provider: 'latam',
+      kind: 'rejected',
+      status: 400,
+      code: 'INVALID',
+      description: 'Invalid secret in Authorization header',
+    });
   });
 
   it('maps 400 "Invalid client_id in Authorization header" to rejected', async () => {
     const error = await providerErrorOf(strategy({ clientId: 'someone-else' }).requestToken(strategyContext()));
-    expect(error).toMatchObject({ kind: 'rejected', status: 400, code: 'INVALID', description: 'Invalid client_id in Authorization header' });
+    expect(error).toMatchObject({
+      kind: 'rejected',
+      status: 400,
+      code: 'INVALID',
+      description: 'Invalid client_id in Authorization header',
+    });
   });
 
   it('maps 400 "Invalid grant_type format" to rejected', async () => {
@@ -92,7 +109,7 @@ describe('LatamPassStrategy', () => {
     expect(error).toMatchObject({ kind: 'rejected', status: 400, code: 'INVALID', description: 'Invalid grant_type format' });
   });
 
-  it('maps LATAM\'s Akamai WAF 403 HTML page to unavailable, never parsing it as JSON', async () => {
+  it("maps LATAM's Akamai WAF 403 HTML page to unavailable, never parsing it as JSON", async () => {
     emu.failTokenEndpoint('latam', { kind: 'waf', times: 1 });
     const error = await providerErrorOf(strategy().requestToken(strategyContext()));
     expect(error).toMatchObject({ kind: 'unavailable', status: 403 });

@@ -1,7 +1,15 @@
 import type { AccessToken, TokenGrant } from '../interfaces/access-token.interface.js';
 import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import type { JsonObject, ProviderErrorFields } from './token-wire.js';
-import { FORM_CONTENT_TYPE, formBody, grantFrom, rawBasicAuthorization, requestTokenAnswer, strategyIdentity, stringField } from './token-wire.js';
+import {
+  FORM_CONTENT_TYPE,
+  formBody,
+  grantFrom,
+  rawBasicAuthorization,
+  requestTokenAnswer,
+  strategyIdentity,
+  stringField,
+} from './token-wire.js';
 import { providerName, requireClientOptions } from './strategy-options.js';
 
 export interface LatamPassOptions {

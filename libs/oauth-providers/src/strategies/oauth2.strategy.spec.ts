@@ -39,7 +39,10 @@ describe('OAuth2Strategy', () => {
       {
         url: emu.tokenUrl('oauth2'),
         headers: {
-          authorization: rawBasicAuthorization(new URLSearchParams({ x: clientId }).toString().slice(2), new URLSearchParams({ x: clientSecret }).toString().slice(2)),
+          authorization: rawBasicAuthorization(
+            new URLSearchParams({ x: clientId }).toString().slice(2),
+            new URLSearchParams({ x: clientSecret }).toString().slice(2),
+          ),
           'content-type': 'application/x-www-form-urlencoded',
           accept: 'application/json',
         },
@@ -65,29 +68,52 @@ describe('OAuth2Strategy', () => {
 
   it('sends the password grant with username, password, scope and audience', async () => {
     const { username, password } = emu.credentials.oauth2;
-    await strategy({ grantType: 'password', username, password, scope: 'read', audience: 'https://api.acme.test' }).requestToken(strategyContext());
+    await strategy({ grantType: 'password', username, password, scope: 'read', audience: 'https://api.acme.test' }).requestToken(
+      strategyContext(),
+    );
     const body = Object.fromEntries(new URLSearchParams(emu.tokenRequests('oauth2')[0].body));
     expect(body).toEqual({ grant_type: 'password', username, password, scope: 'read', audience: 'https://api.acme.test' });
   });
 
   it('reads access_token, token_type, expires_in and scope', async () => {
-    expect(await strategy({ scope: 'read' }).requestToken(strategyContext())).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600, scope: 'read' });
+    expect(await strategy({ scope: 'read' }).requestToken(strategyContext())).toMatchObject({
+      tokenType: 'Bearer',
+      expiresIn: 3600,
+      scope: 'read',
+    });
   });
 
   it('maps 401 invalid_client (raw Basic would be this) to rejected', async () => {
     const error = await providerErrorOf(strategy({ clientSecret: 'nope' }).requestToken(strategyContext()));
-    expect(error).toMatchObject({ provider: 'acme', kind: 'rejected', status: 401, code: 'invalid_client', description: 'Client authentication failed' });
+    expect(error).toMatchObject({
+      provider: 'acme',
+      kind: 'rejected',
+      status: 401,
+      code: 'invalid_client',
+      description: 'Client authentication failed',
+    });
   });
 
   it('maps 400 invalid_grant (wrong resource owner password) to rejected', async () => {
     const s = strategy({ grantType: 'password', username: emu.credentials.oauth2.username, password: 'nope' });
-    expect(await providerErrorOf(s.requestToken(strategyContext()))).toMatchObject({ kind: 'rejected', status: 400, code: 'invalid_grant' });
+    expect(await providerErrorOf(s.requestToken(strategyContext()))).toMatchObject({
+      kind: 'rejected',
+      status: 400,
+      code: 'invalid_grant',
+    });
   });
 
   it('maps 503 temporarily_unavailable to unavailable', async () => {
     emu.failTokenEndpoint('oauth2', { kind: 'status', status: 503, times: 1 });
-    expect(await providerErrorOf(strategy().requestToken(strategyContext()))).toMatchObject({ kind: 'unavailable', status: 503, code: 'temporarily_unavailable' });
+    expect(await providerErrorOf(strategy().requestToken(strategyContext()))).toMatchObject({
+      kind: 'unavailable',
+      status: 503,
+      code: 'temporarily_unavailable',
+    });
   });
 
-  itTurnsHostileAnswersIntoProviderErrors(() => ({ emu, endpoint: 'oauth2', strategy: strategy() }), { token_type: 'Bearer', expires_in: 3600 });
+  itTurnsHostileAnswersIntoProviderErrors(() => ({ emu, endpoint: 'oauth2', strategy: strategy() }), {
+    token_type: 'Bearer',
+    expires_in: 3600,
+  });
 });

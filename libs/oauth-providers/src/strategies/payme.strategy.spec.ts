@@ -75,7 +75,13 @@ describe('PaymeStrategy', () => {
 
   it('reads the token and a refresh_token when offline_access was asked for', async () => {
     const grant = await strategy().requestToken(strategyContext());
-    expect(grant).toMatchObject({ accessToken: expect.any(String), tokenType: 'Bearer', expiresIn: 86400, scope: DEFAULT_SCOPE, refreshToken: expect.any(String) });
+    expect(grant).toMatchObject({
+      accessToken: expect.any(String),
+      tokenType: 'Bearer',
+      expiresIn: 86400,
+      scope: DEFAULT_SCOPE,
+      refreshToken: expect.any(String),
+    });
   });
 
   it('gets no refresh_token without offline_access', async () => {

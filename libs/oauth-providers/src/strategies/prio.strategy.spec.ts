@@ -24,7 +24,9 @@ describe('PrioStrategy', () => {
     expect(strategy()).toBeInstanceOf(PrioStrategy);
     expect(strategy().name).toBe('prio');
     expect(strategy({ name: 'prio-staging' }).name).toBe('prio-staging');
-    expect(strategy({ scope: SCOPE }).identity).toBe(`${emu.tokenUrl('prio')}|${emu.credentials.prio.clientId}|client_credentials|${SCOPE}`);
+    expect(strategy({ scope: SCOPE }).identity).toBe(
+      `${emu.tokenUrl('prio')}|${emu.credentials.prio.clientId}|client_credentials|${SCOPE}`,
+    );
   });
 
   it('sends POST with raw Basic, JSON content type, Accept: application/json and a JSON body', async () => {
@@ -52,20 +54,36 @@ describe('PrioStrategy', () => {
 
   it('sends real base64 Basic of the raw id:secret, not a literal "Basic username:password"', async () => {
     await strategy().requestToken(strategyContext());
-    expect(decodeBasic(emu.tokenRequests('prio')[0].headers.authorization)).toBe(`${emu.credentials.prio.clientId}:${emu.credentials.prio.clientSecret}`);
+    expect(decodeBasic(emu.tokenRequests('prio')[0].headers.authorization)).toBe(
+      `${emu.credentials.prio.clientId}:${emu.credentials.prio.clientSecret}`,
+    );
   });
 
   it('reads access_token, token_type, expires_in and scope', async () => {
-    expect(await strategy({ scope: SCOPE }).requestToken(strategyContext())).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600, scope: SCOPE });
+    expect(await strategy({ scope: SCOPE }).requestToken(strategyContext())).toMatchObject({
+      tokenType: 'Bearer',
+      expiresIn: 3600,
+      scope: SCOPE,
+    });
   });
 
   it('maps OAuth-style 401 invalid_client to rejected', async () => {
     const error = await providerErrorOf(strategy({ clientSecret: 'nope' }).requestToken(strategyContext()));
-    expect(error).toMatchObject({ provider: 'prio', kind: 'rejected', status: 401, code: 'invalid_client', description: 'Client authentication failed' });
+    expect(error).toMatchObject({
+      provider: 'prio',
+      kind: 'rejected',
+      status: 401,
+      code: 'invalid_client',
+      description: 'Client authentication failed',
+    });
   });
 
   it('maps OAuth-style 400 invalid_request to rejected', async () => {
-    const body = JSON.stringify({ error: 'invalid_request', error_description: 'The grant_type parameter is missing.', error_uri: 'https://x' });
+    const body = JSON.stringify({
+      error: 'invalid_request',
+      error_description: 'The grant_type parameter is missing.',
+      error_uri: 'https://x',
+    });
     emu.failTokenEndpoint('prio', { kind: 'garbage', status: 400, contentType: 'application/json', body, times: 1 });
     expect(await providerErrorOf(strategy().requestToken(strategyContext()))).toMatchObject({
       kind: 'rejected',
@@ -83,7 +101,13 @@ describe('PrioStrategy', () => {
     [500, 'INTERNAL_SERVER_ERROR', 'unavailable'],
     [502, 'BAD_GATEWAY', 'unavailable'],
   ] as const)('maps the error_reference style %i %s to %s, keeping the reference', async (status, code, kind) => {
-    emu.failTokenEndpoint('prio', { kind: 'garbage', status, contentType: 'application/json', body: referenced(status, code, 'Something went wrong.'), times: 1 });
+    emu.failTokenEndpoint('prio', {
+      kind: 'garbage',
+      status,
+      contentType: 'application/json',
+      body: referenced(status, code, 'Something went wrong.'),
+      times: 1,
+    });
     expect(await providerErrorOf(strategy().requestToken(strategyContext()))).toMatchObject({
       kind,
       status,
@@ -97,5 +121,8 @@ describe('PrioStrategy', () => {
     expect(strategy().requestHeaders(token)).toEqual({ authorization: 'Bearer a+b/c=' });
   });
 
-  itTurnsHostileAnswersIntoProviderErrors(() => ({ emu, endpoint: 'prio', strategy: strategy() }), { token_type: 'Bearer', expires_in: 3600 });
+  itTurnsHostileAnswersIntoProviderErrors(() => ({ emu, endpoint: 'prio', strategy: strategy() }), {
+    token_type: 'Bearer',
+    expires_in: 3600,
+  });
 });

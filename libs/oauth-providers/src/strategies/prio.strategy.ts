@@ -36,7 +36,11 @@ export class PrioStrategy implements TokenStrategy {
     const { tokenUrl, clientId, clientSecret, scope } = this.#options;
     const request = {
       url: tokenUrl,
-      headers: { authorization: rawBasicAuthorization(clientId, clientSecret), 'content-type': JSON_CONTENT_TYPE, accept: JSON_CONTENT_TYPE },
+      headers: {
+        authorization: rawBasicAuthorization(clientId, clientSecret),
+        'content-type': JSON_CONTENT_TYPE,
+        accept: JSON_CONTENT_TYPE,
+      },
       body: JSON.stringify({ grant_type: 'client_credentials', ...(scope !== undefined && { scope }) }),
     };
     return grantFrom(this.name, await requestTokenAnswer(ctx, this.name, request, prioErrorFields));

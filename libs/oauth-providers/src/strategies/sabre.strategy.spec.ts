@@ -46,7 +46,9 @@ describe('SabreStrategy', () => {
 
   it('sends single raw base64 Basic of clientId:clientSecret, not form-encoded', async () => {
     await strategy().requestToken(strategyContext());
-    expect(decodeBasic(emu.tokenRequests('sabre')[0].headers.authorization)).toBe(`${emu.credentials.sabre.clientId}:${emu.credentials.sabre.clientSecret}`);
+    expect(decodeBasic(emu.tokenRequests('sabre')[0].headers.authorization)).toBe(
+      `${emu.credentials.sabre.clientId}:${emu.credentials.sabre.clientSecret}`,
+    );
   });
 
   it('reads the T1RLAQ…** token and expires_in 604800 as seconds, passed through raw', async () => {
@@ -57,7 +59,13 @@ describe('SabreStrategy', () => {
 
   it('maps 401 invalid_client "Wrong clientID or clientSecret" (bad EPR password) to rejected', async () => {
     const error = await providerErrorOf(strategy({ password: 'wrong' }).requestToken(strategyContext()));
-    expect(error).toMatchObject({ provider: 'sabre', kind: 'rejected', status: 401, code: 'invalid_client', description: 'Wrong clientID or clientSecret' });
+    expect(error).toMatchObject({
+      provider: 'sabre',
+      kind: 'rejected',
+      status: 401,
+      code: 'invalid_client',
+      description: 'Wrong clientID or clientSecret',
+    });
     expect(error.message).not.toContain('wrong');
   });
 
@@ -70,10 +78,15 @@ describe('SabreStrategy', () => {
   ])('maps the all-401 %s "%s" to rejected', async (code, description) => {
     const body = JSON.stringify({ error: code, error_description: description });
     emu.failTokenEndpoint('sabre', { kind: 'garbage', status: 401, contentType: 'application/json', body, times: 1 });
-    expect(await providerErrorOf(strategy().requestToken(strategyContext()))).toMatchObject({ kind: 'rejected', status: 401, code, description });
+    expect(await providerErrorOf(strategy().requestToken(strategyContext()))).toMatchObject({
+      kind: 'rejected',
+      status: 401,
+      code,
+      description,
+    });
   });
 
-  it('maps the gateway\'s 429 ERR.2SG.GATEWAY.REQUEST_THROTTLED to unavailable', async () => {
+  it("maps the gateway's 429 ERR.2SG.GATEWAY.REQUEST_THROTTLED to unavailable", async () => {
     emu.failTokenEndpoint('sabre', { kind: 'rate_limit', retryAfterSeconds: 2, times: 1 });
     expect(await providerErrorOf(strategy().requestToken(strategyContext()))).toMatchObject({
       kind: 'unavailable',
@@ -84,5 +97,8 @@ describe('SabreStrategy', () => {
     });
   });
 
-  itTurnsHostileAnswersIntoProviderErrors(() => ({ emu, endpoint: 'sabre', strategy: strategy() }), { expires_in: 604800, token_type: 'bearer' });
+  itTurnsHostileAnswersIntoProviderErrors(() => ({ emu, endpoint: 'sabre', strategy: strategy() }), {
+    expires_in: 604800,
+    token_type: 'bearer',
+  });
 });

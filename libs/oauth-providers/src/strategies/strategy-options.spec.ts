@@ -44,28 +44,37 @@ describe('built-in strategies refuse options that cannot work, when they are bui
       expect(error.message).toBe(`OAuth provider "${provider}": ${option} must be a non-empty string`);
     });
 
-    it.each(['auth.example/token', 'https://', 'http://[::1', '/oauth/token'])('refuses a token URL that does not parse (%s)', (tokenUrl) => {
-      expect(configurationErrorOf(() => build({ tokenUrl }))).toMatchObject({
-        provider,
-        option: 'tokenUrl',
-        message: `OAuth provider "${provider}": tokenUrl is not a URL (it does not parse)`,
-      });
-    });
+    it.each(['auth.example/token', 'https://', 'http://[::1', '/oauth/token'])(
+      'refuses a token URL that does not parse (%s)',
+      (tokenUrl) => {
+        expect(configurationErrorOf(() => build({ tokenUrl }))).toMatchObject({
+          provider,
+          option: 'tokenUrl',
+          message: `OAuth provider "${provider}": tokenUrl is not a URL (it does not parse)`,
+        });
+      },
+    );
 
     it('refuses a token URL that is not http(s)', () => {
-      expect(configurationErrorOf(() => build({ tokenUrl: 'ftp://auth.example/token' }))).toMatchObject({ option: 'tokenUrl', message: expect.stringMatching(/http: or https:/) });
+      expect(configurationErrorOf(() => build({ tokenUrl: 'ftp://auth.example/token' }))).toMatchObject({
+        option: 'tokenUrl',
+        message: expect.stringMatching(/http: or https:/),
+      });
     });
 
     it('never echoes the value it refuses (it may be a secret)', () => {
       fc.assert(
-        fc.property(fc.string({ minLength: 6 }).filter((url) => url.trim().length >= 6), (tokenUrl) => {
-          try {
-            build({ tokenUrl });
-          } catch (error) {
-            expect(error).toBeInstanceOf(OAuthConfigurationError);
-            expect((error as Error).message).not.toContain(tokenUrl.trim());
-          }
-        }),
+        fc.property(
+          fc.string({ minLength: 6 }).filter((url) => url.trim().length >= 6),
+          (tokenUrl) => {
+            try {
+              build({ tokenUrl });
+            } catch (error) {
+              expect(error).toBeInstanceOf(OAuthConfigurationError);
+              expect((error as Error).message).not.toContain(tokenUrl.trim());
+            }
+          },
+        ),
       );
     });
   });
@@ -75,8 +84,14 @@ describe('built-in strategies refuse options that cannot work, when they are bui
   });
 
   it('sabre needs the EPR user and its password', () => {
-    expect(configurationErrorOf(() => sabre({ ...client, username: '', password: 'pw' }))).toMatchObject({ provider: 'sabre', option: 'username' });
-    expect(configurationErrorOf(() => sabre({ ...client, username: 'epr', password: '' }))).toMatchObject({ provider: 'sabre', option: 'password' });
+    expect(configurationErrorOf(() => sabre({ ...client, username: '', password: 'pw' }))).toMatchObject({
+      provider: 'sabre',
+      option: 'username',
+    });
+    expect(configurationErrorOf(() => sabre({ ...client, username: 'epr', password: '' }))).toMatchObject({
+      provider: 'sabre',
+      option: 'password',
+    });
   });
 
   it('payme needs an audience, and username and password together or not at all', () => {
@@ -95,7 +110,11 @@ describe('built-in strategies refuse options that cannot work, when they are bui
       option: 'grantType',
       message: `OAuth provider "idp": grantType must be one of 'client_credentials', 'password'`,
     });
-    expect(configurationErrorOf(() => oauth2({ ...client, name: 'idp', authMethod: 'private_key_jwt' as never }))).toMatchObject({ option: 'authMethod' });
-    expect(configurationErrorOf(() => oauth2({ ...client, name: 'idp', grantType: 'password', username: 'svc' }))).toMatchObject({ option: 'password' });
+    expect(configurationErrorOf(() => oauth2({ ...client, name: 'idp', authMethod: 'private_key_jwt' as never }))).toMatchObject({
+      option: 'authMethod',
+    });
+    expect(configurationErrorOf(() => oauth2({ ...client, name: 'idp', grantType: 'password', username: 'svc' }))).toMatchObject({
+      option: 'password',
+    });
   });
 });

@@ -8,7 +8,8 @@ import { OAuthConfigurationError } from '../errors/oauth-configuration.error.js'
 
 /** A non-empty string (not only whitespace). */
 export function requireText(provider: string, option: string, value: unknown): void {
-  if (typeof value !== 'string' || value.trim().length === 0) throw new OAuthConfigurationError(provider, option, 'must be a non-empty string');
+  if (typeof value !== 'string' || value.trim().length === 0)
+    throw new OAuthConfigurationError(provider, option, 'must be a non-empty string');
 }
 
 /** An absolute http: or https: URL. */
@@ -20,7 +21,8 @@ export function requireTokenUrl(provider: string, value: unknown, option = 'toke
   } catch {
     throw new OAuthConfigurationError(provider, option, 'is not a URL (it does not parse)');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OAuthConfigurationError(provider, option, 'must be an http: or https: URL');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new OAuthConfigurationError(provider, option, 'must be an http: or https: URL');
 }
 
 /** What every built-in strategy needs: where to ask, and the client's id and secret. */

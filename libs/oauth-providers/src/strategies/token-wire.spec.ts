@@ -31,31 +31,43 @@ const hostileBody = fc.oneof(
   fc.json(),
   fc.jsonValue().map((v) => JSON.stringify(v)),
   fc.jsonValue().map((v) => JSON.stringify(v).slice(0, -1)),
-  fc.record(
-    {
-      access_token: fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.object()),
-      token_type: fc.jsonValue(),
-      expires_in: fc.jsonValue(),
-      scope: fc.jsonValue(),
-      refresh_token: fc.jsonValue(),
-      error: fc.jsonValue(),
-      error_description: fc.jsonValue(),
-      errors: fc.jsonValue(),
-      success: fc.jsonValue(),
-      authorization: fc.oneof(fc.jsonValue(), fc.constant({ meta: { status: { code: '01', message_ilgn: [null, 3, { value: {} }] } } })),
-    },
-    { requiredKeys: [] },
-  ).map((o) => JSON.stringify(o)),
+  fc
+    .record(
+      {
+        access_token: fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.object()),
+        token_type: fc.jsonValue(),
+        expires_in: fc.jsonValue(),
+        scope: fc.jsonValue(),
+        refresh_token: fc.jsonValue(),
+        error: fc.jsonValue(),
+        error_description: fc.jsonValue(),
+        errors: fc.jsonValue(),
+        success: fc.jsonValue(),
+        authorization: fc.oneof(fc.jsonValue(), fc.constant({ meta: { status: { code: '01', message_ilgn: [null, 3, { value: {} }] } } })),
+      },
+      { requiredKeys: [] },
+    )
+    .map((o) => JSON.stringify(o)),
   fc.constantFrom('<html><body>Access Denied Reference #18.1.2.3</body></html>', '', '   ', 'null', '{}', '[]'),
 );
-const contentType = fc.constantFrom('application/json', 'application/json;charset=UTF-8', 'text/html', 'text/plain', 'application/problem+json');
+const contentType = fc.constantFrom(
+  'application/json',
+  'application/json;charset=UTF-8',
+  'text/html',
+  'text/plain',
+  'application/problem+json',
+);
 
 describe('token-wire', () => {
   it('builds raw Basic that decodes to exactly id:secret, whatever the characters', () => {
     fc.assert(
-      fc.property(wellFormed.filter((id) => !id.includes(':')), wellFormed, (id, secret) => {
-        expect(decodeBasic(rawBasicAuthorization(id, secret))).toBe(`${id}:${secret}`);
-      }),
+      fc.property(
+        wellFormed.filter((id) => !id.includes(':')),
+        wellFormed,
+        (id, secret) => {
+          expect(decodeBasic(rawBasicAuthorization(id, secret))).toBe(`${id}:${secret}`);
+        },
+      ),
     );
     expect(decodeBasic(rawBasicAuthorization('ocs-subscription', 'a:b%2B+/=='))).toBe('ocs-subscription:a:b%2B+/==');
   });
@@ -74,7 +86,9 @@ describe('token-wire', () => {
   });
 
   it('leaves undefined fields out of a form body', () => {
-    expect(formBody({ grant_type: 'client_credentials', scope: undefined, audience: 'x y' })).toBe('grant_type=client_credentials&audience=x+y');
+    expect(formBody({ grant_type: 'client_credentials', scope: undefined, audience: 'x y' })).toBe(
+      'grant_type=client_credentials&audience=x+y',
+    );
   });
 
   it('classifies statuses: 429 and 5xx unavailable, other 4xx rejected, the rest invalid_response', () => {
@@ -97,38 +111,51 @@ describe('token-wire', () => {
 
   it('never throws anything but OAuthProviderError, with the kind the status says, whatever the answer', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 100, max: 599 }), hostileBody, fc.option(contentType), fc.option(fc.string()), (status, body, type, retryAfter) => {
-        const res: TokenHttpResponse = { status, headers: { 'content-type': type ?? undefined, 'retry-after': retryAfter ?? undefined }, body };
-        let answer;
-        try {
-          answer = readTokenAnswer('p', res, rfc6749ErrorFields);
-        } catch (error) {
-          expect(error).toBeInstanceOf(OAuthProviderError);
-          const e = error as OAuthProviderError;
-          if (status < 200 || status >= 300) expect(e.kind === failureKind(status) || e.code === 'waf_blocked').toBe(true);
-          else expect(e.kind).toBe('invalid_response');
-          return;
-        }
-        expect(status >= 200 && status < 300).toBe(true);
-        expect(typeof answer.body).toBe('object');
-      }),
+      fc.property(
+        fc.integer({ min: 100, max: 599 }),
+        hostileBody,
+        fc.option(contentType),
+        fc.option(fc.string()),
+        (status, body, type, retryAfter) => {
+          const res: TokenHttpResponse = {
+            status,
+            headers: { 'content-type': type ?? undefined, 'retry-after': retryAfter ?? undefined },
+            body,
+          };
+          let answer;
+          try {
+            answer = readTokenAnswer('p', res, rfc6749ErrorFields);
+          } catch (error) {
+            expect(error).toBeInstanceOf(OAuthProviderError);
+            const e = error as OAuthProviderError;
+            if (status < 200 || status >= 300) expect(e.kind === failureKind(status) || e.code === 'waf_blocked').toBe(true);
+            else expect(e.kind).toBe('invalid_response');
+            return;
+          }
+          expect(status >= 200 && status < 300).toBe(true);
+          expect(typeof answer.body).toBe('object');
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('turns any JSON object into a grant with a non-empty access token, or invalid_response', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.object(), fc.record({ access_token: fc.jsonValue(), expires_in: fc.jsonValue(), token_type: fc.jsonValue() })), (body) => {
-        try {
-          const grant = grantFrom('p', { status: 200, body: body });
-          expect(typeof grant.accessToken).toBe('string');
-          expect(grant.accessToken.length).toBeGreaterThan(0);
-          expect(grant.expiresIn).toBe((body as Record<string, unknown>).expires_in);
-        } catch (error) {
-          expect(error).toBeInstanceOf(OAuthProviderError);
-          expect((error as OAuthProviderError).kind).toBe('invalid_response');
-        }
-      }),
+      fc.property(
+        fc.oneof(fc.object(), fc.record({ access_token: fc.jsonValue(), expires_in: fc.jsonValue(), token_type: fc.jsonValue() })),
+        (body) => {
+          try {
+            const grant = grantFrom('p', { status: 200, body: body });
+            expect(typeof grant.accessToken).toBe('string');
+            expect(grant.accessToken.length).toBeGreaterThan(0);
+            expect(grant.expiresIn).toBe((body as Record<string, unknown>).expires_in);
+          } catch (error) {
+            expect(error).toBeInstanceOf(OAuthProviderError);
+            expect((error as OAuthProviderError).kind).toBe('invalid_response');
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -108,13 +108,18 @@ export async function requestTokenAnswer(
  * refusals and WAF pages `unavailable` (with `Retry-After`), other 4xx `rejected`, HTML or unreadable
  * bodies `invalid_response`. Never throws anything else, whatever the body.
  */
-export function readTokenAnswer(provider: string, res: TokenHttpResponse, errorFields: ErrorFieldsReader = rfc6749ErrorFields): TokenAnswer {
+export function readTokenAnswer(
+  provider: string,
+  res: TokenHttpResponse,
+  errorFields: ErrorFieldsReader = rfc6749ErrorFields,
+): TokenAnswer {
   const ok = res.status >= 200 && res.status < 300;
   const html = isHtml(res);
   if (ok) {
     if (html) throw invalidResponse(provider, res.status, `HTTP ${res.status} with an HTML page instead of a token`);
     const body = parseJsonObject(res.body);
-    if (!body) throw invalidResponse(provider, res.status, `HTTP ${res.status} with a body that is not a JSON object (truncated or malformed)`);
+    if (!body)
+      throw invalidResponse(provider, res.status, `HTTP ${res.status} with a body that is not a JSON object (truncated or malformed)`);
     return { status: res.status, body };
   }
   const kind = failureKind(res.status);

@@ -33,7 +33,10 @@ describe('TransatelStrategy', () => {
     const { clientId, clientSecret } = emu.credentials.transatel;
     expect(ctx.http.requests[0]).toEqual({
       url: emu.tokenUrl('transatel'),
-      headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: 'grant_type=client_credentials',
     });
     expect(emu.tokenRequests('transatel').map((r) => r.body)).toEqual([
@@ -44,7 +47,9 @@ describe('TransatelStrategy', () => {
 
   it('sends raw Basic credentials, not form-encoded (ocs-subscription, secret with %/+=)', async () => {
     await strategy().requestToken(strategyContext());
-    expect(decodeBasic(emu.tokenRequests('transatel')[0].headers.authorization)).toBe(`ocs-subscription:${emu.credentials.transatel.clientSecret}`);
+    expect(decodeBasic(emu.tokenRequests('transatel')[0].headers.authorization)).toBe(
+      `ocs-subscription:${emu.credentials.transatel.clientSecret}`,
+    );
   });
 
   it('reads access_token, the lower-case bearer token_type, expires_in and scope', async () => {
@@ -54,7 +59,13 @@ describe('TransatelStrategy', () => {
 
   it('maps 401 invalid_client "Client authentication failed" to rejected', async () => {
     const error = await providerErrorOf(strategy({ clientSecret: 'wrong' }).requestToken(strategyContext()));
-    expect(error).toMatchObject({ provider: 'transatel', kind: 'rejected', status: 401, code: 'invalid_client', description: 'Client authentication failed' });
+    expect(error).toMatchObject({
+      provider: 'transatel',
+      kind: 'rejected',
+      status: 401,
+      code: 'invalid_client',
+      description: 'Client authentication failed',
+    });
   });
 
   it('maps 400 invalid_request "Missing credentials" to rejected', async () => {
@@ -69,10 +80,14 @@ describe('TransatelStrategy', () => {
     expect(error).toMatchObject({ kind: 'rejected', status: 400, code: 'invalid_scope', description: 'Invalid scope: ADMIN' });
   });
 
-  it('reads the detail of an RFC 7807 problem from Transatel\'s gateway', async () => {
+  it("reads the detail of an RFC 7807 problem from Transatel's gateway", async () => {
     emu.failTokenEndpoint('transatel', { kind: 'status', status: 500, times: 1 });
     const error = await providerErrorOf(strategy().requestToken(strategyContext()));
-    expect(error).toMatchObject({ kind: 'unavailable', status: 500, description: 'The service is temporarily unable to handle the request' });
+    expect(error).toMatchObject({
+      kind: 'unavailable',
+      status: 500,
+      description: 'The service is temporarily unable to handle the request',
+    });
   });
 
   it('needs no requestHeaders: the service default Authorization: Bearer is what the emulated API takes', async () => {

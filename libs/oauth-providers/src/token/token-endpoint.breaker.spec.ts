@@ -22,8 +22,17 @@ describe('TokenEndpointBreaker', () => {
     it('replays the rejection with the time left until the cool-down ends, then lets the endpoint be asked again', () => {
       const b = breaker({ rejectedCooldownMs: 30_000 });
       const outcome = failRenewal(b, rejected('acme'), T0);
-      expect(outcome).toMatchObject({ reason: 'cooling_down', cooldownUntil: T0 + 30_000, error: { kind: 'rejected', retryAfterMs: 30_000 } });
-      expect(b.refusal(T0 + 10_000)).toMatchObject({ kind: 'rejected', code: 'invalid_client', description: 'Client authentication failed', retryAfterMs: 20_000 });
+      expect(outcome).toMatchObject({
+        reason: 'cooling_down',
+        cooldownUntil: T0 + 30_000,
+        error: { kind: 'rejected', retryAfterMs: 30_000 },
+      });
+      expect(b.refusal(T0 + 10_000)).toMatchObject({
+        kind: 'rejected',
+        code: 'invalid_client',
+        description: 'Client authentication failed',
+        retryAfterMs: 20_000,
+      });
       expect(b.health(T0 + 10_000)).toMatchObject({ cooldownUntil: T0 + 30_000, failingSince: T0 });
       expect(b.refusal(T0 + 30_000)).toBeUndefined();
       expect(b.health(T0 + 30_000).cooldownUntil).toBeUndefined();
@@ -50,10 +59,19 @@ describe('TokenEndpointBreaker', () => {
   describe('circuit', () => {
     it('stays closed below the threshold and opens when a renewal ends with the threshold reached', () => {
       const b = breaker({ failureThreshold: 3, openMs: 5000 });
-      expect(failRenewal(b, unavailable('acme'), T0, 2)).toMatchObject({ reason: 'failed', consecutiveFailures: 2, error: { retryAfterMs: undefined } });
+      expect(failRenewal(b, unavailable('acme'), T0, 2)).toMatchObject({
+        reason: 'failed',
+        consecutiveFailures: 2,
+        error: { retryAfterMs: undefined },
+      });
       expect(b.refusal(T0)).toBeUndefined();
       const opened = failRenewal(b, unavailable('acme'), T0 + 1000);
-      expect(opened).toMatchObject({ reason: 'circuit_open', circuitOpenUntil: T0 + 6000, consecutiveFailures: 3, error: { retryAfterMs: 5000 } });
+      expect(opened).toMatchObject({
+        reason: 'circuit_open',
+        circuitOpenUntil: T0 + 6000,
+        consecutiveFailures: 3,
+        error: { retryAfterMs: 5000 },
+      });
       expect(b.refusal(T0 + 2000)).toMatchObject({
         kind: 'unavailable',
         status: 503,
@@ -83,7 +101,12 @@ describe('TokenEndpointBreaker', () => {
       b.callSucceeded();
       b.renewalSucceeded();
       expect(b.refusal(T0)).toBeUndefined();
-      expect(b.health(T0)).toEqual({ failingSince: undefined, cooldownUntil: undefined, circuitOpenUntil: undefined, lastError: undefined });
+      expect(b.health(T0)).toEqual({
+        failingSince: undefined,
+        cooldownUntil: undefined,
+        circuitOpenUntil: undefined,
+        lastError: undefined,
+      });
       expect(failRenewal(b, unavailable('acme'), T0)).toMatchObject({ reason: 'failed', consecutiveFailures: 1 });
     });
 

@@ -51,7 +51,10 @@ describe('TokenStoreSync', () => {
   });
 
   it('never adopts the token being replaced, nor one past its validity: takes the lock and fetches', async () => {
-    for (const [stored, lifeMs] of [['old', 3_600_000], ['stale', 1000]] as const) {
+    for (const [stored, lifeMs] of [
+      ['old', 3_600_000],
+      ['stale', 1000],
+    ] as const) {
       const store = new ScriptedStore();
       const { sync, steps, token, clock } = setup(store);
       const entry = token(stored, lifeMs);
@@ -92,7 +95,9 @@ describe('TokenStoreSync', () => {
 
   it('takes the lock itself when the holder gave up without a token', async () => {
     let locks = 0;
-    const store = new ScriptedStore({ lock: async () => (++locks === 1 ? undefined : { release: async () => void store.calls.push('release') }) });
+    const store = new ScriptedStore({
+      lock: async () => (++locks === 1 ? undefined : { release: async () => void store.calls.push('release') }),
+    });
     const { sync, steps } = setup(store);
     const s = steps();
     expect((await sync.renew(KEY, undefined, s)).accessToken).toBe('fetched');
@@ -124,7 +129,9 @@ describe('TokenStoreSync', () => {
       expect(s.trace).toEqual(['fetch']);
       await sync.drop(KEY, 'fetched'); // never rejects either
       expect(sync.isDegraded()).toBe(true);
-      expect(warn.mock.calls.map(([message]): unknown => message)).toEqual(['token store unreachable, working from local copies: connection refused']);
+      expect(warn.mock.calls.map(([message]): unknown => message)).toEqual([
+        'token store unreachable, working from local copies: connection refused',
+      ]);
 
       store.handlers.get = async () => undefined;
       store.handlers.lock = async () => ({ release: async () => undefined });
@@ -148,7 +155,13 @@ describe('TokenStoreSync', () => {
     const syncs = Array.from({ length: 3 }, () => new TokenStoreSync(store, resolveOptions({ providers: [], clock })));
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
-    const fetched: AccessToken = { provider: 'acme', accessToken: 'one', tokenType: 'Bearer', obtainedAt: clock.now(), expiresAt: clock.now() + 3_600_000 };
+    const fetched: AccessToken = {
+      provider: 'acme',
+      accessToken: 'one',
+      tokenType: 'Bearer',
+      obtainedAt: clock.now(),
+      expiresAt: clock.now() + 3_600_000,
+    };
     let fetches = 0;
     const renewals = syncs.map((sync) =>
       sync.renew(KEY, undefined, {

@@ -62,7 +62,8 @@ export interface TokenServiceEvents {
 export function describeFailure(event: TokenFailedEvent): string {
   const { provider, error, reason } = event;
   const until = (ms: number | undefined) => (ms === undefined ? '' : ` until ${new Date(ms).toISOString()}`);
-  if (reason === 'cooling_down') return `${provider}: credentials refused, not asking again${until(event.cooldownUntil)} (${error.message})`;
+  if (reason === 'cooling_down')
+    return `${provider}: credentials refused, not asking again${until(event.cooldownUntil)} (${error.message})`;
   if (reason === 'circuit_open') {
     return `${provider}: circuit open${until(event.circuitOpenUntil)} after ${event.consecutiveFailures} failed token calls (${error.message})`;
   }

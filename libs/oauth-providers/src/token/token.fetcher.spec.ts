@@ -16,7 +16,12 @@ function setup(strategy: ScriptedStrategy, retry: RetryOptions = {}, circuitBrea
   const breaker = new TokenEndpointBreaker(options);
   const requests: TokenRequestEvent[] = [];
   const stopping = new AbortController();
-  const fetcher = new TokenFetcher(strategy, breaker, { http: noHttp }, { ...options, signal: stopping.signal, onRequest: (e) => requests.push(e) });
+  const fetcher = new TokenFetcher(
+    strategy,
+    breaker,
+    { http: noHttp },
+    { ...options, signal: stopping.signal, onRequest: (e) => requests.push(e) },
+  );
   return { fetcher, breaker, clock, requests, stopping, strategy };
 }
 
@@ -59,7 +64,12 @@ describe('TokenFetcher', () => {
     });
 
     it('backs off exponentially with jitter, within maxAttempts', async () => {
-      const { fetcher, clock, strategy } = setup(new ScriptedStrategy().answers(unavailable('acme')), { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 10_000, maxTotalMs: 60_000 });
+      const { fetcher, clock, strategy } = setup(new ScriptedStrategy().answers(unavailable('acme')), {
+        maxAttempts: 4,
+        baseDelayMs: 100,
+        maxDelayMs: 10_000,
+        maxTotalMs: 60_000,
+      });
       await expect(fetcher.fetch(undefined)).rejects.toMatchObject({ kind: 'unavailable', status: 503 });
       expect(strategy.calls).toHaveLength(4);
       clock.sleeps.forEach((ms, i) => expect(ms).toBeGreaterThanOrEqual((100 * 2 ** i) / 2));
@@ -114,7 +124,11 @@ describe('TokenFetcher', () => {
     });
 
     it('feeds the breaker: failed calls count, a successful call resets the count, rejections do not count', async () => {
-      const { fetcher, breaker, strategy } = setup(new ScriptedStrategy().answers(unavailable('acme')), { maxAttempts: 2 }, { failureThreshold: 2 });
+      const { fetcher, breaker, strategy } = setup(
+        new ScriptedStrategy().answers(unavailable('acme')),
+        { maxAttempts: 2 },
+        { failureThreshold: 2 },
+      );
       await expect(fetcher.fetch(undefined)).rejects.toMatchObject({ kind: 'unavailable' });
       expect(breaker.renewalFailed(unavailable('acme'), 0)).toMatchObject({ reason: 'circuit_open', consecutiveFailures: 2 });
       strategy.answers({ accessToken: 'ok' });

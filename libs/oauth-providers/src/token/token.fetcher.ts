@@ -80,7 +80,11 @@ export class TokenFetcher {
         throw new OAuthProviderError({ provider, kind: 'invalid_response', description: 'the answer holds no access_token' });
       }
       if (grant.tokenType !== undefined && typeof grant.tokenType !== 'string') {
-        throw new OAuthProviderError({ provider, kind: 'invalid_response', description: 'the answer holds a token_type that is not a string' });
+        throw new OAuthProviderError({
+          provider,
+          kind: 'invalid_response',
+          description: 'the answer holds a token_type that is not a string',
+        });
       }
       this.breaker.callSucceeded();
       onRequest({ provider, outcome: 'success', durationMs: clock.now() - started });

@@ -176,11 +176,7 @@ describeRedis('TokenService on a shared Redis store (several instances)', () => 
       expect(b.service.status()[0].store).toEqual({ shared: true, degraded: true });
 
       redis = await startRedisServer(redis.port);
-      await waitUntil(
-        () => ![a, b, cold].some((i) => i.store.isDegraded()),
-        'every store to reconnect',
-        15_000,
-      );
+      await waitUntil(() => ![a, b, cold].some((i) => i.store.isDegraded()), 'every store to reconnect', 15_000);
       // The store is in use again: a renewal lands in Redis, where a new instance finds it.
       const renewed = await a.service.getToken(provider, { forceRefresh: true });
       const late = await instance({ redis: await connect() });

@@ -187,7 +187,10 @@ describe('TokenService', () => {
     it('gives up a renewal waiting between retries when the app shuts down, leaving no timer behind', async () => {
       // The real clock, watched: a wait that did not end on shutdown would hold this test a minute.
       const sleeps: Array<Promise<void>> = [];
-      const clock = { now: () => Date.now(), sleep: (ms: number, signal?: AbortSignal) => (sleeps.push(systemClock.sleep(ms, signal)), sleeps.at(-1)!) };
+      const clock = {
+        now: () => Date.now(),
+        sleep: (ms: number, signal?: AbortSignal) => (sleeps.push(systemClock.sleep(ms, signal)), sleeps.at(-1)!),
+      };
       const retry = { maxAttempts: 3, baseDelayMs: 60_000, maxDelayMs: 60_000, maxTotalMs: 300_000 };
       const service = new TokenService(resolveOptions({ providers: [], retry, clock }), new InMemoryTokenStore(), noHttp);
       const strategy = new ScriptedStrategy().answers(unavailable('acme'));
@@ -277,7 +280,10 @@ describe('TokenService', () => {
       ['a numeric access_token', { accessToken: 42 as unknown as string }],
       ['undefined', undefined as unknown as { accessToken: string }],
     ])('turns a grant with %s into invalid_response', async (_label, grant) => {
-      const { service } = setup({}, new ScriptedStrategy().answers(() => grant));
+      const { service } = setup(
+        {},
+        new ScriptedStrategy().answers(() => grant),
+      );
       await expect(service.getToken('acme')).rejects.toMatchObject({ name: 'OAuthProviderError', kind: 'invalid_response' });
     });
 
@@ -299,7 +305,11 @@ describe('TokenService', () => {
         },
       });
       const { service } = setup({}, strategy);
-      await expect(service.getRequestHeaders('acme')).rejects.toMatchObject({ name: 'OAuthProviderError', kind: 'strategy_error', cause: bug });
+      await expect(service.getRequestHeaders('acme')).rejects.toMatchObject({
+        name: 'OAuthProviderError',
+        kind: 'strategy_error',
+        cause: bug,
+      });
     });
   });
 
@@ -322,10 +332,14 @@ describe('TokenService', () => {
     });
   });
 
-  describe('regression: getAuthorizationHeader returned a Bearer header that LATAM\'s API refuses', () => {
+  describe("regression: getAuthorizationHeader returned a Bearer header that LATAM's API refuses", () => {
     /** A token endpoint that answers every strategy with the same token. */
     const answering: TokenHttpClient = {
-      post: async () => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"access_token":"tok-1","token_type":"bearer","expires_in":3600}' }),
+      post: async () => ({
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: '{"access_token":"tok-1","token_type":"bearer","expires_in":3600}',
+      }),
     };
     const serviceFor = (strategy: Parameters<TokenService['register']>[0]) => {
       const service = new TokenService(resolveOptions({ providers: [], clock: new FakeClock() }), new InMemoryTokenStore(), answering);
@@ -342,7 +356,9 @@ describe('TokenService', () => {
     });
 
     it('returns the Authorization value the strategy builds, whatever the casing of its name', async () => {
-      expect(await serviceFor(prio({ tokenUrl: 'https://prio.test/token', clientId: 'c', clientSecret: 's' })).getAuthorizationHeader('prio')).toBe('Bearer tok-1');
+      expect(
+        await serviceFor(prio({ tokenUrl: 'https://prio.test/token', clientId: 'c', clientSecret: 's' })).getAuthorizationHeader('prio'),
+      ).toBe('Bearer tok-1');
       const custom = new ScriptedStrategy('custom').answers({ accessToken: 'abc' });
       Object.assign(custom, { requestHeaders: () => ({ Authorization: 'Token abc', 'x-extra': '1' }) });
       const service = new TokenService(resolveOptions({ providers: [] }), new InMemoryTokenStore(), noHttp);
@@ -363,7 +379,13 @@ describe('TokenService', () => {
       const events = collect(service);
       await expect(service.getToken('acme')).rejects.toMatchObject({ kind: 'rejected' });
       expect(events).toEqual([
-        expect.objectContaining({ provider: 'acme', reason: 'cooling_down', cooldownUntil: clock.now() + 30_000, retryAfterMs: 30_000, background: false }),
+        expect.objectContaining({
+          provider: 'acme',
+          reason: 'cooling_down',
+          cooldownUntil: clock.now() + 30_000,
+          retryAfterMs: 30_000,
+          background: false,
+        }),
       ]);
       expect(events[0].error).toMatchObject({ kind: 'rejected', code: 'invalid_client' });
     });
@@ -376,7 +398,14 @@ describe('TokenService', () => {
       const events = collect(service);
       await expect(service.getToken('acme')).rejects.toMatchObject({ kind: 'unavailable' });
       await expect(service.refreshInBackground('acme')).rejects.toMatchObject({ retryAfterMs: 5000 });
-      expect(events.map(({ reason, circuitOpenUntil, consecutiveFailures, background }) => ({ reason, circuitOpenUntil, consecutiveFailures, background }))).toEqual([
+      expect(
+        events.map(({ reason, circuitOpenUntil, consecutiveFailures, background }) => ({
+          reason,
+          circuitOpenUntil,
+          consecutiveFailures,
+          background,
+        })),
+      ).toEqual([
         { reason: 'failed', circuitOpenUntil: undefined, consecutiveFailures: 1, background: false },
         { reason: 'circuit_open', circuitOpenUntil: clock.now() + 5000, consecutiveFailures: 2, background: true },
       ]);
@@ -398,7 +427,7 @@ describe('TokenService', () => {
       }
     });
 
-    it('passes an exception that is not a provider failure (a listener\'s bug) on as it is, without counting it', async () => {
+    it("passes an exception that is not a provider failure (a listener's bug) on as it is, without counting it", async () => {
       const { service, strategy } = setup();
       const bug = new Error('listener bug');
       service.events.once('obtained', () => {

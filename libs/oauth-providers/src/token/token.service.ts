@@ -78,7 +78,8 @@ export class TokenService implements OnApplicationShutdown {
    * @internal
    */
   register(strategy: TokenStrategy): void {
-    if (this.states.has(strategy.name)) throw new OAuthConfigurationError(strategy.name, 'name', 'is given to two providers: each needs its own name');
+    if (this.states.has(strategy.name))
+      throw new OAuthConfigurationError(strategy.name, 'name', 'is given to two providers: each needs its own name');
     const hash = createHash('sha256').update(strategy.identity).digest('hex').slice(0, 32);
     const breaker = new TokenEndpointBreaker(this.options);
     const { retry, clock } = this.options;
@@ -182,7 +183,18 @@ export class TokenService implements OnApplicationShutdown {
     const now = this.options.clock.now();
     const store = this.storeStatus();
     return [...this.states.entries()].map(([provider, s]) =>
-      tokenStatus({ provider, token: s.local, renewing: s.inflight !== undefined, lastRefreshAt: s.lastRefreshAt, health: s.breaker.health(now), store }, now, this.options.refreshSkewMs),
+      tokenStatus(
+        {
+          provider,
+          token: s.local,
+          renewing: s.inflight !== undefined,
+          lastRefreshAt: s.lastRefreshAt,
+          health: s.breaker.health(now),
+          store,
+        },
+        now,
+        this.options.refreshSkewMs,
+      ),
     );
   }
 
@@ -292,4 +304,3 @@ export class TokenService implements OnApplicationShutdown {
     return outcome.error;
   }
 }
-

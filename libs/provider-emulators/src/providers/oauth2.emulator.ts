@@ -24,11 +24,13 @@ export const oauth2Emulator: ProviderEmulator<'oauth2'> = {
     }
     const form = new URLSearchParams(req.body);
     const basic = basicCredentials(req.headers);
-    if (basic && form.has('client_secret')) return oauthError(400, 'invalid_request', 'More than one client authentication method was used');
+    if (basic && form.has('client_secret'))
+      return oauthError(400, 'invalid_request', 'More than one client authentication method was used');
     const client = basic
       ? { id: formDecode(basic.id), secret: formDecode(basic.secret) }
       : { id: form.get('client_id') ?? undefined, secret: form.get('client_secret') ?? undefined };
-    if (client.id === undefined || client.secret === undefined) return oauthError(401, 'invalid_client', 'Client authentication missing', CHALLENGE);
+    if (client.id === undefined || client.secret === undefined)
+      return oauthError(401, 'invalid_client', 'Client authentication missing', CHALLENGE);
     if (client.id !== credentials.clientId || client.secret !== credentials.clientSecret) {
       return oauthError(401, 'invalid_client', 'Client authentication failed', basic ? CHALLENGE : {});
     }
@@ -53,8 +55,12 @@ export const oauth2Emulator: ProviderEmulator<'oauth2'> = {
 
   authorizeApi(headers, _credentials, isValidToken) {
     if (isValidToken(bearerToken(headers))) return undefined;
-    return json(401, { error: 'invalid_token', error_description: 'The access token is invalid or expired' }, {
-      'www-authenticate': 'Bearer error="invalid_token"',
-    });
+    return json(
+      401,
+      { error: 'invalid_token', error_description: 'The access token is invalid or expired' },
+      {
+        'www-authenticate': 'Bearer error="invalid_token"',
+      },
+    );
   },
 };

@@ -20,7 +20,8 @@ export const paymeEmulator: ProviderEmulator<'payme'> = {
   token(req, credentials, issuer) {
     if (req.method !== 'POST') return refusal(405, 'Método no permitido');
     if (mediaType(req.headers) !== 'application/json') return refusal(400, 'Content-Type must be application/json');
-    if (!API_VERSIONS.includes(header(req.headers, 'alg-api-version') ?? '')) return refusal(400, 'Invalid or missing ALG-API-VERSION header');
+    if (!API_VERSIONS.includes(header(req.headers, 'alg-api-version') ?? ''))
+      return refusal(400, 'Invalid or missing ALG-API-VERSION header');
     const body = parseJsonObject(req.body);
     if (!body) return refusal(400, 'Malformed JSON body');
     if (body.action !== 'authorize') return refusal(400, 'Invalid action');
@@ -34,14 +35,17 @@ export const paymeEmulator: ProviderEmulator<'payme'> = {
     if (body.grant_type === 'password') {
       if (body.username !== credentials.username || body.password !== credentials.password) return refusal(401, 'Wrong email or password.');
     } else if (body.grant_type === 'refresh_token') {
-      if (typeof body.refresh_token !== 'string' || !issuer.knowsRefreshToken(body.refresh_token)) return refusal(401, 'Invalid refresh token');
+      if (typeof body.refresh_token !== 'string' || !issuer.knowsRefreshToken(body.refresh_token))
+        return refusal(401, 'Invalid refresh token');
     } else if (body.grant_type !== 'client_credentials') {
       return refusal(400, 'Unsupported grant_type');
     }
     const { access_token, ...expiry } = issuer.issue();
     // A refresh token only when offline_access was asked for, and none on a refresh: the old one stays valid.
     const refresh =
-      body.grant_type !== 'refresh_token' && scope.split(' ').includes('offline_access') ? { refresh_token: issuer.issueRefreshToken() } : {};
+      body.grant_type !== 'refresh_token' && scope.split(' ').includes('offline_access')
+        ? { refresh_token: issuer.issueRefreshToken() }
+        : {};
     return json(200, {
       action: 'authorize',
       success: true,

@@ -25,9 +25,12 @@ export const prioEmulator: ProviderEmulator<'prio'> = {
     if (!accepts(req.headers, 'application/json')) return referencedError(406, 'Only application/json responses can be produced.');
     const basic = basicCredentials(req.headers);
     if (!basic || basic.id !== credentials.clientId || basic.secret !== credentials.clientSecret) {
-      return oauthError(401, 'invalid_client', 'Client authentication failed', { 'www-authenticate': 'Basic realm="Prio Distributor API"' });
+      return oauthError(401, 'invalid_client', 'Client authentication failed', {
+        'www-authenticate': 'Basic realm="Prio Distributor API"',
+      });
     }
-    if (mediaType(req.headers) !== 'application/json') return oauthError(400, 'invalid_request', 'The request body must be application/json.');
+    if (mediaType(req.headers) !== 'application/json')
+      return oauthError(400, 'invalid_request', 'The request body must be application/json.');
     const body = parseJsonObject(req.body);
     if (!body) return oauthError(400, 'invalid_request', 'The request body is malformed.');
     if (body.grant_type === undefined) return oauthError(400, 'invalid_request', 'The grant_type parameter is missing.');

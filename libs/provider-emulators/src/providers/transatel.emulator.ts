@@ -11,7 +11,11 @@ function oauthError(status: number, error: string, description: string): Answer 
 /** Transatel's APIs (and its gateway's own failures) answer RFC 7807 problem documents. */
 function problem(status: number, detail: string, headers: Record<string, string> = {}): Answer {
   const title = STATUS_CODES[status] ?? 'Error';
-  return { status, headers: { 'content-type': 'application/problem+json', ...headers }, body: { type: 'about:blank', title, status, detail } };
+  return {
+    status,
+    headers: { 'content-type': 'application/problem+json', ...headers },
+    body: { type: 'about:blank', title, status, detail },
+  };
 }
 
 export const transatelEmulator: ProviderEmulator<'transatel'> = {
@@ -40,6 +44,8 @@ export const transatelEmulator: ProviderEmulator<'transatel'> = {
   },
 
   authorizeApi(headers, _credentials, isValidToken) {
-    return isValidToken(bearerToken(headers)) ? undefined : problem(401, 'Invalid or expired access token', { 'www-authenticate': 'Bearer' });
+    return isValidToken(bearerToken(headers))
+      ? undefined
+      : problem(401, 'Invalid or expired access token', { 'www-authenticate': 'Bearer' });
   },
 };
