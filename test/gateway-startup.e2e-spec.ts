@@ -62,6 +62,18 @@ describe('start-up', () => {
       expect(io.exitCodes).toEqual([1]);
       expect(io.lines).toEqual([`The gateway could not start: 127.0.0.1:${port} is already in use (set PORT, or HOST, to a free one)`]);
     });
+
+    it('regression: at LOG_LEVEL=info, in sandbox mode, that one line is all it prints (no "API keys loaded" before it)', async () => {
+      const { io, runnerIo } = fakeIo();
+      const logs = new LogCapture();
+      const banner: string[] = [];
+      const env = { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', SANDBOX: 'true', TOKEN_WARM_ON_START: 'false' };
+      expect(await runGateway(env, runnerIo, { logDestination: logs, banner: (text) => banner.push(text) })).toBeUndefined();
+      expect(io.exitCodes).toEqual([1]);
+      expect(io.lines).toEqual([`The gateway could not start: 127.0.0.1:${port} is already in use (set PORT, or HOST, to a free one)`]);
+      expect(logs.lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([]);
+      expect(banner).toEqual([]);
+    });
   });
 
   it('answers 404 provider_not_configured for a built-in without credentials, and does not start the sandbox when one provider is configured', async () => {

@@ -60,6 +60,31 @@ describe('npm scripts', () => {
     }, 120_000);
   });
 
+  // A terminal's Ctrl-C, bash's `kill %1` and systemd's default KillMode signal the whole process group:
+  // node gets the signal directly and again through npm, and the repeat is not a second signal.
+  it('npm run start:prod, SIGTERM sent to its process group: drains once, answers the request in flight, exits 0', async () => {
+    const port = await freePort();
+    const gateway = start('npm', ['run', '-s', 'start:prod'], { env: { ENV_FILE: gatewayEnvFile(port) }, detached: true });
+    await waitForHealth(`http://127.0.0.1:${port}/health`, gateway, 90_000);
+    const before = emulators.apiRequests('prio');
+    const slow = fetch(`http://127.0.0.1:${port}/prio/slow/1500`, { headers: { 'x-api-key': KEY_ALL } });
+    await waitUntil(() => emulators.apiRequests('prio') > before, 'the slow request to reach the provider', 30_000);
+
+    process.kill(-gateway.child.pid!, 'SIGTERM');
+    expect((await slow).status).toBe(200);
+    expect(await gateway.exited).toEqual({ code: 0, signal: null });
+    expect(jsonLines(gateway.stdout()).at(-1)?.msg).toBe('gateway stopped');
+  }, 120_000);
+
+  it('npm run emulators, SIGTERM sent to its process group: exits 0 (regression: the repeat killed them, 143)', async () => {
+    const port = await freePort();
+    const envFile = join(scratch.dir, 'emulators-group.env');
+    const run = start('npm', ['run', '-s', 'emulators', '--', '--port', String(port), '--write-env', envFile], { detached: true });
+    await waitUntil(() => existsSync(envFile) || run.child.exitCode !== null, 'the env file', 60_000);
+    process.kill(-run.child.pid!, 'SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+  }, 60_000);
+
   describe('npm run emulators', () => {
     it('writes its env file only where told, and stops on SIGTERM to npm with exit 0', async () => {
       const port = await freePort();

@@ -8,7 +8,7 @@ import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/p
 import { TokenStore } from '@oauth-gateway/oauth-providers';
 import { TokenRefresher } from '../libs/oauth-providers/src/token/token-refresher.service.js';
 import type { Gateway } from '../apps/gateway/src/gateway.factory.js';
-import { runGateway } from '../apps/gateway/src/gateway.runner.js';
+import { REPEATED_SIGNAL_MS, runGateway } from '../apps/gateway/src/gateway.runner.js';
 import { emulatorEnv, expectNoSecretIn, FAST_RETRY, KEY_ALL, LogCapture } from './support/gateway-harness.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;
@@ -106,7 +106,7 @@ interface Running {
   signalledAt(): number;
 }
 
-async function run(env: Record<string, string>, logs: LogCapture, shutdownTimeoutMs: number): Promise<Running> {
+async function run(env: Record<string, string>, logs: LogCapture, shutdownTimeoutMs: number, now?: () => number): Promise<Running> {
   const signals = new EventEmitter();
   let signalled = 0;
   signals.prependListener('SIGTERM', () => (signalled = performance.now()));
@@ -114,7 +114,7 @@ async function run(env: Record<string, string>, logs: LogCapture, shutdownTimeou
   const exited = new Promise<{ code: number; ms: number }>((resolve) => (exit = resolve));
   const gateway = await runGateway(
     env,
-    { exit: (code) => exit({ code, ms: performance.now() - signalled }), error: (line) => logs.write(`${line}\n`), signals },
+    { exit: (code) => exit({ code, ms: performance.now() - signalled }), error: (line) => logs.write(`${line}\n`), signals, now },
     { port: 0, host: '127.0.0.1', logDestination: logs, oauth: { retry: FAST_RETRY }, shutdownTimeoutMs },
   );
   if (!gateway) throw new Error(`the gateway did not start: ${logs.text()}`);
@@ -211,6 +211,44 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(ms).toBeLessThan(3_000);
     expect(await stuck).toBe('ECONNRESET');
     expect(logs.text()).toContain('shutdown bound reached');
+  });
+
+  it('regression: the same SIGTERM delivered twice (to the process group: directly and through npm) drains once and exits 0', async () => {
+    const held = (upstream = new HoldingUpstream());
+    await held.start();
+    const logs = new LogCapture();
+    let clock = 1_000;
+    const { gateway, signals, exited } = await run(envFor(), logs, 10_000, () => clock);
+    const inflight = get(gateway.url, '/prio/slow-report');
+    await held.holding(1);
+    signals.emit('SIGTERM');
+    clock += REPEATED_SIGNAL_MS - 1;
+    signals.emit('SIGTERM');
+    held.releaseAll();
+    const answer = await inflight;
+    expect(answer.status).toBe(200);
+    expect(answer.body.equals(BODY)).toBe(true);
+    expect((await exited).code).toBe(0);
+  });
+
+  it('exits 1 at once on a second signal REPEATED_SIGNAL_MS after the first, cutting the drain short', async () => {
+    const held = (upstream = new HoldingUpstream());
+    await held.start();
+    const logs = new LogCapture();
+    let clock = 1_000;
+    const { gateway, signals, exited } = await run(envFor(), logs, 600_000, () => clock);
+    let settled = false;
+    const inflight = get(gateway.url, '/prio/slow-report').finally(() => (settled = true));
+    await held.holding(1);
+    signals.emit('SIGTERM');
+    clock += REPEATED_SIGNAL_MS;
+    signals.emit('SIGINT');
+    // The exit comes while the drain still waits for the held answer (the real process ends there; this one is cleaned up).
+    expect((await exited).code).toBe(1);
+    expect(settled).toBe(false);
+    held.releaseAll();
+    await inflight;
+    await gateway.close();
   });
 
   it('refuses a SHUTDOWN_TIMEOUT_MS that is not a number of milliseconds', async () => {

@@ -32,9 +32,15 @@ export function cleanEnv(env: Record<string, string | undefined> = {}): Record<s
 export function startProcess(
   command: string,
   args: string[],
-  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+  /** `detached`: the process leads a process group of its own, which a test can signal as a terminal or `kill %1` does. */
+  options: { env?: Record<string, string | undefined>; cwd?: string; detached?: boolean } = {},
 ): RunningProcess {
-  const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? ROOT,
+    env: cleanEnv(options.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached,
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -48,7 +54,9 @@ export function startProcess(
     stderr: () => stderr,
     exited,
     kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (options.detached && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      else child.kill('SIGKILL');
     },
   };
 }

@@ -122,6 +122,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
     const url = displayUrl(started.getHttpServer().address() as AddressInfo);
     const adminUrl = adminServer && displayUrl(adminServer.address() as AddressInfo);
     logger.info({ url, adminUrl, providers: config.providers.map((p) => p.name), sandbox: sandbox !== undefined }, 'gateway listening');
+    started.get(ApiKeysReloader).announce();
     if (sandbox) (options.banner ?? ((text) => process.stdout.write(`${text}\n`)))(sandboxBanner(sandbox, url));
     const shutdown = started.get(ShutdownState);
     const shutdownTimeoutMs = options.shutdownTimeoutMs ?? config.shutdownTimeoutMs;

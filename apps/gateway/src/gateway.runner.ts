@@ -8,12 +8,21 @@ export interface RunnerIo {
   error(line: string): void;
   /** Where SIGTERM / SIGINT / SIGHUP come from; default `process`. */
   signals?: Pick<EventEmitter, 'once' | 'on' | 'off'>;
+  /** Milliseconds from a monotonic clock; default `performance.now`. */
+  now?: () => number;
 }
 
 const processIo: RunnerIo = {
   exit: (code) => process.exit(code),
   error: (line) => process.stderr.write(`${line}\n`),
 };
+
+/**
+ * A signal sent to a process group (Ctrl-C, `kill %1`, systemd's default KillMode) reaches the gateway
+ * directly and again through npm within milliseconds: a repeat that close is that one signal, not an
+ * operator's second one asking to stop at once.
+ */
+export const REPEATED_SIGNAL_MS = 500;
 
 /** After the drain bound, the rest of the stop (Redis, pools) gets this long before the process exits anyway. */
 const CLOSE_GRACE_MS = 5_000;
@@ -23,7 +32,7 @@ const CLOSE_GRACE_MS = 5_000;
  * On SIGTERM / SIGINT: stop accepting, let in-flight requests finish within
  * `SHUTDOWN_TIMEOUT_MS` (then the connections left are cut), stop the refresher, close Redis,
  * exit 0 (1 if closing failed or took more than `CLOSE_GRACE_MS` past the bound). A second
- * signal exits 1 at once: handled here, since as PID 1 in a container a signal without a handler
+ * signal (`REPEATED_SIGNAL_MS` or more after the first) exits 1 at once: handled here, since as PID 1 in a container a signal without a handler
  * is ignored, not fatal. SIGHUP reloads `GATEWAY_API_KEYS_FILE` (without one it is logged and
  * ignored, never Node's default: exit).
  */
@@ -53,11 +62,14 @@ export async function runGateway(env: Env, io: RunnerIo = processIo, options: Ga
       )
       .finally(() => clearTimeout(hard));
   };
-  let signalled = false;
+  const now = io.now ?? (() => performance.now());
+  let firstSignalAt: number | undefined;
   const onSignal = () => {
-    if (signalled) return io.exit(1);
-    signalled = true;
-    stop();
+    if (firstSignalAt === undefined) {
+      firstSignalAt = now();
+      return stop();
+    }
+    if (now() - firstSignalAt >= REPEATED_SIGNAL_MS) io.exit(1);
   };
   const signals = io.signals ?? process;
   signals.on('SIGTERM', onSignal);

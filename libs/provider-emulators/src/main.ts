@@ -37,8 +37,15 @@ const emulators = await startProviderEmulators({ port, host }).catch((error: Nod
 });
 
 // Before anything announces that the emulators are up: whoever saw the env file or the banner may stop them at once.
+// `on`, not `once`: a signal sent to the process group (Ctrl-C, `kill %1`) arrives twice, directly and through npm,
+// and the repeat must not fall back to Node's default (exit 143) while the first one is closing the servers.
+let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void emulators.close().then(() => process.exit(0)));
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    void emulators.close().then(() => process.exit(0));
+  });
 }
 
 const envFile = values['write-env'];

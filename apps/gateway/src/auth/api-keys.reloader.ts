@@ -49,9 +49,13 @@ export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
     this.known = gateway.knownProviders;
   }
 
-  onModuleInit(): void {
+  /** The start-up line, written once the gateway listens: a gateway that cannot listen prints only why. */
+  announce(): void {
     const source = this.file === undefined ? 'GATEWAY_API_KEYS' : 'GATEWAY_API_KEYS_FILE';
     this.logger.info({ trigger: 'start', source, keys: this.apiKeys.size }, 'API keys loaded');
+  }
+
+  onModuleInit(): void {
     if (this.file === undefined) return;
     this.lastContent = readKeysText(this.file).content;
     // Only the file's own name and a ConfigMap's `..data` link: other files of the directory (logs...) may change all the time.
