@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
-import { childPids, findNginx, NGINX_SKIPPED, nginxConfig, startNginx } from '../bench/peers/nginx.js';
+import { alive, childPids, findNginx, NGINX_SKIPPED, nginxConfig, startNginx } from '../bench/peers/nginx.js';
 
 /** The bench's nginx peer: the generated configuration, the skip when nginx is absent, and a clean stop. */
 describe('bench nginx peer', () => {
@@ -89,14 +89,6 @@ describe('bench nginx peer', () => {
       } finally {
         await peer.stop();
       }
-      const alive = (pid: number) => {
-        try {
-          process.kill(pid, 0);
-          return true;
-        } catch {
-          return false;
-        }
-      };
       expect(alive(masterPid)).toBe(false);
       expect(alive(peer.workerPid)).toBe(false);
       expect(childPids(masterPid)).toEqual([]);

@@ -1,5 +1,4 @@
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -9,29 +8,7 @@ import { newApiKey } from '../apps/gateway/src/cli/keys-cli.js';
 import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { apiKeysIn, emulatorEnv, expectNoSecretIn, KEY_ALL } from './support/gateway-harness.js';
 import { GatewayProcess, metric, runGatewayToExit } from './support/gateway-process.js';
-
-/** Prio's API: `/hold` answers only when released (a request in flight for as long as the test wants), anything else at once. */
-class HoldingUpstream {
-  readonly held: ServerResponse[] = [];
-  private server!: Server;
-  url = '';
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      req.resume();
-      if (req.url === '/api/hold') this.held.push(res);
-      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}/api`;
-  }
-  release(): void {
-    for (const res of this.held.splice(0)) res.writeHead(200).end('released');
-  }
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
+import { HoldingUpstream } from './support/holding-upstream.js';
 
 const keys = { partner: newApiKey(), ops: newApiKey(), limited: newApiKey(), later: newApiKey(), newer: newApiKey() };
 

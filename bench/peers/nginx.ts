@@ -111,7 +111,8 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
-const alive = (pid: number) => {
+/** Whether a process with this pid exists (signal 0 checks without signalling). */
+export const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
     return true;
