@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { OAuthConfigurationError } from '../errors/oauth-configuration.error.js';
@@ -10,29 +9,11 @@ import type { ResolvedOAuthOptions } from '../interfaces/oauth-module-options.in
 import type { TokenHttpClient, TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import { RESOLVED_OAUTH_OPTIONS, TOKEN_HTTP_CLIENT } from '../oauth.constants.js';
 import { TokenStore } from '../stores/token-store.interface.js';
-import { TokenEndpointBreaker } from './token-endpoint.breaker.js';
 import { isValid, toAccessToken, validUntil } from './token-lifetime.js';
+import { providerState, type ProviderState } from './provider-state.js';
 import { tokenStatus } from './token-status.projection.js';
 import { TokenStoreSync } from './token-store.sync.js';
 import { describeFailure, type TokenFailedEvent, type TokenServiceEvents } from './token.events.js';
-import { TokenFetcher } from './token.fetcher.js';
-
-/** One provider: its strategy, what this process caches, and the parts that renew its token. */
-interface ProviderState {
-  readonly strategy: TokenStrategy;
-  readonly storeKey: string;
-  readonly breaker: TokenEndpointBreaker;
-  readonly fetcher: TokenFetcher;
-  /** This process's copy; the hot path reads only this. */
-  local?: AccessToken;
-  headers?: { token: AccessToken; value: Readonly<Record<string, string>> };
-  inflight?: Promise<AccessToken>;
-  lastRefreshAt?: number;
-  /** The last token invalidated (an upstream refused it): never adopted again from the store. */
-  invalidated?: string;
-  hits: number;
-  misses: number;
-}
 
 export interface GetTokenOptions {
   /** Renew now even if the cached token is still valid (joins a renewal already in flight). */
@@ -80,19 +61,8 @@ export class TokenService implements OnApplicationShutdown {
   register(strategy: TokenStrategy): void {
     if (this.states.has(strategy.name))
       throw new OAuthConfigurationError(strategy.name, 'name', 'is given to two providers: each needs its own name');
-    const hash = createHash('sha256').update(strategy.identity).digest('hex').slice(0, 32);
-    const breaker = new TokenEndpointBreaker(this.options);
-    const { retry, clock } = this.options;
     const onRequest = (event: TokenServiceEvents['request'][0]) => this.events.emit('request', event);
-    this.states.set(strategy.name, {
-      strategy,
-      // `{provider}` is a Redis Cluster hash tag: one provider's keys (token, lock) share a slot.
-      storeKey: `oauth:{${strategy.name}}:${hash}`,
-      breaker,
-      fetcher: new TokenFetcher(strategy, breaker, { http: this.http }, { retry, clock, signal: this.stopping.signal, onRequest }),
-      hits: 0,
-      misses: 0,
-    });
+    this.states.set(strategy.name, providerState(strategy, this.options, this.http, { signal: this.stopping.signal, onRequest }));
   }
 
   /** The names of the configured providers, in the order they were given. */
