@@ -213,16 +213,21 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(logs.text()).toContain('shutdown bound reached');
   });
 
-  it('regression: the same SIGTERM delivered twice (to the process group: directly and through npm) drains once and exits 0', async () => {
+  /** A gateway on a fake clock (signals apart by exactly what a test says) with one request held upstream. */
+  const heldUnderFakeClock = async (shutdownTimeoutMs: number) => {
     const held = (upstream = new HoldingUpstream());
     await held.start();
-    const logs = new LogCapture();
     let clock = 1_000;
-    const { gateway, signals, exited } = await run(envFor(), logs, 10_000, () => clock);
-    const inflight = get(gateway.url, '/prio/slow-report');
+    const running = await run(envFor(), new LogCapture(), shutdownTimeoutMs, () => clock);
+    const inflight = get(running.gateway.url, '/prio/slow-report');
     await held.holding(1);
+    return { ...running, held, inflight, advance: (ms: number) => (clock += ms) };
+  };
+
+  it('regression: the same SIGTERM delivered twice (to the process group: directly and through npm) drains once and exits 0', async () => {
+    const { held, signals, exited, inflight, advance } = await heldUnderFakeClock(10_000);
     signals.emit('SIGTERM');
-    clock += REPEATED_SIGNAL_MS - 1;
+    advance(REPEATED_SIGNAL_MS - 1);
     signals.emit('SIGTERM');
     held.releaseAll();
     const answer = await inflight;
@@ -232,16 +237,11 @@ describe('graceful shutdown on SIGTERM', () => {
   });
 
   it('exits 1 at once on a second signal REPEATED_SIGNAL_MS after the first, cutting the drain short', async () => {
-    const held = (upstream = new HoldingUpstream());
-    await held.start();
-    const logs = new LogCapture();
-    let clock = 1_000;
-    const { gateway, signals, exited } = await run(envFor(), logs, 600_000, () => clock);
+    const { held, gateway, signals, exited, inflight, advance } = await heldUnderFakeClock(600_000);
     let settled = false;
-    const inflight = get(gateway.url, '/prio/slow-report').finally(() => (settled = true));
-    await held.holding(1);
+    void inflight.finally(() => (settled = true));
     signals.emit('SIGTERM');
-    clock += REPEATED_SIGNAL_MS;
+    advance(REPEATED_SIGNAL_MS);
     signals.emit('SIGINT');
     // The exit comes while the drain still waits for the held answer (the real process ends there; this one is cleaned up).
     expect((await exited).code).toBe(1);
