@@ -7,7 +7,7 @@ import {
   type TokenObtainedEvent,
   type TokenRequestEvent,
 } from '@oauth-gateway/oauth-providers';
-import { PROXIED_METHODS } from '../proxy/proxied-methods.js';
+import { PROXIED_METHODS } from '../http/proxied-methods.js';
 import { ProxyHistogram, type HistogramSeries } from './proxy-histogram.js';
 
 type ProxyLabel = 'provider' | 'method' | 'status_class';

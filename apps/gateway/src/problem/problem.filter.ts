@@ -1,6 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { requestIdFor } from '../proxy/proxy-headers.js';
+import { requestIdFor } from '../http/request-id.js';
 import { ProblemError, problemForStatus, renderProblem } from './problem.js';
 
 /**

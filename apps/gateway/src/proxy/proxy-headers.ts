@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import type { ForwardedFor } from './forwarded-for.js';
 
 /**
@@ -50,12 +49,6 @@ function connectionNamed(connection: string | string[] | undefined): Set<string>
   const value = Array.isArray(connection) ? connection.join(',') : connection;
   if (value === 'keep-alive' || value === 'close') return undefined;
   return new Set(value.split(',').map((name) => name.trim().toLowerCase()));
-}
-
-/** A caller's `x-request-id` we can echo safely (no header injection, bounded), else undefined. */
-const SANE_REQUEST_ID = /^[\w.:+/=@-]{1,128}$/;
-export function requestIdFor(header: string | string[] | undefined): string {
-  return typeof header === 'string' && SANE_REQUEST_ID.test(header) ? header : randomUUID();
 }
 
 /**

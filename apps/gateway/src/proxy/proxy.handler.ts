@@ -13,9 +13,9 @@ import type { RateLimiter } from '../ratelimit/rate-limiter.interface.js';
 import { answerProblem, type CallerTerms } from './caller-answer.js';
 import { ForwardedFor } from './forwarded-for.js';
 import type { GatewayServer } from './gateway-server.js';
-import { PROXIED_METHODS } from './proxied-methods.js';
+import { PROXIED_METHODS } from '../http/proxied-methods.js';
 import { ProxyCall } from './proxy-call.js';
-import { requestIdFor } from './proxy-headers.js';
+import { requestIdFor } from '../http/request-id.js';
 import type { Upstreams } from './upstreams.js';
 
 export interface ProxyDependencies {
