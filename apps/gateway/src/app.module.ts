@@ -19,12 +19,12 @@ import { MetricsController } from './metrics/metrics.controller.js';
 import { CallerMetrics } from './metrics/caller.metrics.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import type { AccessLog } from './logging/access-log.js';
-import type { GatewayServer } from './proxy/gateway-server.js';
 import { proxyProviders } from './proxy/proxy.providers.js';
 import { ProblemExceptionFilter } from './problem/problem.filter.js';
 import { InMemoryRateLimiter } from './ratelimit/in-memory.rate-limiter.js';
 import { RateLimiter } from './ratelimit/rate-limiter.interface.js';
 import { RedisRateLimiter } from './ratelimit/redis.rate-limiter.js';
+import { ShutdownState } from './shutdown/shutdown-state.js';
 import { TokensController } from './tokens/tokens.controller.js';
 
 export interface AppModuleOptions {
@@ -33,8 +33,6 @@ export interface AppModuleOptions {
   oauth?: OAuthOverrides;
   /** The gateway's Redis connection (tokens and rate limits), owned and closed by the gateway. */
   redis?: Redis | Cluster;
-  /** Made before Nest, since Fastify needs its server up front. */
-  server: GatewayServer;
   accessLog: AccessLog;
   /** Connections per upstream pool. */
   upstreamConnections?: number;
@@ -50,7 +48,7 @@ const gatewayConfig = (config: GatewayConfig) => registerAs('gateway', () => con
  */
 @Module({})
 export class AppModule {
-  static forGateway({ config, logger, oauth, redis, server, accessLog, upstreamConnections }: AppModuleOptions): DynamicModule {
+  static forGateway({ config, logger, oauth, redis, accessLog, upstreamConnections }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -83,7 +81,8 @@ export class AppModule {
         { provide: RateLimiter, useValue: redis ? new RedisRateLimiter(redis, new InMemoryRateLimiter()) : new InMemoryRateLimiter() },
         CallerMetrics,
         { provide: APP_FILTER, useClass: ProblemExceptionFilter },
-        ...proxyProviders(server, accessLog, upstreamConnections),
+        ShutdownState,
+        ...proxyProviders(accessLog, upstreamConnections),
       ],
     };
   }

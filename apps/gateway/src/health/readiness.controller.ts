@@ -5,7 +5,7 @@ import { TokenService } from '@oauth-gateway/oauth-providers';
 import { ApiKeys } from '../auth/api-keys.js';
 import { tokenStatusView } from '../tokens/token-status.view.js';
 import { ProviderTokensHealth } from './provider-tokens.health.js';
-import { ShutdownState } from './shutdown-state.js';
+import { ShutdownState } from '../shutdown/shutdown-state.js';
 
 @Controller('health')
 export class ReadinessController {

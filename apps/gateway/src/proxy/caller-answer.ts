@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { renderProblem, type ProblemError } from '../problem/problem.js';
+import type { ShutdownState } from '../shutdown/shutdown-state.js';
 import type { DeadlineSweeper, Expiring } from './deadline-sweeper.js';
 
 /** What bounds a lingering close: at most this much more of the caller's body is read and dropped… */
@@ -12,8 +13,8 @@ export const LINGER_MAX_MS = 30_000;
 export interface CallerTerms {
   sweeper: DeadlineSweeper;
   clientTimeoutMs: number;
-  /** True once a shutdown began: answers then say `connection: close`. */
-  draining: () => boolean;
+  /** Once it is draining, answers say `connection: close`. */
+  shutdown: ShutdownState;
 }
 
 /** True when the request announced a body (a length other than 0, or a transfer coding). */
@@ -40,7 +41,7 @@ export function answerProblem(
 ): void {
   const { status, headers, body } = renderProblem(problem, requestId);
   const arriving = bodyStillArriving(req);
-  if (arriving || terms.draining()) headers.connection = 'close';
+  if (arriving || terms.shutdown.draining) headers.connection = 'close';
   res.writeHead(status, headers);
   if (arriving) {
     res.write(body);

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { PROXIED_METHODS } from '../http/proxied-methods.js';
 import { ProblemError } from '../problem/problem.js';
-import type { CallerTerms } from './caller-answer.js';
+import type { ShutdownState } from '../shutdown/shutdown-state.js';
 import { answerClientError, type ParserAnswer } from './client-errors.js';
 import { sweepPeriodFor } from './deadline-sweeper.js';
 import { isOriginForm, NOT_A_PATH } from './proxy-target.js';
@@ -19,12 +20,9 @@ export interface RequestLimits {
   maxHeaderCount: number;
 }
 
-/** What the proxy hands the server once Nest has built it. */
-export interface AttachedProxy {
+/** The proxy, as the server needs it once Nest has built it. */
+export interface ProxyEntry {
   listener: ProxyListener;
-  /** The methods it forwards; others are answered 405. */
-  methods: ReadonlySet<string>;
-  terms: CallerTerms;
   /** Answers a request the server refuses itself (and writes its access line). */
   refuse(req: IncomingMessage, res: ServerResponse, problem: ProblemError): void;
   /** The access line of a request Node's parser refused; `client`: the peer's address. */
@@ -45,8 +43,9 @@ interface Served {
  * in is answered 405 with `Allow`, before any key is asked for since it depends on no caller:
  * the route's own methods on the app's paths, the proxied methods anywhere else.
  *
- * Own routes are recorded as Fastify registers them (its `onRoute` hook), so the split follows the
- * controllers: a static route wins over `/{provider}/...` for its exact path only.
+ * Own routes are recorded as Fastify registers them (`addOwnRoute`, from its `onRoute` hook), so the
+ * split follows the controllers: a static route wins over `/{provider}/...` for its exact path only.
+ * The proxy forwards `PROXIED_METHODS`.
  *
  * Before either, every request is held to the rules no route may relax: an origin-form target
  * (400), at most `MAX_HEADER_COUNT` header fields (431, since Node would silently drop those past
@@ -56,8 +55,9 @@ interface Served {
  */
 export class GatewayServer {
   private readonly ownPaths = new Map<string, Served>();
-  private proxied: Served = { methods: new Set(), allow: '' };
-  private proxy: AttachedProxy | undefined;
+  private readonly proxied: Served = { methods: new Set(PROXIED_METHODS), allow: [...PROXIED_METHODS].join(', ') };
+  private proxy: ProxyEntry | undefined;
+  private shutdown: ShutdownState | undefined;
   private fastify: RequestListener = () => undefined;
   /** True once the operator routes are served by the admin server only. */
   private operatorsApart = false;
@@ -113,9 +113,9 @@ export class GatewayServer {
   }
 
   /** From now on, requests that are not the app's own go to the proxy; until then, all go to Fastify. */
-  attachProxy(proxy: AttachedProxy): void {
-    this.proxied = { methods: new Set(proxy.methods), allow: [...proxy.methods].join(', ') };
+  serve(proxy: ProxyEntry, shutdown: ShutdownState): void {
     this.proxy = proxy;
+    this.shutdown = shutdown;
   }
 
   /** `admin`: the request came to the admin server, which serves the operator routes and nothing else. */
@@ -134,7 +134,7 @@ export class GatewayServer {
       }
       if (own === undefined && !admin) return proxy.listener(req, res, expectsContinue);
       // A request arriving on a kept-alive connection while draining is served, and its connection ends with it.
-      if (proxy.terms.draining()) res.setHeader('connection', 'close');
+      if (this.shutdown!.draining) res.setHeader('connection', 'close');
     }
     if (expectsContinue) res.writeContinue();
     this.fastify(req, res);

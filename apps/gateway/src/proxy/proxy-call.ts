@@ -3,14 +3,14 @@ import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { AccessToken } from '@oauth-gateway/oauth-providers';
 import type { Caller } from '../auth/api-keys.js';
-import { ProblemError } from '../problem/problem.js';
-import { announcesBody, answerProblem, bodyStillArriving, endAnswer } from './caller-answer.js';
-import type { Expiring } from './deadline-sweeper.js';
-import type { ProxyHandler } from './proxy.handler.js';
 import { requestIdFor } from '../http/request-id.js';
-import { callerResponseHeaders, upstreamRequestHeaders, withProviderHeaders } from './proxy-headers.js';
-import { parseProxyTarget } from './proxy-target.js';
-import { RequestBody, type BodyOwner } from './request-body.js';
+import { ProblemError } from '../problem/problem.js';
+import type { Admitted } from './admission.js';
+import { answerProblem, bodyStillArriving, endAnswer } from './caller-answer.js';
+import type { ProxyContext } from './proxy-context.js';
+import type { FinishedCall } from './proxy-log.js';
+import { callerResponseHeaders, withProviderHeaders } from './proxy-headers.js';
+import type { RequestBody } from './request-body.js';
 import type { Upstream } from './upstreams.js';
 
 /** What happens to the upstream answer being received: not known yet, read and dropped (a 401 about to be replayed), relayed. */
@@ -33,27 +33,26 @@ export const CALLER_GONE_STATUS = 499;
  * then everything else still running for it is stopped and its access line is written.
  *
  * The upstream answer is written straight into the caller's response as it arrives, with
- * back-pressure (undici stops reading the upstream socket while `res` is full).
+ * back-pressure (undici stops reading the upstream socket while `res` is full). Everything else it
+ * works with comes from its `ProxyContext`.
  */
-export class ProxyCall implements Dispatcher.DispatchHandler, BodyOwner, Expiring {
+export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, FinishedCall {
   readonly requestId: string;
   readonly started = performance.now();
   readonly writtenBefore: number;
-  /** The name of the caller's key (never the key), `-` until authenticated. */
+  // Set by admission (see `Admitted`).
   caller = '-';
   provider = '-';
-  /** The path after the provider's name, without the query string (it may carry a secret). */
   path = '';
+  limited: Caller | undefined;
+  upstream: Upstream | undefined;
+  target = '';
+  headers: Record<string, string | string[]> = {};
+  body: RequestBody | undefined;
   status = 0;
   /** `performance.now()` when the request went upstream, moved forward by the token wait of a replay; 0: never sent. */
   upstreamAt = 0;
-  body: RequestBody | undefined;
-  private upstream: Upstream | undefined;
-  private target = '';
-  private headers: Record<string, string | string[]> = {};
   private token: AccessToken | undefined;
-  /** The authenticated caller, kept only when its key has a rate limit to check. */
-  private limited: Caller | undefined;
   private controller: Dispatcher.DispatchController | undefined;
   private settled = false;
   private mode = PENDING;
@@ -65,7 +64,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, BodyOwner, Expirin
   private readonly onClose = () => this.callerClosed();
 
   constructor(
-    private readonly proxy: ProxyHandler,
+    private readonly context: ProxyContext,
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     /** The caller waits for a `100 Continue` before sending its body; sent when the body is wanted. */
@@ -79,20 +78,21 @@ export class ProxyCall implements Dispatcher.DispatchHandler, BodyOwner, Expirin
   /** Checks the request, waits for the token and sends it upstream; every failure is answered, never thrown. */
   async start(): Promise<void> {
     try {
-      const refusal = this.route();
+      const { admission, tokens } = this.context;
+      const refusal = admission.admit(this);
       if (refusal !== undefined) return this.fail(refusal);
       if (this.limited !== undefined) {
-        const limited = await this.proxy.limit(this.limited, this.provider);
+        const limited = await admission.limit(this.limited, this.provider);
         if (limited !== undefined) return this.fail(limited);
       }
-      const token = await this.proxy.token(this.provider);
+      const token = await tokens.token(this.provider);
       if (!this.settled) this.send(token, this.body);
     } catch (error) {
       try {
         this.fail(error);
       } catch (bug) {
         // `fail` answers every failure itself; this is the net under a bug in it, never a crash.
-        this.proxy.deps.logger.error({ reqId: this.requestId, err: bug }, 'proxy failed');
+        this.context.logger.error({ reqId: this.requestId, err: bug }, 'proxy failed');
         this.res.destroy();
       }
     }
@@ -100,13 +100,13 @@ export class ProxyCall implements Dispatcher.DispatchHandler, BodyOwner, Expirin
 
   /** From `RequestBody`: the caller's body went over `MAX_BODY_BYTES`. */
   bodyTooLarge(): void {
-    this.fail(this.proxy.tooLarge(this.provider));
+    this.fail(this.context.admission.tooLarge(this.provider));
   }
 
   /** From the sweeper: the caller's deadlines. */
   expire(now: number): void {
-    if (this.settled) return this.proxy.deps.terms.sweeper.unwatch(this);
-    const { config, terms } = this.proxy.deps;
+    const { terms, uploadTimeoutMs } = this.context;
+    if (this.settled) return terms.sweeper.unwatch(this);
     const body = this.body;
     if (body !== undefined && !body.ended && !this.expectsContinue) {
       if (!body.held && now - body.lastByteAt > terms.clientTimeoutMs + terms.sweeper.periodMs) {
@@ -114,17 +114,17 @@ export class ProxyCall implements Dispatcher.DispatchHandler, BodyOwner, Expirin
           new ProblemError('request_timeout', { provider: this.provider, detail: `no byte of the body for ${terms.clientTimeoutMs} ms` }),
         );
       }
-      if (now - body.startedAt > config.uploadTimeoutMs) {
+      if (now - body.startedAt > uploadTimeoutMs) {
         return this.fail(
           new ProblemError('request_timeout', {
             provider: this.provider,
-            detail: `the body did not arrive within ${config.uploadTimeoutMs} ms`,
+            detail: `the body did not arrive within ${uploadTimeoutMs} ms`,
           }),
         );
       }
     }
     if (this.pausedAt !== 0 && now - this.pausedAt > terms.clientTimeoutMs + terms.sweeper.periodMs) {
-      this.proxy.deps.logger.debug({ reqId: this.requestId, provider: this.provider }, 'caller stopped reading the answer: cut');
+      this.context.logger.debug({ reqId: this.requestId, provider: this.provider }, 'caller stopped reading the answer: cut');
       this.res.destroy();
     }
   }
@@ -147,7 +147,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, BodyOwner, Expirin
     this.mode = RELAY;
     this.status = statusCode;
     const out = callerResponseHeaders(headers, this.requestId);
-    if (this.proxy.deps.terms.draining() || bodyStillArriving(this.req)) out.connection = 'close';
+    if (this.context.terms.shutdown.draining || bodyStillArriving(this.req)) out.connection = 'close';
     this.res.writeHead(statusCode, out);
     if (this.res.writableNeedDrain) this.pause(controller);
   }
@@ -162,7 +162,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, BodyOwner, Expirin
     if (this.mode === DISCARD) return void this.replayAfter401();
     this.settled = true;
     this.body?.destroy();
-    endAnswer(this.req, this.res, this.proxy.deps.terms);
+    endAnswer(this.req, this.res, this.context.terms);
     this.done();
   }
 
@@ -171,7 +171,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, BodyOwner, Expirin
     if (this.settled) return;
     if (!this.res.headersSent) return this.fail(this.upstreamProblem(error));
     // The status is already sent: the caller sees the answer cut short.
-    this.proxy.deps.logger.debug(
+    this.context.logger.debug(
       { reqId: this.requestId, provider: this.provider, err: { message: error.message } },
       'answer stream ended early',
     );
@@ -179,40 +179,6 @@ export class ProxyCall implements Dispatcher.DispatchHandler, BodyOwner, Expirin
     this.body?.destroy();
     this.res.destroy();
     this.done();
-  }
-
-  /** Everything that can be refused before waiting for anything; sets where the request goes. */
-  private route(): ProblemError | undefined {
-    const { apiKeys, upstreams, config, terms } = this.proxy.deps;
-    const req = this.req;
-    const caller = apiKeys.authenticate(req.headers['x-api-key']);
-    if (!caller) return new ProblemError('unauthenticated');
-    this.caller = caller.name;
-    const parsed = parseProxyTarget(req.url ?? '');
-    if (!parsed.ok) return new ProblemError('invalid_path', { detail: parsed.reason });
-    const { provider, path, search } = parsed.target;
-    if (provider === '') return new ProblemError('not_found');
-    this.path = path;
-    // Permission before existence: a restricted key cannot probe which providers exist.
-    if (!caller.allows(provider)) return new ProblemError('forbidden', { provider });
-    const upstream = upstreams.get(provider);
-    if (!upstream)
-      return config.knownProviders.has(provider)
-        ? new ProblemError('provider_not_configured', { provider })
-        : new ProblemError('unknown_provider');
-    this.provider = provider;
-    if (caller.rateLimit !== undefined) this.limited = caller;
-    const length = req.headers['content-length'];
-    if (length !== undefined && Number(length) > config.maxBodyBytes) return this.proxy.tooLarge(provider);
-    this.upstream = upstream;
-    const basePath = upstream.basePath + path;
-    this.target = (basePath === '' ? '/' : basePath) + search;
-    this.headers = upstreamRequestHeaders(req, this.requestId, this.proxy.forwardedFor);
-    if (announcesBody(req)) {
-      this.body = new RequestBody(req, this, config.maxBodyBytes, terms.sweeper);
-      terms.sweeper.watch(this);
-    }
-    return undefined;
   }
 
   private send(token: AccessToken, payload: RequestBody | Buffer | undefined): void {
@@ -225,18 +191,17 @@ export class ProxyCall implements Dispatcher.DispatchHandler, BodyOwner, Expirin
     }
     if (this.upstreamAt === 0) this.upstreamAt = performance.now();
     const upstream = this.upstream!;
-    const headers = withProviderHeaders(this.headers, this.proxy.deps.tokens.requestHeadersFor(token));
+    const headers = withProviderHeaders(this.headers, this.context.tokens.headersFor(token));
     const pool = this.body === undefined ? upstream.pool : upstream.uploads;
     pool.dispatch({ method: this.req.method as Dispatcher.HttpMethod, path: this.target, headers, body: payload }, this);
   }
 
   private async replayAfter401(): Promise<void> {
     this.replaying = true;
-    this.proxy.deps.metrics.recordReplay(this.provider);
+    this.context.log.replayed(this.provider);
     const renewing = performance.now();
     try {
-      await this.proxy.deps.tokens.invalidate(this.provider, this.token!.accessToken);
-      const token = await this.proxy.token(this.provider);
+      const token = await this.context.tokens.renew(this.provider, this.token!);
       if (this.settled) return;
       this.upstreamAt += performance.now() - renewing; // the token wait is the gateway's time
       this.send(token, this.replayBody);
@@ -250,15 +215,15 @@ export class ProxyCall implements Dispatcher.DispatchHandler, BodyOwner, Expirin
     if (this.settled) return;
     this.settled = true;
     const problem = error instanceof ProblemError ? error : new ProblemError('internal_error');
-    if (problem.code === 'internal_error') this.proxy.deps.logger.error({ reqId: this.requestId, err: error }, 'proxy failed');
+    if (problem.code === 'internal_error') this.context.logger.error({ reqId: this.requestId, err: error }, 'proxy failed');
     this.controller?.abort(problem);
     this.body?.destroy();
-    this.proxy.deps.metrics.recordProxyError(this.provider, problem.code, problem.status);
+    this.context.log.failed(this.provider, problem);
     if (this.res.headersSent) {
       this.res.destroy();
     } else {
       this.status = problem.status;
-      answerProblem(this.req, this.res, problem, this.requestId, this.proxy.deps.terms);
+      answerProblem(this.req, this.res, problem, this.requestId, this.context.terms);
     }
     this.done();
   }
@@ -274,15 +239,16 @@ export class ProxyCall implements Dispatcher.DispatchHandler, BodyOwner, Expirin
   }
 
   private done(): void {
-    this.proxy.deps.terms.sweeper.unwatch(this);
-    this.proxy.log(this);
+    this.context.terms.sweeper.unwatch(this);
+    this.context.log.finished(this);
   }
 
   /** The caller's response is full: hold the upstream until it drains, for at most `CLIENT_TIMEOUT_MS`. */
   private pause(controller: Dispatcher.DispatchController): void {
     controller.pause();
-    if (this.pausedAt === 0) this.pausedAt = this.proxy.deps.terms.sweeper.now;
-    this.proxy.deps.terms.sweeper.watch(this);
+    const sweeper = this.context.terms.sweeper;
+    if (this.pausedAt === 0) this.pausedAt = sweeper.now;
+    sweeper.watch(this);
     if (this.onDrain === undefined) {
       this.onDrain = () => {
         this.pausedAt = 0;

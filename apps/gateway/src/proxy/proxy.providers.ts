@@ -4,31 +4,30 @@ import type { Logger } from 'pino';
 import { TokenService } from '@oauth-gateway/oauth-providers';
 import { ApiKeys } from '../auth/api-keys.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
-import { ShutdownState } from '../health/shutdown-state.js';
 import { AccessLog } from '../logging/access-log.js';
 import { GATEWAY_LOGGER } from '../logging/token-events.logger.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RateLimiter } from '../ratelimit/rate-limiter.interface.js';
-import type { CallerTerms } from './caller-answer.js';
+import { ShutdownState } from '../shutdown/shutdown-state.js';
+import { Admission } from './admission.js';
 import { DeadlineSweeper, sweepPeriodFor } from './deadline-sweeper.js';
-import { GatewayServer } from './gateway-server.js';
+import { ForwardedFor } from './forwarded-for.js';
+import type { ProxyContext } from './proxy-context.js';
+import { ProxyLog } from './proxy-log.js';
+import { ProxyTokens } from './proxy-tokens.js';
 import { ProxyHandler } from './proxy.handler.js';
 import { CONNECTIONS_PER_POOL, Upstreams } from './upstreams.js';
-
-export const CALLER_TERMS = Symbol('CALLER_TERMS');
 
 const gatewayConfig = (configService: ConfigService) => configService.getOrThrow<GatewayConfig>('gateway');
 
 /**
- * The proxy's objects as Nest providers, so that Nest's lifecycle opens and closes them; the
- * server and the access log are made before Nest starts (Fastify needs the server up front) and
- * handed in as values.
+ * The proxy's objects as Nest providers, so that Nest's lifecycle opens and closes them (the
+ * sweeper's interval, the upstream pools), and the one `ProxyContext` every request is handed,
+ * built here once. The access log is made before Nest starts and handed in as a value.
  */
-export function proxyProviders(server: GatewayServer, accessLog: AccessLog, upstreamConnections = CONNECTIONS_PER_POOL): Provider[] {
+export function proxyProviders(accessLog: AccessLog, upstreamConnections = CONNECTIONS_PER_POOL): Provider[] {
   return [
-    { provide: GatewayServer, useValue: server },
     { provide: AccessLog, useValue: accessLog },
-    ShutdownState,
     {
       provide: DeadlineSweeper,
       inject: [ConfigService, GATEWAY_LOGGER],
@@ -38,15 +37,6 @@ export function proxyProviders(server: GatewayServer, accessLog: AccessLog, upst
           logger.error({ err: error }, 'caller deadline check failed'),
         );
       },
-    },
-    {
-      provide: CALLER_TERMS,
-      inject: [DeadlineSweeper, ShutdownState, ConfigService],
-      useFactory: (sweeper: DeadlineSweeper, state: ShutdownState, configService: ConfigService): CallerTerms => ({
-        sweeper,
-        clientTimeoutMs: gatewayConfig(configService).clientTimeoutMs,
-        draining: () => state.draining,
-      }),
     },
     {
       provide: Upstreams,
@@ -61,11 +51,11 @@ export function proxyProviders(server: GatewayServer, accessLog: AccessLog, upst
         ApiKeys,
         RateLimiter,
         Upstreams,
+        DeadlineSweeper,
+        ShutdownState,
         MetricsService,
-        GATEWAY_LOGGER,
         AccessLog,
-        CALLER_TERMS,
-        GatewayServer,
+        GATEWAY_LOGGER,
       ],
       useFactory: (
         configService: ConfigService,
@@ -73,16 +63,24 @@ export function proxyProviders(server: GatewayServer, accessLog: AccessLog, upst
         apiKeys: ApiKeys,
         rateLimiter: RateLimiter,
         upstreams: Upstreams,
+        sweeper: DeadlineSweeper,
+        shutdown: ShutdownState,
         metrics: MetricsService,
-        logger: Logger,
         log: AccessLog,
-        terms: CallerTerms,
-        gatewayServer: GatewayServer,
-      ) =>
-        new ProxyHandler(
-          { config: gatewayConfig(configService), tokens, apiKeys, rateLimiter, upstreams, metrics, logger, accessLog: log, terms },
-          gatewayServer,
-        ),
+        logger: Logger,
+      ) => {
+        const config = gatewayConfig(configService);
+        const forwardedFor = new ForwardedFor(config.trustedProxies);
+        const context: ProxyContext = {
+          admission: new Admission(config, apiKeys, upstreams, forwardedFor, sweeper, rateLimiter, metrics),
+          tokens: new ProxyTokens(tokens),
+          terms: { sweeper, clientTimeoutMs: config.clientTimeoutMs, shutdown },
+          uploadTimeoutMs: config.uploadTimeoutMs,
+          log: new ProxyLog(log, metrics, forwardedFor),
+          logger,
+        };
+        return new ProxyHandler(context);
+      },
     },
   ];
 }

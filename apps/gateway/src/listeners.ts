@@ -1,0 +1,64 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GatewayConfig } from './config/gateway-config.js';
+import type { GatewayServer } from './proxy/gateway-server.js';
+
+/** Where a started gateway listens. */
+export interface Listening {
+  /** `http://host:port`, with a loopback address when bound to every interface. */
+  url: string;
+  /** The same for `ADMIN_PORT`, when set. */
+  adminUrl?: string;
+  /** `ADMIN_PORT`'s server, when set. */
+  adminServer?: Server;
+}
+
+/**
+ * Listens on `ADMIN_PORT` (when set), then on `PORT`: the operator routes are on their own server
+ * first, so that the proxy's never serves them. If `PORT` cannot be had, the admin server is closed again.
+ */
+export async function listen(
+  app: NestFastifyApplication,
+  server: GatewayServer,
+  config: Pick<GatewayConfig, 'adminPort' | 'adminHost'>,
+  port: number,
+  host: string,
+): Promise<Listening> {
+  const adminServer = config.adminPort === undefined ? undefined : server.adminServer();
+  if (adminServer) await listening(adminServer, config.adminPort!, config.adminHost ?? host, 'ADMIN_PORT', 'ADMIN_HOST');
+  try {
+    await listening(app.getHttpServer(), port, host, 'PORT', 'HOST', () => app.listen(port, host));
+  } catch (error) {
+    if (adminServer) await new Promise((resolve) => adminServer.close(resolve));
+    throw error;
+  }
+  const url = displayUrl(app.getHttpServer().address() as AddressInfo);
+  const adminUrl = adminServer && displayUrl(adminServer.address() as AddressInfo);
+  return { url, adminUrl, adminServer };
+}
+
+/** Listens (`listen`: how, default `server.listen`); a port that cannot be had is one plain sentence naming the variables to set. */
+async function listening(
+  server: Server,
+  port: number,
+  host: string,
+  portName: string,
+  hostName: string,
+  listen?: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await (listen?.() ?? new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve())));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new Error(`${host}:${port} is already in use (set ${portName}, or ${hostName}, to a free one)`);
+    if (code === 'EACCES') throw new Error(`${host}:${port} needs privileges this process does not have (set ${portName} above 1023)`);
+    if (code === 'EADDRNOTAVAIL') throw new Error(`${host} is not an address of this machine (set ${hostName})`);
+    throw error;
+  }
+}
+
+function displayUrl({ address, port }: AddressInfo): string {
+  if (address === '0.0.0.0' || address === '::') return `http://127.0.0.1:${port}`;
+  return address.includes(':') ? `http://[${address}]:${port}` : `http://${address}:${port}`;
+}

@@ -1,0 +1,32 @@
+import { OAuthProviderError, type AccessToken, type TokenService } from '@oauth-gateway/oauth-providers';
+import { ProblemError } from '../problem/problem.js';
+
+/** The providers' tokens as a proxied request needs them: failures already the caller's problem. */
+export class ProxyTokens {
+  constructor(private readonly tokens: TokenService) {}
+
+  /** The provider's token, or the caller's problem when there is none to be had. */
+  async token(provider: string): Promise<AccessToken> {
+    try {
+      return await this.tokens.getToken(provider);
+    } catch (error) {
+      // A strategy's own exception is a bug, not the provider's answer: 500 internal_error, logged, no detail.
+      if (!(error instanceof OAuthProviderError) || error.kind === 'strategy_error') throw error;
+      const retryAfter = error.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+      throw error.kind === 'rejected'
+        ? new ProblemError('token_rejected', { provider, detail: error.description ?? error.code, retryAfter })
+        : new ProblemError('token_unavailable', { provider, detail: error.description, retryAfter });
+    }
+  }
+
+  /** A token other than `refused`, which the provider answered 401 to. */
+  async renew(provider: string, refused: AccessToken): Promise<AccessToken> {
+    await this.tokens.invalidate(provider, refused.accessToken);
+    return this.token(provider);
+  }
+
+  /** The headers that carry `token` (the library builds them once per token). */
+  headersFor(token: AccessToken): Readonly<Record<string, string>> {
+    return this.tokens.requestHeadersFor(token);
+  }
+}
