@@ -8,10 +8,11 @@ import type { Logger } from 'pino';
 import { OAuthModule } from '@oauth-gateway/oauth-providers';
 import { AllProvidersKeyGuard } from './auth/all-providers-key.guard.js';
 import { ApiKeys } from './auth/api-keys.js';
-import { ApiKeysReloader } from './auth/api-keys.reloader.js';
+import { ApiKeysReloader, KEYS_REPLACED, type KeysReplaced } from './auth/api-keys.reloader.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { oauthOptions, type OAuthOverrides } from './config/oauth-options.js';
-import { GATEWAY_LOGGER, TokenEventsLogger } from './logging/token-events.logger.js';
+import { GATEWAY_LOGGER } from './logging/gateway-logger.js';
+import { TokenEventsLogger } from './logging/token-events.logger.js';
 import { HealthController } from './health/health.controller.js';
 import { ProviderTokensHealth } from './health/provider-tokens.health.js';
 import { ReadinessController } from './health/readiness.controller.js';
@@ -81,6 +82,14 @@ export class AppModule {
         { provide: ApiKeys, useValue: new ApiKeys(config.apiKeys) },
         ApiKeysReloader,
         { provide: RateLimiter, useValue: redis ? new RedisRateLimiter(redis, new InMemoryRateLimiter()) : new InMemoryRateLimiter() },
+        {
+          provide: KEYS_REPLACED,
+          inject: [RateLimiter],
+          useFactory:
+            (limiter: RateLimiter): KeysReplaced =>
+            () =>
+              limiter.prune(),
+        },
         CallerMetrics,
         { provide: APP_FILTER, useClass: ProblemExceptionFilter },
         ...proxyProviders(server, accessLog, upstreamConnections),

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import type { INestApplicationContext } from '@nestjs/common';
-import type { OAuthModuleOptions } from '../interfaces/oauth-module-options.interface.js';
+import type { OAuthModuleOptions } from '../oauth.options.js';
 import { OAuthModule } from '../oauth.module.js';
 import { TokenService } from './token.service.js';
 import { renewalLeadMs, TokenRefresher } from './token-refresher.service.js';
