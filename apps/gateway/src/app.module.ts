@@ -19,6 +19,8 @@ import { ReadinessController } from './health/readiness.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { CallerMetrics } from './metrics/caller.metrics.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { TokenEventMetrics } from './metrics/token-events.metrics.js';
+import { TokenStateMetrics } from './metrics/token-state.metrics.js';
 import type { AccessLog } from './logging/access-log.js';
 import type { GatewayServer } from './proxy/gateway-server.js';
 import { proxyProviders } from './proxy/proxy.providers.js';
@@ -75,6 +77,8 @@ export class AppModule {
       controllers: [HealthController, ReadinessController, TokensController, MetricsController],
       providers: [
         MetricsService,
+        TokenEventMetrics,
+        TokenStateMetrics,
         TokenEventsLogger,
         ProviderTokensHealth,
         { provide: GATEWAY_LOGGER, useValue: logger },
