@@ -14,6 +14,7 @@ import { oauthOptions, type OAuthOverrides } from './config/oauth-options.js';
 import { GATEWAY_LOGGER } from './logging/gateway-logger.js';
 import { TokenEventsLogger } from './logging/token-events.logger.js';
 import { HealthController } from './health/health.controller.js';
+import { ProcessHealth } from './health/process.health.js';
 import { ProviderTokensHealth } from './health/provider-tokens.health.js';
 import { ReadinessController } from './health/readiness.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
@@ -81,6 +82,7 @@ export class AppModule {
         TokenStateMetrics,
         TokenEventsLogger,
         ProviderTokensHealth,
+        ProcessHealth,
         { provide: GATEWAY_LOGGER, useValue: logger },
         AllProvidersKeyGuard,
         { provide: ApiKeys, useValue: new ApiKeys(config.apiKeys) },
