@@ -1,6 +1,6 @@
 // Import rules for apps/ and libs/ (test/repo/import-layers.e2e-spec.ts runs them): no import cycle, the
 // library never reaches into the app, and each package's layers only import the layers below them,
-// type-only imports included. The layer order is explained in the README's "Layout" section.
+// type-only imports included. The README's "Repository layout" explains the order.
 
 /**
  * The gateway's layers under apps/gateway/src, bottom first: a module may import its own layer and
