@@ -4,9 +4,9 @@ import { Agent, createServer, request as httpRequest, type IncomingMessage, type
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { TokenStore } from '@oauth-gateway/oauth-providers';
-import { TokenRefresher } from '../libs/oauth-providers/src/token/token-refresher.service.js';
 import type { Gateway } from '../apps/gateway/src/gateway.factory.js';
 import { REPEATED_SIGNAL_MS, runGateway } from '../apps/gateway/src/gateway.runner.js';
 import { emulatorEnv, expectNoSecretIn, FAST_RETRY, KEY_ALL, LogCapture } from './support/gateway-harness.js';
@@ -149,7 +149,7 @@ describe('graceful shutdown on SIGTERM', () => {
       const env = envFor({ REDIS_URL: redisUrl!, TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex') });
       const { gateway, signals, exited } = await run(env, logs, 10_000);
       const store = gateway.app.get<TokenStore>(TokenStore);
-      const refresher = gateway.app.get(TokenRefresher);
+      const timers = gateway.app.get(SchedulerRegistry);
       // Answers the gateway finished (its access lines), counted when Redis closes: the caller may
       // read the last bytes a moment later, so client-side order would prove nothing.
       const finished = () => logs.lines.filter((l) => l.includes('"msg":"proxied"') && l.includes('"path":"/slow-report"')).length;
@@ -163,7 +163,7 @@ describe('graceful shutdown on SIGTERM', () => {
       // A kept-alive connection that is idle when the signal comes: closed by the drain, not waited for.
       const keepAlive = new Agent({ keepAlive: true, maxSockets: 60 });
       expect((await get(gateway.url, '/prio/quick', keepAlive)).status).toBe(200);
-      expect(refresher.scheduled()).toContain('prio');
+      expect(timers.getTimeouts()).toContain('oauth-refresh:prio');
 
       // 50 requests in flight: the provider API holds every one of them.
       const inflight = Array.from({ length: 50 }, () => get(gateway.url, '/prio/slow-report', keepAlive));
@@ -184,7 +184,7 @@ describe('graceful shutdown on SIGTERM', () => {
       expect(ms).toBeLessThan(5_000);
       // Redis closed only after every answer went out; the refresher has nothing armed any more.
       expect(finishedWhenStoreClosed).toBe(50);
-      expect(refresher.scheduled()).toEqual([]);
+      expect(timers.getTimeouts()).toEqual([]);
       const stopped = logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'gateway stopped');
       expect(stopped).toMatchObject({ forced: false });
       expect(finished()).toBe(50);

@@ -8,16 +8,20 @@ import type { Logger } from 'pino';
 import { OAuthModule } from '@oauth-gateway/oauth-providers';
 import { AllProvidersKeyGuard } from './auth/all-providers-key.guard.js';
 import { ApiKeys } from './auth/api-keys.js';
-import { ApiKeysReloader } from './auth/api-keys.reloader.js';
+import { ApiKeysReloader, KEYS_REPLACED, type KeysReplaced } from './auth/api-keys.reloader.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { oauthOptions, type OAuthOverrides } from './config/oauth-options.js';
-import { GATEWAY_LOGGER, TokenEventsLogger } from './logging/token-events.logger.js';
+import { GATEWAY_LOGGER } from './logging/gateway-logger.js';
+import { TokenEventsLogger } from './logging/token-events.logger.js';
 import { HealthController } from './health/health.controller.js';
+import { ProcessHealth } from './health/process.health.js';
 import { ProviderTokensHealth } from './health/provider-tokens.health.js';
 import { ReadinessController } from './health/readiness.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { CallerMetrics } from './metrics/caller.metrics.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { TokenEventMetrics } from './metrics/token-events.metrics.js';
+import { TokenStateMetrics } from './metrics/token-state.metrics.js';
 import type { AccessLog } from './logging/access-log.js';
 import { proxyProviders } from './proxy/proxy.providers.js';
 import { ProblemExceptionFilter } from './problem/problem.filter.js';
@@ -72,13 +76,24 @@ export class AppModule {
       controllers: [HealthController, ReadinessController, TokensController, MetricsController],
       providers: [
         MetricsService,
+        TokenEventMetrics,
+        TokenStateMetrics,
         TokenEventsLogger,
         ProviderTokensHealth,
+        ProcessHealth,
         { provide: GATEWAY_LOGGER, useValue: logger },
         AllProvidersKeyGuard,
         { provide: ApiKeys, useValue: new ApiKeys(config.apiKeys) },
         ApiKeysReloader,
         { provide: RateLimiter, useValue: redis ? new RedisRateLimiter(redis, new InMemoryRateLimiter()) : new InMemoryRateLimiter() },
+        {
+          provide: KEYS_REPLACED,
+          inject: [RateLimiter],
+          useFactory:
+            (limiter: RateLimiter): KeysReplaced =>
+            () =>
+              limiter.prune(),
+        },
         CallerMetrics,
         { provide: APP_FILTER, useClass: ProblemExceptionFilter },
         ShutdownState,

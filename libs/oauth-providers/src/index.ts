@@ -1,13 +1,8 @@
 // The package's main entry point: what an app needs to get tokens, and to write its own strategy.
 // Everything else is internal; the Redis store is in `./redis`, so that `ioredis` stays optional.
 export { OAuthModule } from './oauth.module.js';
-export type {
-  OAuthModuleOptions,
-  RetryOptions,
-  CircuitBreakerOptions,
-  RefresherOptions,
-  Clock,
-} from './interfaces/oauth-module-options.interface.js';
+export type { OAuthModuleOptions } from './oauth.options.js';
+export type { RetryOptions, CircuitBreakerOptions, RefresherOptions, Clock } from './interfaces/oauth-module-options.interface.js';
 
 export { TokenService } from './token/token.service.js';
 export type { GetTokenOptions } from './token/token.service.js';

@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { OAuthModuleOptions } from './interfaces/oauth-module-options.interface.js';
+import type { OAuthModuleOptions } from './oauth.options.js';
 
 export const { ConfigurableModuleClass: OAuthConfigurableModule, MODULE_OPTIONS_TOKEN: OAUTH_MODULE_OPTIONS } =
   new ConfigurableModuleBuilder<OAuthModuleOptions>()

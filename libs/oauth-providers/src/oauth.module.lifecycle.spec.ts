@@ -2,11 +2,11 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { Inject, Injectable, Module, type INestApplicationContext, type OnApplicationBootstrap } from '@nestjs/common';
 import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
-import { systemClock, type Clock, type OAuthModuleOptions } from './interfaces/oauth-module-options.interface.js';
+import type { Clock } from './interfaces/oauth-module-options.interface.js';
+import { systemClock, type OAuthModuleOptions } from './oauth.options.js';
 import { OAuthModule } from './oauth.module.js';
 import { InMemoryTokenStore } from './stores/in-memory-token.store.js';
 import { TokenStore } from './stores/token-store.interface.js';
-import { TokenRefresher } from './token/token-refresher.service.js';
 import { TokenService } from './token/token.service.js';
 import { ScriptedStrategy, unavailable } from '../test-support/scripted-strategy.js';
 
@@ -75,18 +75,16 @@ describe('OAuthModule lifecycle', () => {
       retry: { maxAttempts: 3, baseDelayMs: 60_000, maxDelayMs: 60_000, maxTotalMs: 300_000 },
       refresher: { warmOnStart: true },
     });
-    const refresher = context.get(TokenRefresher);
     const registry = context.get(SchedulerRegistry);
     const tokens = context.get(TokenService);
     await tokens.getToken('up');
     while (signals.length === 0) await new Promise((resolve) => setImmediate(resolve)); // 'down' waits between retries
-    expect(refresher.scheduled()).toContain('up');
-    let atClose: { scheduled: string[]; timeouts: string[]; retryAborted: boolean } | undefined;
-    store.onClose = () =>
-      (atClose = { scheduled: refresher.scheduled(), timeouts: registry.getTimeouts(), retryAborted: signals[0].aborted });
+    expect(registry.getTimeouts()).toContain('oauth-refresh:up');
+    let atClose: { timeouts: string[]; retryAborted: boolean } | undefined;
+    store.onClose = () => (atClose = { timeouts: registry.getTimeouts(), retryAborted: signals[0].aborted });
     await context.close();
     app = undefined;
-    expect(atClose).toEqual({ scheduled: [], timeouts: [], retryAborted: true });
+    expect(atClose).toEqual({ timeouts: [], retryAborted: true });
     expect(store.trace.at(-1)).toBe('closed');
     expect(down.calls).toHaveLength(1);
   });

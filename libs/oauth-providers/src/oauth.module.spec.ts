@@ -5,7 +5,7 @@ import { startProviderEmulators, type EmulatedProvider, type ProviderEmulators }
 import { OAuthConfigurationError } from './errors/oauth-configuration.error.js';
 import { OAuthProviderError } from './errors/oauth-provider.error.js';
 import type { AccessToken, TokenGrant } from './interfaces/access-token.interface.js';
-import type { OAuthModuleOptions } from './interfaces/oauth-module-options.interface.js';
+import type { OAuthModuleOptions } from './oauth.options.js';
 import type { TokenRequestContext, TokenStrategy } from './interfaces/token-strategy.interface.js';
 import { OAuthModule } from './oauth.module.js';
 import { latamPass, payme, prio, sabre, transatel } from './strategies/index.js';

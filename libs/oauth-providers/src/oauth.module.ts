@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { HttpModule } from '@nestjs/axios';
-import type { OAuthModuleOptions } from './interfaces/oauth-module-options.interface.js';
-import { resolveOptions } from './interfaces/oauth-module-options.interface.js';
+import { resolveOptions, type OAuthModuleOptions } from './oauth.options.js';
 import { OAUTH_MODULE_OPTIONS, OAuthConfigurableModule } from './oauth.module-definition.js';
 import { RESOLVED_OAUTH_OPTIONS, TOKEN_HTTP_CLIENT } from './oauth.constants.js';
 import { InMemoryTokenStore } from './stores/in-memory-token.store.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { OAuthModuleOptions } from './interfaces/oauth-module-options.interface.js';
+import type { OAuthModuleOptions } from './oauth.options.js';
 import type { TokenStrategy } from './interfaces/token-strategy.interface.js';
 import { OAuthConfigurationError } from './errors/oauth-configuration.error.js';
 import { OAUTH_MODULE_OPTIONS } from './oauth.module-definition.js';

@@ -1,7 +1,7 @@
 // One gateway instance in its own OS process, for the cross-process single-flight test. Run by
 // token.service.cluster.spec.ts through `node --import ./ts-register.mjs` (sources compiled
 // on the fly); talks to the test over the IPC channel: `ready` → `go` → `result`.
-import { resolveOptions } from '../src/interfaces/oauth-module-options.interface.js';
+import { resolveOptions } from '../src/oauth.options.js';
 import { RedisTokenStore } from '../src/stores/redis-token.store.js';
 import { TokenService } from '../src/token/token.service.js';
 import { countingStrategy } from './counting-token-server.js';

@@ -1,6 +1,6 @@
 import { HttpService } from '@nestjs/axios';
 import { OAuthProviderError } from '../src/errors/oauth-provider.error.js';
-import { resolveOptions } from '../src/interfaces/oauth-module-options.interface.js';
+import { resolveOptions } from '../src/oauth.options.js';
 import type {
   TokenHttpClient,
   TokenHttpRequest,

@@ -1,5 +1,4 @@
-import type { OAuthModuleOptions } from '../src/interfaces/oauth-module-options.interface.js';
-import { resolveOptions } from '../src/interfaces/oauth-module-options.interface.js';
+import { resolveOptions, type OAuthModuleOptions } from '../src/oauth.options.js';
 import type { TokenHttpClient, TokenStrategy } from '../src/interfaces/token-strategy.interface.js';
 import { InMemoryTokenStore } from '../src/stores/in-memory-token.store.js';
 import type { TokenStore } from '../src/stores/token-store.interface.js';

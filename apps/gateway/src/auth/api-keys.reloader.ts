@@ -7,14 +7,20 @@ import type { Logger } from 'pino';
 import { parseOffThread } from '../config/api-keys-file.loader.js';
 import { readKeysText } from '../config/api-keys.config.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
-import { GATEWAY_LOGGER } from '../logging/token-events.logger.js';
-import { RateLimiter } from '../ratelimit/rate-limiter.interface.js';
+import { GATEWAY_LOGGER } from '../logging/gateway-logger.js';
 import { ApiKeys } from './api-keys.js';
 
 /** Events closer together than this are one change (an editor's save or a ConfigMap update is several). */
 export const RELOAD_DEBOUNCE_MS = 100;
 
 type Trigger = 'SIGHUP' | 'change';
+
+/**
+ * Called once a new key set is in place, so that state kept per key above this layer (the rate
+ * limiter's buckets) lets removed keys go.
+ */
+export const KEYS_REPLACED = Symbol('KEYS_REPLACED');
+export type KeysReplaced = () => void;
 
 /**
  * Reloads `GATEWAY_API_KEYS_FILE` on SIGHUP and when it changes, without a restart. The file's
@@ -42,7 +48,7 @@ export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
     private readonly apiKeys: ApiKeys,
     config: ConfigService,
     @Inject(GATEWAY_LOGGER) private readonly logger: Logger,
-    @Inject(RateLimiter) private readonly rateLimiter: RateLimiter,
+    @Inject(KEYS_REPLACED) private readonly keysReplaced: KeysReplaced,
   ) {
     const gateway = config.getOrThrow<GatewayConfig>('gateway');
     this.file = gateway.apiKeysFile;
@@ -116,7 +122,7 @@ export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
       return;
     }
     this.apiKeys.replace(read.keys);
-    this.rateLimiter.prune();
+    this.keysReplaced();
     this.failed = false;
     this.logger.info({ trigger, keys: read.keys.length, ms: Math.round(performance.now() - started) }, 'API keys loaded');
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { keyDigest } from '../config/api-keys.config.js';
 import type { ApiKeyEntry } from '../config/gateway-config.js';
-import { parseRateLimit } from '../ratelimit/rate-limit.policy.js';
+import { parseRateLimit } from '../config/rate-limit.policy.js';
 import { ApiKeys } from './api-keys.js';
 
 const entry = (name: string, key: string, providers: '*' | string[], rateLimit?: string): ApiKeyEntry => ({

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import type { ApiKeyEntry } from '../config/gateway-config.js';
-import type { RateLimitPolicy } from '../ratelimit/rate-limit.policy.js';
+import type { RateLimitPolicy } from '../config/rate-limit.policy.js';
 
 /** Who called: the name and permissions of the key they presented (never the key, nor its digest). */
 export class Caller {

@@ -2,7 +2,7 @@ import { keyDigest } from '../config/api-keys.config.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Env } from '../config/parse-config.js';
 import type { tokenStatusView } from '../tokens/token-status.view.js';
-import type { CliIo } from './token-cli.js';
+import type { CliIo } from './cli-io.js';
 
 type TokenStatus = ReturnType<typeof tokenStatusView>;
 

@@ -3,8 +3,8 @@ import { parseArgs } from 'node:util';
 import { KEY_NAME, keyDigest } from '../config/api-keys.config.js';
 import { BUILT_IN_PROVIDERS } from '../config/gateway-config.js';
 import type { Env } from '../config/parse-config.js';
-import { parseRateLimit } from '../ratelimit/rate-limit.policy.js';
-import type { CliIo } from './token-cli.js';
+import { parseRateLimit } from '../config/rate-limit.policy.js';
+import type { CliIo } from './cli-io.js';
 
 export const KEYS_USAGE = `Usage: npm run -s keys -- new NAME [--providers a,b] [--rate-limit 100/s]
 

@@ -12,15 +12,9 @@ import type { GatewayConfig } from '../config/gateway-config.js';
 import { oauthOptions } from '../config/oauth-options.js';
 import { ConfigValidationError, parseGatewayConfig, type Env } from '../config/parse-config.js';
 import { sandboxWanted } from '../config/sandbox.js';
+import type { CliIo } from './cli-io.js';
 import { printGatewayStatus } from './gateway-status.command.js';
-import { isoTime } from '../tokens/iso-time.js';
-
-export interface CliIo {
-  /** The command's result (a token, headers, the status table): the only thing on stdout. */
-  out(line: string): void;
-  /** Messages for the person at the terminal. */
-  err(line: string): void;
-}
+import { isoTime } from '../logging/iso-time.js';
 
 export const USAGE = `Usage: npm run -s token -- <command> [provider] [--force]
 

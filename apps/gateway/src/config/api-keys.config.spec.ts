@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { withKeysFile } from './api-keys-file.loader.js';
 import { keyDigest, parseApiKeysEnv, parseApiKeysYaml } from './api-keys.config.js';
-import { parseRateLimit } from '../ratelimit/rate-limit.policy.js';
+import { parseRateLimit } from './rate-limit.policy.js';
 import { ConfigValidationError, parseGatewayConfig } from './parse-config.js';
 
 const KNOWN = new Set(['latam', 'prio', 'sabre']);

@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { parseRateLimit } from '../ratelimit/rate-limit.policy.js';
+import { parseRateLimit } from './rate-limit.policy.js';
 import type { ApiKeyEntry } from './gateway-config.js';
 
 /** A caller's name: shown in logs and part of Redis key names, so a short plain slug. */

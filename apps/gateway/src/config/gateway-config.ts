@@ -1,4 +1,4 @@
-import type { RateLimitPolicy } from '../ratelimit/rate-limit.policy.js';
+import type { RateLimitPolicy } from './rate-limit.policy.js';
 
 /** The gateway's whole configuration, parsed and validated from the environment (README, "Configuration"). */
 

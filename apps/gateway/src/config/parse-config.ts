@@ -4,8 +4,9 @@ import { gatewaySchema } from './gateway-schema.js';
 import { readProviders } from './provider-config.js';
 import { noProviderProblem, sandboxWanted, SANDBOX_DEFAULT_HOST } from './sandbox.js';
 import { withSecretFiles } from './secret-files.js';
+import type { Env } from './env.js';
 
-export type Env = Record<string, string | undefined>;
+export type { Env } from './env.js';
 
 /** A bad configuration: one line per problem, each naming its variable, never a value. */
 export class ConfigValidationError extends Error {

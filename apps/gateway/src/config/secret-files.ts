@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
-import type { Env } from './parse-config.js';
+import type { Env } from './env.js';
 
 /**
  * Variables whose value may come from a file named by `<NAME>_FILE` instead, as Docker and

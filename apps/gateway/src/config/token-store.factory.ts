@@ -1,25 +1,13 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { TokenStore } from '@oauth-gateway/oauth-providers';
-import { createRedisConnection, RedisTokenStore, type RedisConnectionOptions } from '@oauth-gateway/oauth-providers/redis';
+import { createRedisConnection, RedisTokenStore } from '@oauth-gateway/oauth-providers/redis';
 import type { GatewayConfig } from './gateway-config.js';
-
-/** Parsed once, in gateway-schema.ts: handed over as addresses, never written back as host:port text. */
-const connectionOptions = ({
-  url,
-  clusterNodes,
-  sentinels,
-  sentinelName,
-}: NonNullable<GatewayConfig['redis']>): RedisConnectionOptions => ({
-  url,
-  clusterNodes,
-  sentinels,
-  sentinelName,
-});
 
 /** The configured Redis, or undefined: one fail-fast connection the gateway shares (tokens, rate limits) and closes itself. */
 export function connectRedis(config: GatewayConfig): Redis | Cluster | undefined {
   if (!config.redis) return undefined;
-  const client = createRedisConnection(connectionOptions(config.redis));
+  // The addresses as gateway-schema.ts parsed them, never written back as host:port text.
+  const client = createRedisConnection(config.redis);
   // Outages show as degraded in /health/ready, /tokens and the metrics; ioredis would print each reconnect failure.
   client.on('error', () => undefined);
   return client;
@@ -36,5 +24,5 @@ export function connectRedis(config: GatewayConfig): Redis | Cluster | undefined
 export function buildTokenStore(config: GatewayConfig, client?: Redis | Cluster): TokenStore | undefined {
   if (!config.redis) return undefined;
   const cipher = { encryptionKey: config.tokenEncryptionKey, previousKeys: config.tokenPreviousKeys };
-  return new RedisTokenStore(client ?? connectionOptions(config.redis), cipher);
+  return new RedisTokenStore(client ?? config.redis, cipher);
 }

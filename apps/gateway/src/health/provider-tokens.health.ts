@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { TokenService, type ProviderTokenStatus } from '@oauth-gateway/oauth-providers';
 import type { GatewayConfig } from '../config/gateway-config.js';
-import { isoTime as iso } from '../tokens/iso-time.js';
+import { isoTime as iso } from '../logging/iso-time.js';
 
 /** No token yet, or one that lapsed while unused: fetched on the next request, when tokens are fetched on demand. */
 const ON_DEMAND: ReadonlySet<ProviderTokenStatus['state']> = new Set(['empty', 'expired']);

@@ -1,14 +1,8 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { TokenService, type TokenFailedEvent, type TokenObtainedEvent } from '@oauth-gateway/oauth-providers';
-import { isoTime as iso } from '../tokens/iso-time.js';
-
-/**
- * The gateway's root pino logger (redacting), injected as is rather than through Nest's `Logger`,
- * whose logger is process-wide: with several gateways in one process (tests) every one would log
- * into the last one's destination.
- */
-export const GATEWAY_LOGGER = Symbol('GATEWAY_LOGGER');
+import { GATEWAY_LOGGER } from './gateway-logger.js';
+import { isoTime as iso } from './iso-time.js';
 
 /** The message of a failure's line, from what the failure led to. */
 const FAILURE_MESSAGES: Record<TokenFailedEvent['reason'], string> = {

@@ -1,12 +1,5 @@
-import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import {
-  PROVIDER_TOKEN_STATES,
-  TokenService,
-  type TokenFailedEvent,
-  type TokenObtainedEvent,
-  type TokenRequestEvent,
-} from '@oauth-gateway/oauth-providers';
+import { Injectable } from '@nestjs/common';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { PROXIED_METHODS } from '../http/proxied-methods.js';
 import { ProxyHistogram, type HistogramSeries } from './proxy-histogram.js';
 
@@ -25,17 +18,15 @@ interface ProxySeries {
 }
 
 /**
- * The gateway's Prometheus registry. One registry per app (not prom-client's global one), so
- * several gateways in one process (tests) do not collide.
+ * The gateway's Prometheus registry, and what the proxy counts. One registry per app (not
+ * prom-client's global one), so several gateways in one process (tests) do not collide; the token
+ * metrics (`token-events.metrics.ts`, `token-state.metrics.ts`) and the callers' gauges register in it.
  *
  * Costs: on the proxy's path, one Map lookup and three histogram observations on cached series
  * (`ProxyHistogram`; the request counter is read from the duration histogram's counts at scrape time).
- * Token events (renewals, failures, token endpoint calls) are rare and counted as they happen.
- * Everything that is a state rather than an event (time to expiry, circuit, store, cache hit and
- * miss counts kept as plain integers by `TokenService`) is read at scrape time in `collect()`.
  */
 @Injectable()
-export class MetricsService implements OnModuleInit, OnModuleDestroy {
+export class MetricsService {
   readonly registry = new Registry();
   private readonly registers = [this.registry];
 
@@ -77,28 +68,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     registers: this.registers,
   });
 
-  // --- tokens: events ------------------------------------------------------------------------
-  private readonly tokenRequests = new Counter({
-    name: 'gateway_token_requests_total',
-    help: 'Calls to token endpoints, by provider and outcome (each retry is a call)',
-    labelNames: ['provider', 'outcome'] as const,
-    registers: this.registers,
-  });
-  private readonly tokenRequestDuration = new Histogram({
-    name: 'gateway_token_request_duration_seconds',
-    help: 'Duration of one call to a token endpoint, by provider and outcome',
-    labelNames: ['provider', 'outcome'] as const,
-    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: this.registers,
-  });
-  private readonly renewals = new Counter({
-    name: 'gateway_token_renewals_total',
-    help: 'Token renewals (retries included in one renewal), by provider, trigger (background refresher or request path) and result',
-    labelNames: ['provider', 'trigger', 'result'] as const,
-    registers: this.registers,
-  });
-
-  constructor(private readonly tokens: TokenService) {
+  constructor() {
     collectDefaultMetrics({ register: this.registry });
     const registers = this.registers;
     const proxySeries = this.proxySeries;
@@ -114,95 +84,11 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
         for (const { labels, duration } of proxySeries.values()) this.inc(labels, duration.count);
       },
     });
-
-    // --- tokens: state, read at scrape time ----------------------------------------------------
-    new Counter({
-      name: 'gateway_token_cache_hits_total',
-      help: 'Token requests served from the local cache without any I/O',
-      labelNames: ['provider'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const { provider, hits } of tokens.cacheCounters()) this.inc({ provider }, hits);
-      },
-    });
-    new Counter({
-      name: 'gateway_token_cache_misses_total',
-      help: 'Token requests that found no valid cached token (they join or start a renewal)',
-      labelNames: ['provider'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const { provider, misses } of tokens.cacheCounters()) this.inc({ provider }, misses);
-      },
-    });
-    new Gauge({
-      name: 'gateway_token_expiry_seconds',
-      help: "Seconds until the provider's cached token expires (negative once expired; absent without a token)",
-      labelNames: ['provider'] as const,
-      registers,
-      collect() {
-        this.reset();
-        const now = Date.now();
-        for (const s of tokens.status()) if (s.expiresAt !== undefined) this.set({ provider: s.provider }, (s.expiresAt - now) / 1000);
-      },
-    });
-    new Gauge({
-      name: 'gateway_token_state',
-      help: "The provider's token state: 1 for the current one, 0 for the others",
-      labelNames: ['provider', 'state'] as const,
-      registers,
-      collect() {
-        for (const s of tokens.status())
-          for (const state of PROVIDER_TOKEN_STATES) this.set({ provider: s.provider, state }, s.state === state ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'gateway_token_circuit_open',
-      help: "1 while the provider's circuit breaker is open (token calls fail fast), else 0",
-      labelNames: ['provider'] as const,
-      registers,
-      collect() {
-        for (const s of tokens.status()) this.set({ provider: s.provider }, s.circuitOpenUntil === undefined ? 0 : 1);
-      },
-    });
-    new Gauge({
-      name: 'gateway_token_store_degraded',
-      help: '1 while the shared token store (Redis) is unreachable and instances work from local copies, else 0',
-      labelNames: ['shared'] as const,
-      registers,
-      collect() {
-        this.reset();
-        const { shared, degraded } = tokens.storeStatus();
-        this.set({ shared: String(shared) }, degraded ? 1 : 0);
-      },
-    });
   }
 
   private readonly replayChildren = new Map<string, Counter.Internal>();
   private readonly rateLimitedChildren = new Map<string, Counter.Internal>();
   private readonly proxyErrorChildren = new Map<string, Counter.Internal>();
-
-  private readonly onTokenRequest = ({ provider, outcome, durationMs }: TokenRequestEvent) => {
-    this.tokenRequests.inc({ provider, outcome });
-    this.tokenRequestDuration.observe({ provider, outcome }, durationMs / 1000);
-  };
-  private readonly onObtained = ({ provider, background }: TokenObtainedEvent) =>
-    this.renewals.inc({ provider, trigger: background ? 'background' : 'request', result: 'success' });
-  private readonly onFailed = ({ provider, background }: TokenFailedEvent) =>
-    this.renewals.inc({ provider, trigger: background ? 'background' : 'request', result: 'failure' });
-
-  onModuleInit(): void {
-    this.tokens.events.on('request', this.onTokenRequest);
-    this.tokens.events.on('obtained', this.onObtained);
-    this.tokens.events.on('failed', this.onFailed);
-  }
-
-  onModuleDestroy(): void {
-    this.tokens.events.off('request', this.onTokenRequest);
-    this.tokens.events.off('obtained', this.onObtained);
-    this.tokens.events.off('failed', this.onFailed);
-  }
 
   /**
    * One proxied request; `provider` is `-` when the request never got as far as a provider.

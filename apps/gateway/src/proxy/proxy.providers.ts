@@ -5,7 +5,7 @@ import { TokenService } from '@oauth-gateway/oauth-providers';
 import { ApiKeys } from '../auth/api-keys.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { AccessLog } from '../logging/access-log.js';
-import { GATEWAY_LOGGER } from '../logging/token-events.logger.js';
+import { GATEWAY_LOGGER } from '../logging/gateway-logger.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RateLimiter } from '../ratelimit/rate-limiter.interface.js';
 import { ShutdownState } from '../shutdown/shutdown-state.js';

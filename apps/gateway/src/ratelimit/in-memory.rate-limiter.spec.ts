@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { Caller } from '../auth/api-keys.js';
 import { InMemoryRateLimiter } from './in-memory.rate-limiter.js';
-import { parseRateLimit } from './rate-limit.policy.js';
+import { parseRateLimit } from '../config/rate-limit.policy.js';
 
 const caller = (name: string, limit: string) => new Caller(name, '*', parseRateLimit(limit));
 

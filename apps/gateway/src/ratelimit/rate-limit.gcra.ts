@@ -1,4 +1,4 @@
-import type { RateLimitPolicy } from './rate-limit.policy.js';
+import type { RateLimitPolicy } from '../config/rate-limit.policy.js';
 import type { RateDecision } from './rate-limiter.interface.js';
 
 /**

@@ -1,5 +1,5 @@
 import { ProblemError } from '../problem/problem.js';
-import type { RateLimitPolicy } from './rate-limit.policy.js';
+import type { RateLimitPolicy } from '../config/rate-limit.policy.js';
 import type { RateDecision } from './rate-limiter.interface.js';
 
 /**

@@ -5,7 +5,7 @@ import { waitUntil } from '../../../../libs/oauth-providers/test-support/redis-t
 import { startRedisCluster, type PrivateRedisCluster } from '../../../../scripts/redis-server.mjs';
 import { Caller } from '../auth/api-keys.js';
 import { InMemoryRateLimiter } from './in-memory.rate-limiter.js';
-import { parseRateLimit } from './rate-limit.policy.js';
+import { parseRateLimit } from '../config/rate-limit.policy.js';
 import { RedisRateLimiter } from './redis.rate-limiter.js';
 
 // `npm test` sets TEST_REDIS_CLUSTER when redis-server and redis-cli can build a throw-away Cluster.

@@ -5,7 +5,7 @@ import { connectRedis, uniqueName } from '../../../../libs/oauth-providers/test-
 import { freePort } from '../../../../scripts/redis-server.mjs';
 import { Caller } from '../auth/api-keys.js';
 import { InMemoryRateLimiter } from './in-memory.rate-limiter.js';
-import { parseRateLimit } from './rate-limit.policy.js';
+import { parseRateLimit } from '../config/rate-limit.policy.js';
 import { RedisRateLimiter } from './redis.rate-limiter.js';
 
 const describeRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;

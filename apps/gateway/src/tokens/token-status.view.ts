@@ -1,5 +1,5 @@
 import type { ProviderTokenStatus } from '@oauth-gateway/oauth-providers';
-import { isoTime as iso } from './iso-time.js';
+import { isoTime as iso } from '../logging/iso-time.js';
 
 /** A provider's token status for `/tokens` and `/health/ready`: times as ISO strings, never a token value. */
 export function tokenStatusView(s: ProviderTokenStatus) {

@@ -1,9 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Type } from '@nestjs/common';
-import type { TokenStore } from '../stores/token-store.interface.js';
-import { OAuthConfigurationError } from '../errors/oauth-configuration.error.js';
-import type { TokenStrategy } from './token-strategy.interface.js';
-
 /** Injected time source, so tests can move time instead of sleeping. */
 export interface Clock {
   now(): number;
@@ -46,32 +40,6 @@ export interface RefresherOptions {
   retryMaxMs?: number;
 }
 
-export interface OAuthModuleOptions {
-  /** One entry per provider: a strategy object (`prio({...})`) or an `@Injectable()` strategy class. */
-  providers: Array<TokenStrategy | Type<TokenStrategy>>;
-  /** Default: a new `InMemoryTokenStore`. */
-  store?: TokenStore;
-  /** A token counts as expired this long before its real expiry (default 60). */
-  refreshSkewSeconds?: number;
-  /** Time limit of one token endpoint call (default 10000). */
-  requestTimeoutMs?: number;
-  /** Lifetime assumed when `expires_in` is missing or unusable (default 3600). */
-  defaultTtlSeconds?: number;
-  /** Cap on any lifetime (default 604800, 7 days). */
-  maxTtlSeconds?: number;
-  /** After a rejection, the same error is returned without asking the endpoint for this long (default 30). */
-  rejectedCooldownSeconds?: number;
-  retry?: RetryOptions;
-  /**
-   * How long an instance waits for another instance's renewal before fetching itself (default: the
-   * lock's lifetime, `retry.maxTotalMs + requestTimeoutMs`, so a slow but live holder is waited for).
-   */
-  clusterWaitMs?: number;
-  circuitBreaker?: CircuitBreakerOptions;
-  refresher?: RefresherOptions;
-  clock?: Clock;
-}
-
 /** `OAuthModuleOptions` with every default applied: what the service reads. */
 export interface ResolvedOAuthOptions {
   refreshSkewMs: number;
@@ -84,49 +52,4 @@ export interface ResolvedOAuthOptions {
   circuit: Required<CircuitBreakerOptions>;
   refresher: Required<RefresherOptions>;
   clock: Clock;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) => sleep(ms, undefined, { signal }),
-};
-
-/** The module's options with every default applied; missing or malformed `providers` stops start-up here. */
-export function resolveOptions(options: OAuthModuleOptions): ResolvedOAuthOptions {
-  if (!Array.isArray(options?.providers)) {
-    throw new OAuthConfigurationError(
-      undefined,
-      'providers',
-      'is missing: give OAuthModule.forRoot({ providers: [...] }) one strategy per provider, e.g. providers: [prio({ tokenUrl, clientId, clientSecret })]',
-    );
-  }
-  const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
-  const maxTotalMs = options.retry?.maxTotalMs ?? 20_000;
-  return {
-    refreshSkewMs: (options.refreshSkewSeconds ?? 60) * 1000,
-    requestTimeoutMs,
-    defaultTtlMs: (options.defaultTtlSeconds ?? 3600) * 1000,
-    maxTtlMs: (options.maxTtlSeconds ?? 604_800) * 1000,
-    rejectedCooldownMs: (options.rejectedCooldownSeconds ?? 30) * 1000,
-    retry: {
-      maxAttempts: options.retry?.maxAttempts ?? 4,
-      baseDelayMs: options.retry?.baseDelayMs ?? 200,
-      maxDelayMs: options.retry?.maxDelayMs ?? 5000,
-      maxTotalMs,
-    },
-    clusterWaitMs: options.clusterWaitMs ?? maxTotalMs + requestTimeoutMs,
-    circuit: {
-      failureThreshold: options.circuitBreaker?.failureThreshold ?? 3,
-      openMs: options.circuitBreaker?.openMs ?? 5000,
-      maxOpenMs: options.circuitBreaker?.maxOpenMs ?? 60_000,
-    },
-    refresher: {
-      enabled: options.refresher?.enabled ?? true,
-      warmOnStart: options.refresher?.warmOnStart ?? false,
-      jitterMs: options.refresher?.jitterMs ?? 30_000,
-      retryBaseMs: options.refresher?.retryBaseMs ?? 1000,
-      retryMaxMs: options.refresher?.retryMaxMs ?? 60_000,
-    },
-    clock: options.clock ?? systemClock,
-  };
 }

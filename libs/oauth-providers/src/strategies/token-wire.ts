@@ -1,15 +1,13 @@
+// What token requests and answers have in common across providers: Basic headers, bodies,
+// reading answers, and turning failures into `OAuthProviderError`. Written once; each strategy,
+// built-in or an app's own, adds only what its provider's docs say differs.
 import { OAuthProviderError } from '../errors/oauth-provider.error.js';
 import type { OAuthProviderErrorKind } from '../errors/oauth-provider.error.js';
 import type { TokenGrant } from '../interfaces/access-token.interface.js';
 import type { TokenHttpRequest, TokenHttpResponse, TokenRequestContext } from '../interfaces/token-strategy.interface.js';
 import { parseRetryAfter } from '../token/backoff.js';
 
-/**
- * What token requests and answers have in common across providers: Basic headers, bodies,
- * reading answers, and turning failures into `OAuthProviderError`. Written once; each strategy,
- * built-in or an app's own, adds only what its provider's docs say differs.
- */
-
+/** A JSON object as parsed from a provider's answer, its fields not yet checked. */
 export type JsonObject = Record<string, unknown>;
 
 /** The provider's own error code and message, read from its error body. */

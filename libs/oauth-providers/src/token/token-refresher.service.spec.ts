@@ -2,10 +2,10 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import type { INestApplicationContext } from '@nestjs/common';
-import type { OAuthModuleOptions } from '../interfaces/oauth-module-options.interface.js';
+import type { OAuthModuleOptions } from '../oauth.options.js';
 import { OAuthModule } from '../oauth.module.js';
 import { TokenService } from './token.service.js';
-import { renewalLeadMs, TokenRefresher } from './token-refresher.service.js';
+import { renewalLeadMs } from './token-refresher.service.js';
 import { rejected, ScriptedStrategy, unavailable } from '../../test-support/scripted-strategy.js';
 
 /** The real module under Jest's fake timers: Date.now and setTimeout move only when the test says. */
@@ -25,7 +25,7 @@ async function start(strategy: ScriptedStrategy, options: Partial<OAuthModuleOpt
   }).compile();
   const app = await moduleRef.init();
   await jest.advanceTimersByTimeAsync(0); // the warm-up renewal
-  return { app, tokens: app.get(TokenService), refresher: app.get(TokenRefresher), registry: app.get(SchedulerRegistry) };
+  return { app, tokens: app.get(TokenService), registry: app.get(SchedulerRegistry) };
 }
 
 let app: INestApplicationContext | undefined;
@@ -157,17 +157,17 @@ describe('TokenRefresher', () => {
   it('catches an error inside its own handlers: the token request still succeeds and the renewal is re-armed', async () => {
     const strategy = new ScriptedStrategy().answers(tokenFor(100));
     let tokens: TokenService;
-    let refresher: TokenRefresher;
-    ({ app, tokens, refresher } = await start(strategy));
+    let registry: SchedulerRegistry;
+    ({ app, tokens, registry } = await start(strategy));
     const lifetime = jest.spyOn(tokens, 'lifetime').mockImplementationOnce(() => {
       throw new Error('boom');
     });
     await expect(tokens.getToken('acme', { forceRefresh: true })).resolves.toMatchObject({ accessToken: 'tok-2' });
     expect(lifetime).toHaveBeenCalled();
-    expect(refresher.scheduled()).toEqual(['acme']); // retried after retryBaseMs
+    expect(registry.getTimeouts()).toEqual(['oauth-refresh:acme']); // retried after retryBaseMs
     await jest.advanceTimersByTimeAsync(1_000);
     expect(strategy.calls).toHaveLength(3);
-    expect(refresher.scheduled()).toEqual(['acme']);
+    expect(registry.getTimeouts()).toEqual(['oauth-refresh:acme']);
   });
 
   it('without warm-up, renews only tokens that were used since they were obtained', async () => {
@@ -203,10 +203,8 @@ describe('TokenRefresher', () => {
 
   it('leaves no timer behind on shutdown', async () => {
     const strategy = new ScriptedStrategy().answers(tokenFor(100));
-    let refresher: TokenRefresher;
     let registry: SchedulerRegistry;
-    ({ app, refresher, registry } = await start(strategy));
-    expect(refresher.scheduled()).toEqual(['acme']);
+    ({ app, registry } = await start(strategy));
     expect(registry.getTimeouts()).toEqual(['oauth-refresh:acme']);
     await app.close();
     app = undefined;

@@ -13,6 +13,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const LEAD_CAP_MS = 30_000;
 /** Shortest lead, unless the usable life is shorter than twice that (then: half the life). */
 const LEAD_FLOOR_MS = 5_000;
+/** The registry names this refresher's timers `oauth-refresh:<provider>`; other timers of the app are not its own. */
+const TIMER_PREFIX = 'oauth-refresh:';
 
 /**
  * How long before the token stops being handed out its renewal starts: 10% of the usable life, at
@@ -34,7 +36,6 @@ export function renewalLeadMs(usableLifeMs: number): number {
 @Injectable()
 export class TokenRefresher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('TokenRefresher');
-  private readonly names = new Set<string>();
   private readonly failures = new Map<string, number>();
   /** Per provider: token uses (cache hits + misses) counted when its renewal was armed. */
   private readonly usesAtSchedule = new Map<string, number>();
@@ -64,12 +65,7 @@ export class TokenRefresher implements OnApplicationBootstrap, BeforeApplication
     this.stopped = true;
     this.tokens.events.off('obtained', this.onObtained);
     this.tokens.events.off('invalidated', this.onInvalidated);
-    for (const name of [...this.names]) this.clear(name);
-  }
-
-  /** Providers with a renewal timer armed (for tests and `/tokens`). */
-  scheduled(): string[] {
-    return [...this.names].map((name) => name.slice('oauth-refresh:'.length));
+    for (const name of this.registry?.getTimeouts() ?? []) if (name.startsWith(TIMER_PREFIX)) this.clear(name);
   }
 
   /** Arms the timer at the token's renewal time, minus a random advance (jitter). */
@@ -89,7 +85,7 @@ export class TokenRefresher implements OnApplicationBootstrap, BeforeApplication
 
   private schedule(provider: string, delayMs: number): void {
     if (this.stopped || !this.registry) return;
-    const name = `oauth-refresh:${provider}`;
+    const name = `${TIMER_PREFIX}${provider}`;
     this.clear(name);
     const wait = Math.min(Math.max(0, delayMs), MAX_TIMER_MS);
     const timer = setTimeout(() => {
@@ -101,7 +97,6 @@ export class TokenRefresher implements OnApplicationBootstrap, BeforeApplication
     }, wait);
     timer.unref();
     this.registry.addTimeout(name, timer);
-    this.names.add(name);
   }
 
   private async renew(provider: string): Promise<void> {
@@ -147,11 +142,6 @@ export class TokenRefresher implements OnApplicationBootstrap, BeforeApplication
   }
 
   private clear(name: string): void {
-    if (!this.names.delete(name)) return;
-    try {
-      this.registry?.deleteTimeout(name);
-    } catch {
-      // already gone (fired or cleared by someone else)
-    }
+    if (this.registry?.doesExist('timeout', name)) this.registry.deleteTimeout(name);
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { AccessToken } from '../interfaces/access-token.interface.js';
-import { resolveOptions, type OAuthModuleOptions } from '../interfaces/oauth-module-options.interface.js';
+import { resolveOptions, type OAuthModuleOptions } from '../oauth.options.js';
 import { InMemoryTokenStore } from '../stores/in-memory-token.store.js';
 import type { TokenStore } from '../stores/token-store.interface.js';
 import { FakeClock } from '../../test-support/fake-clock.js';

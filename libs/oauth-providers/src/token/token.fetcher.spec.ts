@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { OAuthProviderError } from '../errors/oauth-provider.error.js';
-import { resolveOptions, type RetryOptions } from '../interfaces/oauth-module-options.interface.js';
+import type { RetryOptions } from '../interfaces/oauth-module-options.interface.js';
+import { resolveOptions } from '../oauth.options.js';
 import { FakeClock } from '../../test-support/fake-clock.js';
 import { rejected, ScriptedStrategy, unavailable } from '../../test-support/scripted-strategy.js';
 import { TokenEndpointBreaker } from './token-endpoint.breaker.js';

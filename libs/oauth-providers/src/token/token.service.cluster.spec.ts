@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Cluster, Redis } from 'ioredis';
 import { startRedisServer } from '../../../../scripts/redis-server.mjs';
-import { resolveOptions, type OAuthModuleOptions } from '../interfaces/oauth-module-options.interface.js';
+import { resolveOptions, type OAuthModuleOptions } from '../oauth.options.js';
 import type { TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import { createRedisConnection } from '../stores/redis-connection.js';
 import { RedisTokenStore } from '../stores/redis-token.store.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { resolveOptions } from '../interfaces/oauth-module-options.interface.js';
+import { resolveOptions } from '../oauth.options.js';
 import { InMemoryTokenStore } from '../stores/in-memory-token.store.js';
 import type { TokenStore } from '../stores/token-store.interface.js';
 import { FakeClock } from '../../test-support/fake-clock.js';

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { NoAuthorizationHeaderError } from '../errors/no-authorization-header.error.js';
 import { OAuthProviderError } from '../errors/oauth-provider.error.js';
 import { UnknownProviderError } from '../errors/unknown-provider.error.js';
-import { resolveOptions, systemClock, type OAuthModuleOptions } from '../interfaces/oauth-module-options.interface.js';
+import { resolveOptions, systemClock, type OAuthModuleOptions } from '../oauth.options.js';
 import type { TokenHttpClient } from '../interfaces/token-strategy.interface.js';
 import { InMemoryTokenStore } from '../stores/in-memory-token.store.js';
 import { FakeClock } from '../../test-support/fake-clock.js';
