@@ -22,7 +22,7 @@ import { profile } from './sections/profile.js';
 import { proxyOverhead } from './sections/proxy-overhead.js';
 import { sharedOrigin } from './sections/shared-origin.js';
 import { streaming } from './sections/streaming-memory.js';
-import { directAuthorization, startGateway, startUpstream } from './targets.js';
+import { directAuthorization, startUpstream } from './targets.js';
 import type { HotPathResult } from './token-hot-path.js';
 
 /**
@@ -67,10 +67,7 @@ async function main(): Promise<void> {
 
   const overhead = await proxyOverhead(upstream, direct, authorization, viaGateway);
 
-  // 200 MiB each way through a fresh gateway whose body limit allows it.
-  const streamer = await startGateway(upstream, { logLevel: 'info', name: 'gateway-stream', maxBodyBytes: 1024 * 1024 * 1024 });
-  const stream = await streaming(streamer, viaGateway);
-  await streamer.stop();
+  const stream = await streaming(upstream, viaGateway);
 
   const keyRows = await keyCounts(upstream, viaGateway);
   const peerRows = await peers(upstream, authorization, viaGateway);

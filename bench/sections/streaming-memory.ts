@@ -1,14 +1,24 @@
 import { mib, log, STREAM_BYTES } from '../bench-context.js';
 import { RssSampler } from '../children.js';
 import { download, upload, type Transfer } from '../streaming.js';
-import { expectOk, type Gateway } from '../targets.js';
+import { expectOk, startGateway, type Gateway, type Upstream } from '../targets.js';
 
 export interface StreamResult {
   download: Transfer & { growth: number; baseline: number };
   upload: Transfer & { growth: number; baseline: number };
 }
 
-export async function streaming(gateway: Gateway, headers: Record<string, string>): Promise<StreamResult> {
+/** 200 MiB each way through a fresh gateway whose body limit allows it, and how much its RSS grew meanwhile. */
+export async function streaming(upstream: Upstream, headers: Record<string, string>): Promise<StreamResult> {
+  const gateway = await startGateway(upstream, { logLevel: 'info', name: 'gateway-stream', maxBodyBytes: 1024 * 1024 * 1024 });
+  try {
+    return await measureTransfers(gateway, headers);
+  } finally {
+    await gateway.stop();
+  }
+}
+
+async function measureTransfers(gateway: Gateway, headers: Record<string, string>): Promise<StreamResult> {
   const pid = gateway.proc.pid!;
   // Warm the paths first (token, pools, JIT), so the growth is the transfer's and not the first request's.
   await expectOk('gateway warm-up', `${gateway.url}/prio/echo`, headers);
