@@ -1,10 +1,10 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
-import { freePort } from '../scripts/redis-server.mjs';
 import { emulatorEnv, KEY_ALL, problemOf, send } from './support/gateway-harness.js';
 import { GatewayProcess, runGatewayToExit } from './support/gateway-process.js';
 import { HoldingUpstream } from './support/holding-upstream.js';
+import { freePort } from './support/helpers.js';
 
 const OPERATOR_ROUTES = ['/health', '/health/ready', '/metrics', '/tokens'];
 

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { alive, childPids, findNginx, NGINX_SKIPPED, nginxConfig, startNginx } from '../bench/peers/nginx.js';
+import { waitUntil } from './support/helpers.js';
 
 /** The bench's nginx peer: the generated configuration, the skip when nginx is absent, and a clean stop. */
 describe('bench nginx peer', () => {

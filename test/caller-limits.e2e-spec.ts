@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { KEY_ALL, KEY_LATAM_PRIO, send, startHarness, until, type Harness } from './support/gateway-harness.js';
 import { RawCaller } from './support/raw-http.js';
+import { waitUntil } from './support/helpers.js';
 
 const MiB = 1024 * 1024;
 const CLIENT_TIMEOUT_MS = 400;

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { KEY_ALL, until } from './support/gateway-harness.js';
 import { FaultRig } from './support/fault-rig.js';
 import { allCells, describeOutcome, expected, impossible, type Cell } from './support/fault-matrix.js';
 import type { UpstreamBehaviour } from './support/fault-upstream.js';
 import { RawCaller } from './support/raw-http.js';
+import { waitUntil } from './support/helpers.js';
 
 const MAX_BODY_BYTES = 8192;
 const CLIENT_TIMEOUT_MS = 400;

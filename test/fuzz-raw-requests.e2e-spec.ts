@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { KEY_ALL } from './support/gateway-harness.js';
 import { FaultRig } from './support/fault-rig.js';
 import { parseAnswers, RawCaller } from './support/raw-http.js';
+import { waitUntil } from './support/helpers.js';
 
 /** `FUZZ_SEED` (and `FUZZ_PATH`, both printed on failure) replay a failing run; `FUZZ_RUNS` sets how many. */
 const SEED = process.env.FUZZ_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.FUZZ_SEED);

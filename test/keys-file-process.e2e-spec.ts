@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { keyDigest } from '../apps/gateway/src/config/api-keys.config.js';
 import { newApiKey } from '../apps/gateway/src/cli/keys-cli.js';
-import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { apiKeysIn, emulatorEnv, expectNoSecretIn, KEY_ALL } from './support/gateway-harness.js';
 import { GatewayProcess, metric, runGatewayToExit } from './support/gateway-process.js';
 import { HoldingUpstream } from './support/holding-upstream.js';
+import { waitUntil } from './support/helpers.js';
 
 const keys = { partner: newApiKey(), ops: newApiKey(), limited: newApiKey(), later: newApiKey(), newer: newApiKey() };
 

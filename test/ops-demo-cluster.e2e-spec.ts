@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { freePort } from '../scripts/redis-server.mjs';
 import { runProcess } from './support/processes.js';
+import { freePort } from './support/helpers.js';
 
 // `npm test` sets TEST_REDIS_URL to a Redis that answers (it fails under CI=true when none does).
 const redisUrl = process.env.TEST_REDIS_URL;

@@ -2,11 +2,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
-import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
-import { freePort } from '../scripts/redis-server.mjs';
 import { emulatorEnv, KEY_ALL } from './support/gateway-harness.js';
 import { jsonLines, ROOT, runProcess, scratchDir, startProcess, waitForHealth, type RunningProcess } from './support/processes.js';
 import { REPEATED_SIGNAL_MS } from '../apps/gateway/src/gateway.runner.js';
+import { freePort, waitUntil } from './support/helpers.js';
 
 /**
  * What the Dockerfile ships, without a container engine: scripts/build-image-tree.sh (the

@@ -3,10 +3,9 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
-import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
-import { freePort } from '../scripts/redis-server.mjs';
 import { emulatorEnv, KEY_ALL } from './support/gateway-harness.js';
 import { jsonLines, ROOT, runProcess, scratchDir, startProcess, waitForHealth, type RunningProcess } from './support/processes.js';
+import { freePort, waitUntil } from './support/helpers.js';
 
 /**
  * The npm scripts as an operator (or a container runtime, or systemd) runs them: the signal goes

@@ -3,9 +3,8 @@ import { Agent, createServer, request as httpRequest, type Server } from 'node:h
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
-import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
-import { freePort } from '../scripts/redis-server.mjs';
 import { emulatorEnv, KEY_ALL } from './support/gateway-harness.js';
+import { freePort, waitUntil } from './support/helpers.js';
 
 const BODY = Buffer.alloc(64 * 1024, 7);
 const WORKERS = 24;

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { createGateway } from '../apps/gateway/src/gateway.factory.js';
 import { runGateway } from '../apps/gateway/src/gateway.runner.js';
-import { freePort } from '../scripts/redis-server.mjs';
 import { emulatorEnv, KEY_ALL, LogCapture } from './support/gateway-harness.js';
 import { jsonLines, scratchDir, startProcess, waitForHealth } from './support/processes.js';
+import { freePort } from './support/helpers.js';
 
 const TS_REGISTER = fileURLToPath(new URL('../libs/oauth-providers/test-support/ts-register.mjs', import.meta.url));
 const NO_PINO_PRETTY = fileURLToPath(new URL('./support/no-pino-pretty.mjs', import.meta.url));

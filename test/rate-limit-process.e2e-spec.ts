@@ -7,10 +7,10 @@ import { Redis } from 'ioredis';
 import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { newApiKey } from '../apps/gateway/src/cli/keys-cli.js';
 import { keyDigest } from '../apps/gateway/src/config/api-keys.config.js';
-import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { startRedisServer, type PrivateRedisServer } from '../scripts/redis-server.mjs';
 import { apiKeysIn, emulatorEnv, expectNoSecretIn } from './support/gateway-harness.js';
 import { GatewayProcess, metric } from './support/gateway-process.js';
+import { waitUntil } from './support/helpers.js';
 
 // A private redis-server, killed and restarted mid-run; `npm test` says when Redis suites skip.
 const describeRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;

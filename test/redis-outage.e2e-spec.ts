@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { createGateway, type Gateway } from '../apps/gateway/src/gateway.factory.js';
-import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { startRedisServer, type PrivateRedisServer } from '../scripts/redis-server.mjs';
 import { emulatorEnv, FAST_RETRY, KEY_ALL, LogCapture } from './support/gateway-harness.js';
+import { waitUntil } from './support/helpers.js';
 
 // A private redis-server, killed and restarted mid-run; `npm test` says when Redis suites skip.
 const describeRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;

@@ -1,10 +1,10 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
-import { waitUntil } from '../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { emulatorEnv, KEY_ALL } from './support/gateway-harness.js';
 import { HoldingUpstream } from './support/holding-upstream.js';
 import { GatewayProcess } from './support/gateway-process.js';
+import { waitUntil } from './support/helpers.js';
 
 /** One kept-alive connection: what was written back on it, until it closes. */
 function openConnection(url: string): { socket: Socket; text: () => string; closed: Promise<void> } {

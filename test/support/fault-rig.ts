@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { FaultUpstream } from './fault-upstream.js';
 import { GatewayProcess, type GatewayTestOptions } from './gateway-process.js';
+import { freePort } from './helpers.js';
 import { FAST_RETRY, KEY_ALL } from './gateway-harness.js';
 
 /**
@@ -34,16 +35,6 @@ export class Blackhole {
   }
 }
 
-/** A loopback port nothing listens on (connections are refused). */
-export async function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export interface RigOptions {
   /** How many providers whose first token request hangs (one per "waiting for a token" case). */
   tokenProviders: number;
@@ -67,7 +58,7 @@ export class FaultRig {
     this.emulators = await startProviderEmulators({ keepAlive: false });
     await this.upstream.start();
     await this.blackhole.start();
-    const refused = await closedPort();
+    const refused = await freePort();
     this.tokenProviders = Array.from({ length: options.tokenProviders }, (_, i) => `t${i + 1}`);
     const apis: Record<string, string> = {
       up: this.upstream.apiUrl('up'),

@@ -1,5 +1,5 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { waitUntil } from '../../libs/oauth-providers/test-support/redis-test-helpers.js';
+import { waitUntil } from './helpers.js';
 
 /**
  * A provider's API whose `/api/hold` answers only when released, and `/api/stream` sends its head

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toDotenv } from '@oauth-gateway/provider-emulators';
-import { waitUntil } from '../../libs/oauth-providers/test-support/redis-test-helpers.js';
+import { waitUntil } from './helpers.js';
 
 /** The repository root: where the npm scripts run. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitUntil } from './redis-test-helpers.js';
+import { waitUntil } from '../../../test/support/helpers.js';
 
 export interface Ipv6RedisCluster {
   /** The node as an operator writes it: `[::1]:<port>`. */

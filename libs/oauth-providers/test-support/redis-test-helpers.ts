@@ -1,15 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import { waitUntil } from '../../../test/support/helpers.js';
 import { createRedisConnection } from '../src/stores/redis-connection.js';
-
-/** Polls `condition` every 20 ms; fails with `what` once `timeoutMs` has passed. */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /**
  * A fail-fast client as the gateway builds it, once connected. The command timeout is roomier

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AccessToken } from '../src/interfaces/access-token.interface.js';
 import type { TokenLock, TokenStore } from '../src/stores/token-store.interface.js';
-import { uniqueName, waitUntil } from './redis-test-helpers.js';
+import { uniqueName } from './redis-test-helpers.js';
+import { waitUntil } from '../../../test/support/helpers.js';
 
 /** What the contract needs from a store implementation. */
 export interface TokenStoreFixture {

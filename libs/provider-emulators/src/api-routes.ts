@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DownloadRecord, EmulatedEndpoint } from './emulator.types.js';
+import type { DownloadRecord } from './emulator.types.js';
+import { sendJson } from './http-answer.js';
 
 /**
  * The emulated business APIs, behind each provider's token check: an echo of what arrived (the
@@ -12,22 +13,6 @@ import type { DownloadRecord, EmulatedEndpoint } from './emulator.types.js';
 const PATTERN = Buffer.from(Array.from({ length: 251 * 256 }, (_, i) => i % 251));
 const MAX_DOWNLOAD_BYTES = 2 ** 40;
 
-const PRIO_PRODUCTS = {
-  api_version: 'v3.8',
-  data: {
-    kind: 'collection',
-    items: [
-      { product_id: '31822', product_title: 'Louvre Museum: Timed Entry', product_currency_code: 'EUR', product_from_price: '22.00' },
-      {
-        product_id: '42017',
-        product_title: 'Sagrada Família: Fast-Track Ticket',
-        product_currency_code: 'EUR',
-        product_from_price: '33.80',
-      },
-    ],
-  },
-};
-
 export interface ApiRouteContext {
   /** Slow answers register here so `close()` can cancel their timers. */
   timers: Set<NodeJS.Timeout>;
@@ -36,7 +21,6 @@ export interface ApiRouteContext {
 }
 
 export async function serveApi(
-  provider: EmulatedEndpoint,
   subPath: string,
   query: string,
   req: IncomingMessage,
@@ -76,7 +60,6 @@ export async function serveApi(
     }
     return sendJson(res, status, { status });
   }
-  if (provider === 'prio' && method === 'GET' && subPath === '/products') return sendJson(res, 200, PRIO_PRODUCTS);
   const { bytes, sha256 } = await digest(req);
   sendJson(res, 200, { method, path: req.url?.split('?')[0] ?? '', query, headers: req.headers, bodyBytes: bytes, bodySha256: sha256 });
 }
@@ -118,10 +101,4 @@ function drainedOrClosed(res: ServerResponse): Promise<void> {
     res.on('drain', done);
     res.on('close', done);
   });
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
-  res.end(text);
 }

@@ -129,6 +129,8 @@ export interface ProviderEmulator<P extends EmulatedEndpoint = EmulatedEndpoint>
   token(req: ReceivedRequest, credentials: EmulatorCredentials[P], issuer: TokenIssuer): Answer;
   /** The provider's own body for an injected failure status (500, 503, 429...). */
   failure(status: number): Answer;
+  /** The provider's own API answer for an authorised request, or undefined for the shared routes (echo, bytes, upload…). */
+  api?(method: string, subPath: string): Answer | undefined;
   /** Undefined when the API request carries a valid token; else the provider's refusal. */
   authorizeApi(
     headers: IncomingHttpHeaders,

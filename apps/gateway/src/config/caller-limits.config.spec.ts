@@ -1,15 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigValidationError, parseGatewayConfig, type Env } from './parse-config.js';
-
-function problems(env: Env): string[] {
-  try {
-    parseGatewayConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigValidationError) return error.problems;
-    throw error;
-  }
-  throw new Error('the configuration was accepted');
-}
+import { parseGatewayConfig } from './parse-config.js';
+import { problems } from '../../../../test/support/gateway-config.js';
 
 describe('caller limits and trusted proxies in the configuration', () => {
   it('defaults to 10 s for a request head or the next body byte, 60 s for a whole body, 100 headers and no trusted proxy', () => {

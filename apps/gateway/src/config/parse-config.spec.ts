@@ -2,25 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { parseEncryptionKey } from '@oauth-gateway/oauth-providers/redis';
 import { keyDigest } from './api-keys.config.js';
-import { ConfigValidationError, parseGatewayConfig, type Env } from './parse-config.js';
-
-const LATAM = {
-  LATAM_TOKEN_URL: 'https://api.latampass.com/oauth/access-token',
-  LATAM_API_URL: 'https://api.latampass.com/v1/',
-  LATAM_CLIENT_ID: 'latam-app',
-  LATAM_CLIENT_SECRET: 'latam-secret-value',
-};
-
-/** The problem lines of an invalid configuration. */
-function problems(env: Env): string[] {
-  try {
-    parseGatewayConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigValidationError) return error.problems;
-    throw error;
-  }
-  throw new Error('the configuration was accepted');
-}
+import { parseGatewayConfig } from './parse-config.js';
+import { LATAM, problems } from '../../../../test/support/gateway-config.js';
 
 describe('parseGatewayConfig', () => {
   it('applies the documented defaults', () => {

@@ -1,23 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigValidationError, parseGatewayConfig, type Env } from './parse-config.js';
+import { parseGatewayConfig } from './parse-config.js';
+import { PRIO, problems } from '../../../../test/support/gateway-config.js';
 import { sandboxWanted } from './sandbox.js';
-
-const PRIO = {
-  PRIO_TOKEN_URL: 'https://distributor-api.prioticket.com/v3.8/distributor/oauth2/token',
-  PRIO_API_URL: 'https://distributor-api.prioticket.com/v3.8/distributor',
-  PRIO_CLIENT_ID: 'prio-app',
-  PRIO_CLIENT_SECRET: 'prio-secret-value',
-};
-
-function problems(env: Env): string[] {
-  try {
-    parseGatewayConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigValidationError) return error.problems;
-    throw error;
-  }
-  throw new Error('the configuration was accepted');
-}
 
 describe('sandbox rules', () => {
   describe('outside production', () => {

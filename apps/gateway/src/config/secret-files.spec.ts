@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { ConfigValidationError, parseGatewayConfig, type Env } from './parse-config.js';
+import { parseGatewayConfig } from './parse-config.js';
+import { PRIO_WITHOUT_SECRET as PRIO, problems } from '../../../../test/support/gateway-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'secret-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -12,22 +13,6 @@ function secretFile(name: string, content: string | Buffer): string {
   const path = join(dir, name);
   writeFileSync(path, content);
   return path;
-}
-
-const PRIO = {
-  PRIO_TOKEN_URL: 'https://distributor-api.prioticket.com/v3.8/distributor/oauth2/token',
-  PRIO_API_URL: 'https://distributor-api.prioticket.com/v3.8/distributor',
-  PRIO_CLIENT_ID: 'prio-app',
-};
-
-function problems(env: Env): string[] {
-  try {
-    parseGatewayConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigValidationError) return error.problems;
-    throw error;
-  }
-  throw new Error('the configuration was accepted');
 }
 
 describe('<SECRET>_FILE', () => {

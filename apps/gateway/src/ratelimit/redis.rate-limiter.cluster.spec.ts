@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Cluster } from 'ioredis';
 import { createRedisConnection } from '@oauth-gateway/oauth-providers/redis';
-import { waitUntil } from '../../../../libs/oauth-providers/test-support/redis-test-helpers.js';
 import { startRedisCluster, type PrivateRedisCluster } from '../../../../scripts/redis-server.mjs';
 import { Caller } from '../auth/api-keys.js';
 import { InMemoryRateLimiter } from './in-memory.rate-limiter.js';
 import { parseRateLimit } from '../config/rate-limit.policy.js';
 import { RedisRateLimiter } from './redis.rate-limiter.js';
+import { waitUntil } from '../../../../test/support/helpers.js';
 
 // `npm test` sets TEST_REDIS_CLUSTER when redis-server and redis-cli can build a throw-away Cluster.
 const describeCluster = process.env.TEST_REDIS_CLUSTER ? describe : describe.skip;

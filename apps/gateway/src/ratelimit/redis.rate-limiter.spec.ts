@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Cluster, Redis } from 'ioredis';
 import { createRedisConnection } from '@oauth-gateway/oauth-providers/redis';
 import { connectRedis, uniqueName } from '../../../../libs/oauth-providers/test-support/redis-test-helpers.js';
-import { freePort } from '../../../../scripts/redis-server.mjs';
 import { Caller } from '../auth/api-keys.js';
 import { InMemoryRateLimiter } from './in-memory.rate-limiter.js';
 import { parseRateLimit } from '../config/rate-limit.policy.js';
 import { RedisRateLimiter } from './redis.rate-limiter.js';
+import { freePort } from '../../../../test/support/helpers.js';
 
 const describeRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;
 const caller = (limit: string) => new Caller(uniqueName('rl'), '*', parseRateLimit(limit));

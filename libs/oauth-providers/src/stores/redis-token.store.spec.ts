@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Cluster, Redis } from 'ioredis';
-import { freePort } from '../../../../scripts/redis-server.mjs';
-import { connectRedis, waitUntil } from '../../test-support/redis-test-helpers.js';
+import { connectRedis } from '../../test-support/redis-test-helpers.js';
 import { describeTokenStoreContract, sampleToken, tokenKey } from '../../test-support/token-store.contract.js';
 import { RedisTokenStore } from './redis-token.store.js';
+import { freePort, waitUntil } from '../../../../test/support/helpers.js';
 
 const describeRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;
 

@@ -11,8 +11,9 @@ import { RedisTokenStore } from '../stores/redis-token.store.js';
 import { countingStrategy, startCountingTokenServer, type CountingTokenServer } from '../../test-support/counting-token-server.js';
 import { axiosTokenHttpClient } from '../../test-support/strategy-context.js';
 import type { ClusterWorkerConfig, ClusterWorkerMessage } from '../../test-support/redis-cluster-worker.js';
-import { connectRedis, uniqueName, waitUntil } from '../../test-support/redis-test-helpers.js';
+import { connectRedis, uniqueName } from '../../test-support/redis-test-helpers.js';
 import { TokenService } from './token.service.js';
+import { waitUntil } from '../../../../test/support/helpers.js';
 
 const describeRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;
 

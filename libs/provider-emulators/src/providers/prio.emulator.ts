@@ -3,6 +3,23 @@ import { STATUS_CODES } from 'node:http';
 import type { Answer, ProviderEmulator } from '../emulator.types.js';
 import { accepts, basicCredentials, bearerToken, header, json, mediaType, parseJsonObject } from '../emulator-wire.js';
 
+/** The catalogue `GET /prio/api/products` answers. */
+const PRODUCTS = {
+  api_version: 'v3.8',
+  data: {
+    kind: 'collection',
+    items: [
+      { product_id: '31822', product_title: 'Louvre Museum: Timed Entry', product_currency_code: 'EUR', product_from_price: '22.00' },
+      {
+        product_id: '42017',
+        product_title: 'Sagrada Família: Fast-Track Ticket',
+        product_currency_code: 'EUR',
+        product_from_price: '33.80',
+      },
+    ],
+  },
+};
+
 const ERROR_URI = 'https://developer.prioticket.com/distributor-api/authentication';
 
 /** Prio's token errors 400/401 are OAuth errors (https://docs.prioticket.com/endpoints/authentication). */
@@ -49,6 +66,12 @@ export const prioEmulator: ProviderEmulator<'prio'> = {
     if (status === 400) return oauthError(400, 'invalid_request', 'The request is malformed.');
     if (status === 401) return oauthError(401, 'invalid_client', 'Client authentication failed');
     return referencedError(status, status === 429 ? 'Too many requests, please slow down.' : 'An unexpected error occurred.');
+  },
+
+  api(method, subPath) {
+    return method === 'GET' && subPath === '/products'
+      ? { status: 200, headers: { 'content-type': 'application/json' }, body: PRODUCTS }
+      : undefined;
   },
 
   authorizeApi(headers, _credentials, isValidToken) {
