@@ -32,13 +32,18 @@ export function providerState(
 ): ProviderState {
   const hash = createHash('sha256').update(strategy.identity).digest('hex').slice(0, 32);
   const breaker = new TokenEndpointBreaker(options);
-  const { retry, clock } = options;
+  const { retry, clock, maxTokenBytes } = options;
   return {
     strategy,
     // `{provider}` is a Redis Cluster hash tag: one provider's keys (token, lock) share a slot.
     storeKey: `oauth:{${strategy.name}}:${hash}`,
     breaker,
-    fetcher: new TokenFetcher(strategy, breaker, { http }, { retry, clock, signal: hooks.signal, onRequest: hooks.onRequest }),
+    fetcher: new TokenFetcher(
+      strategy,
+      breaker,
+      { http },
+      { retry, clock, maxTokenBytes, signal: hooks.signal, onRequest: hooks.onRequest },
+    ),
     hits: 0,
     misses: 0,
   };
