@@ -96,6 +96,7 @@ describe('TokenRefresher', () => {
     const strategy = new ScriptedStrategy().answers(tokenFor(100));
     let tokens: TokenService;
     ({ app, tokens } = await start(strategy));
+    await jest.advanceTimersByTimeAsync(1_000); // minRequestIntervalMs after the warm-up renewal
     await tokens.invalidate('acme', 'tok-1');
     await jest.advanceTimersByTimeAsync(0);
     expect(strategy.calls).toHaveLength(2);

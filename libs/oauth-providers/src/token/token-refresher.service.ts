@@ -122,7 +122,8 @@ export class TokenRefresher implements OnApplicationBootstrap, BeforeApplication
       this.failures.set(provider, attempt);
       const { retryBaseMs, retryMaxMs } = this.options.refresher;
       const retryAfter = (error as { retryAfterMs?: number }).retryAfterMs ?? 0;
-      this.schedule(provider, Math.max(retryAfter, backoffDelay(attempt, retryBaseMs, retryMaxMs)));
+      // No sooner than the service would start the renewal anyway (`minRequestIntervalMs`).
+      this.schedule(provider, Math.max(retryAfter, backoffDelay(attempt, retryBaseMs, retryMaxMs), this.options.minRequestIntervalMs));
     }
   }
 
