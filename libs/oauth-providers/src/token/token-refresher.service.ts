@@ -84,7 +84,9 @@ export class TokenRefresher implements OnApplicationBootstrap, BeforeApplication
     const life = lifetime.validUntil - lifetime.obtainedAt;
     const lead = renewalLeadMs(life);
     const jitter = Math.random() * Math.min(this.options.refresher.jitterMs, life * 0.1);
-    this.schedule(provider, lifetime.validUntil - lead - jitter - this.options.clock.now());
+    // Not before the service may start it (`minRequestIntervalMs`), so that no renewal sits waiting.
+    const at = Math.max(lifetime.validUntil - lead - jitter, lifetime.obtainedAt + this.options.minRequestIntervalMs);
+    this.schedule(provider, at - this.options.clock.now());
   }
 
   private schedule(provider: string, delayMs: number): void {

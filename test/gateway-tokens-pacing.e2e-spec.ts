@@ -1,0 +1,68 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { startMisbehavingTokenServer, type MisbehavingTokenServer } from '../libs/oauth-providers/test-support/misbehaving-token-server.js';
+import { getAsAdmin as get, problemOf, startHarness, until, type Harness } from './support/gateway-harness.js';
+
+interface TokensBody {
+  providers: Array<{ provider: string; state: string; lastError?: { kind: string; code?: string; description?: string } }>;
+}
+
+describe('a token endpoint that trickles its answer', () => {
+  const retry = { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 50, maxTotalMs: 2000 };
+  const timeoutMs = 300;
+  let partner: MisbehavingTokenServer;
+  let h: Harness;
+  beforeAll(async () => {
+    // 200, Content-Length 100000, then one byte every 50 ms: never idle, never complete.
+    partner = await startMisbehavingTokenServer({ kind: 'trickle', everyMs: 50 });
+    h = await startHarness({ ACME_TOKEN_URL: partner.url, TOKEN_REQUEST_TIMEOUT_MS: String(timeoutMs) }, { oauth: { retry } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await partner.close();
+  });
+
+  it('answers waiting callers 503 token_unavailable with Retry-After once the retry budget is spent, and /tokens shows why', async () => {
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: 5 }, () => get(h, '/acme/things')));
+    expect(Date.now() - started).toBeLessThan(retry.maxTotalMs + timeoutMs + 1000);
+    for (const answer of answers) {
+      expect(answer.status).toBe(503);
+      expect(Number(answer.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(problemOf(answer)).toMatchObject({ code: 'token_unavailable', provider: 'acme' });
+    }
+    expect(partner.requests).toBe(retry.maxAttempts); // one renewal for every caller, each attempt cut
+    const { providers } = JSON.parse((await get(h, '/tokens')).body) as TokensBody;
+    expect(providers.find((p) => p.provider === 'acme')).toMatchObject({
+      state: 'circuit_open',
+      lastError: { kind: 'unavailable', code: 'timeout' },
+    });
+  });
+});
+
+describe('callers cannot make the gateway ask for tokens at will', () => {
+  const intervalMs = 1000;
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ TOKEN_MIN_INTERVAL_MS: String(intervalMs) });
+  });
+  afterAll(() => h.close());
+  afterEach(() => h.emulators.clearFailures('sabre'));
+
+  it('makes at most 2 + elapsed / TOKEN_MIN_INTERVAL_MS token requests for 100 sequential requests the API answers 401', async () => {
+    await get(h, '/sabre/warm-up');
+    const before = h.emulators.tokenRequests('sabre').length;
+    const started = Date.now();
+    for (let i = 0; i < 100; i++) expect((await get(h, '/sabre/status/401')).status).toBe(401);
+    const elapsed = Date.now() - started;
+    expect(h.emulators.tokenRequests('sabre').length - before).toBeLessThanOrEqual(2 + elapsed / intervalMs);
+  });
+
+  it('renews and replays once on the first 401 after the interval', async () => {
+    const current = await h.tokens.getToken('prio');
+    h.emulators.revokeTokens('prio');
+    await until(() => h.tokens.mayRenew('prio', current.accessToken), 'a renewal of prio to be allowed');
+    const before = h.emulators.tokenRequests('prio').length;
+    expect((await get(h, '/prio/products')).status).toBe(200);
+    expect(h.emulators.tokenRequests('prio').length).toBe(before + 1);
+  });
+});
