@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { startMisbehavingTokenServer, type MisbehavingTokenServer } from '../libs/oauth-providers/test-support/misbehaving-token-server.js';
-import { getAsAdmin as get, problemOf, startHarness, until, type Harness } from './support/gateway-harness.js';
+import { FAST_RETRY, getAsAdmin as get, problemOf, startHarness, until, type Harness } from './support/gateway-harness.js';
 
 interface TokensBody {
   providers: Array<{ provider: string; state: string; lastError?: { kind: string; code?: string; description?: string } }>;
@@ -36,6 +36,49 @@ describe('a token endpoint that trickles its answer', () => {
       state: 'circuit_open',
       lastError: { kind: 'unavailable', code: 'timeout' },
     });
+  });
+});
+
+describe('a token endpoint answering what cannot be a token', () => {
+  let partner: MisbehavingTokenServer;
+  let h: Harness;
+  beforeAll(async () => {
+    partner = await startMisbehavingTokenServer({ kind: 'grant', body: {} });
+    h = await startHarness({ ACME_TOKEN_URL: partner.url }, { oauth: { retry: FAST_RETRY, circuitBreaker: { failureThreshold: 1000 } } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await partner.close();
+  });
+
+  it.each([
+    ['a CR LF', 'zQtoken\r\nx-injected: 1'],
+    ['a NUL', 'zQtoken\u0000def'],
+    ['a character above U+00FF', 'zQtoken\u0100def'],
+    ['a Latin-1 character', 'zQtoken\u00e9def'],
+  ])('never caches a token holding %s: callers get 503 token_unavailable naming the field, /tokens is not valid', async (_label, token) => {
+    partner.behave({ kind: 'grant', body: { access_token: token, token_type: 'Bearer', expires_in: 3600 } });
+    const answer = await get(h, '/acme/things');
+    expect(answer.status).toBe(503);
+    expect(problemOf(answer)).toMatchObject({ code: 'token_unavailable', provider: 'acme' });
+    expect(problemOf(answer).detail).toContain('access_token');
+    expect(answer.body).not.toContain('zQtoken');
+    const { providers } = JSON.parse((await get(h, '/tokens')).body) as TokensBody;
+    expect(providers.find((p) => p.provider === 'acme')).toMatchObject({ state: 'failing', lastError: { kind: 'invalid_response' } });
+  });
+
+  it('never caches a token_type holding a line break', async () => {
+    partner.behave({ kind: 'grant', body: { access_token: 'fine-token', token_type: 'Bearer\r\nx: 1', expires_in: 3600 } });
+    const answer = await get(h, '/acme/things');
+    expect(answer.status).toBe(503);
+    expect(problemOf(answer).detail).toContain('token_type');
+  });
+
+  it('describes an answer over the size cap and a redirect for what they are', async () => {
+    partner.behave({ kind: 'oversize', bytes: 300 * 1024 });
+    expect(problemOf(await get(h, '/acme/things')).detail).toBe('answer larger than 262144 bytes');
+    partner.behave({ kind: 'redirect', status: 307, location: 'http://127.0.0.1:1/elsewhere' });
+    expect(problemOf(await get(h, '/acme/things')).detail).toBe('redirect to another location (not followed)');
   });
 });
 
