@@ -19,6 +19,9 @@ export function emulatorEnv(e: ProviderEmulators): Record<string, string> {
     SANDBOX: 'false',
     // Cold start: each test decides when the first token request happens (lifecycle tests warm up).
     TOKEN_WARM_ON_START: 'false',
+    // Suites revoke a token right after obtaining it and expect the 401 replay; the pacing of
+    // renewals has its own suite (gateway-tokens-partner).
+    TOKEN_MIN_INTERVAL_MS: '0',
     LOG_LEVEL: 'debug',
   };
 }

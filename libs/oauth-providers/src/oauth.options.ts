@@ -19,8 +19,15 @@ export interface OAuthModuleOptions {
   store?: TokenStore;
   /** A token counts as expired this long before its real expiry (default 60). */
   refreshSkewSeconds?: number;
-  /** Time limit of one token endpoint call (default 10000). */
+  /** Time limit of one token endpoint call, from connecting to the last byte of the answer (default 10000). */
   requestTimeoutMs?: number;
+  /** Longest `access_token` (and `token_type`) accepted; a longer one is an `invalid_response` (default 16384). */
+  maxTokenBytes?: number;
+  /**
+   * At most one renewal per provider starts in this long, whatever asks for it (the refresher, an
+   * `invalidate`, a short lifetime); a lifetime shorter than this is stretched to it (default 1000; 0: no limit).
+   */
+  minRequestIntervalMs?: number;
   /** Lifetime assumed when `expires_in` is missing or unusable (default 3600). */
   defaultTtlSeconds?: number;
   /** Cap on any lifetime (default 604800, 7 days). */
@@ -58,6 +65,8 @@ export function resolveOptions(options: OAuthModuleOptions): ResolvedOAuthOption
   return {
     refreshSkewMs: (options.refreshSkewSeconds ?? 60) * 1000,
     requestTimeoutMs,
+    maxTokenBytes: options.maxTokenBytes ?? 16_384,
+    minRequestIntervalMs: options.minRequestIntervalMs ?? 1000,
     defaultTtlMs: (options.defaultTtlSeconds ?? 3600) * 1000,
     maxTtlMs: (options.maxTtlSeconds ?? 604_800) * 1000,
     rejectedCooldownMs: (options.rejectedCooldownSeconds ?? 30) * 1000,

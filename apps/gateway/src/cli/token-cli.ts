@@ -32,8 +32,9 @@ class TokenCliModule {
   static for(config: GatewayConfig): DynamicModule {
     return {
       module: TokenCliModule,
-      // No refresher: a one-shot command renews nothing in the background.
-      imports: [OAuthModule.forRoot({ ...oauthOptions(config), refresher: { enabled: false } })],
+      // No refresher: a one-shot command renews nothing in the background; and `--force` renews at
+      // once, which the gateway's pacing of renewals would otherwise hold back.
+      imports: [OAuthModule.forRoot({ ...oauthOptions(config), refresher: { enabled: false }, minRequestIntervalMs: 0 })],
     };
   }
 }

@@ -96,6 +96,10 @@ export interface GatewayConfig {
     defaultTtlSeconds: number;
     maxTtlSeconds: number;
     rejectedCooldownSeconds: number;
+    /** `TOKEN_MIN_INTERVAL_MS`: at most one renewal per provider starts in this long (0: no limit). */
+    minRequestIntervalMs: number;
+    /** `TOKEN_MAX_BYTES`: longest access token (and token type) accepted from a token endpoint. */
+    maxTokenBytes: number;
     /** `TOKEN_WARM_ON_START`: fetch every provider's token at start-up and keep it renewed (else: only tokens in use). */
     warmOnStart: boolean;
   };

@@ -97,6 +97,9 @@ export const gatewaySchema = z.object({
   TOKEN_DEFAULT_TTL_SECONDS: integer(3600, 1),
   TOKEN_MAX_TTL_SECONDS: integer(604_800, 1),
   TOKEN_REJECTED_COOLDOWN_SECONDS: integer(30, 0),
+  TOKEN_MIN_INTERVAL_MS: integer(1000, 0, 60_000),
+  // A token answer larger than 256 KiB is refused whole, so no token can be longer.
+  TOKEN_MAX_BYTES: integer(16_384, 1, 262_144),
   TOKEN_WARM_ON_START: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
   UPSTREAM_TIMEOUT_MS: integer(30_000, 1),
   SHUTDOWN_TIMEOUT_MS: integer(10_000, 0, 600_000),

@@ -17,6 +17,8 @@ export function oauthOptions(config: GatewayConfig, overrides: OAuthOverrides = 
     defaultTtlSeconds: config.tokens.defaultTtlSeconds,
     maxTtlSeconds: config.tokens.maxTtlSeconds,
     rejectedCooldownSeconds: config.tokens.rejectedCooldownSeconds,
+    minRequestIntervalMs: config.tokens.minRequestIntervalMs,
+    maxTokenBytes: config.tokens.maxTokenBytes,
     // By default every enabled provider gets its token at start-up and is kept renewed in the
     // background, so callers practically never wait on a token endpoint.
     refresher: { warmOnStart: config.tokens.warmOnStart },

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { parseEncryptionKey } from '@oauth-gateway/oauth-providers/redis';
 import { keyDigest } from './api-keys.config.js';
+import { oauthOptions } from './oauth-options.js';
 import { parseGatewayConfig } from './parse-config.js';
 import { LATAM, problems } from '../../../../test/support/gateway-config.js';
 
@@ -143,6 +144,18 @@ describe('parseGatewayConfig', () => {
       'GATEWAY_API_KEYS: entry 4: providers must be * or built-in / OAUTH_PROVIDERS names joined by |',
     ]);
     expect(lines.join('\n')).not.toContain('sekrit');
+  });
+
+  it('reads TOKEN_MIN_INTERVAL_MS (0 to 60000, default 1000) and TOKEN_MAX_BYTES (default 16384) into the OAuth options', () => {
+    const defaults = parseGatewayConfig({});
+    expect(defaults.tokens).toMatchObject({ minRequestIntervalMs: 1000, maxTokenBytes: 16_384 });
+    const set = parseGatewayConfig({ TOKEN_MIN_INTERVAL_MS: '0', TOKEN_MAX_BYTES: '4096' });
+    expect(oauthOptions(set)).toMatchObject({ minRequestIntervalMs: 0, maxTokenBytes: 4096 });
+    expect(problems({ TOKEN_MIN_INTERVAL_MS: '60001', TOKEN_MAX_BYTES: '0' })).toEqual([
+      'TOKEN_MIN_INTERVAL_MS: must be at most 60000',
+      'TOKEN_MAX_BYTES: must be at least 1',
+    ]);
+    expect(problems({ TOKEN_MIN_INTERVAL_MS: '-1' })).toEqual(['TOKEN_MIN_INTERVAL_MS: must be a whole number between 0 and 60000']);
   });
 
   it('reports every bad gateway variable at once, one line each, naming it', () => {

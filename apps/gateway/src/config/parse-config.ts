@@ -73,6 +73,8 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
       defaultTtlSeconds: v.TOKEN_DEFAULT_TTL_SECONDS,
       maxTtlSeconds: v.TOKEN_MAX_TTL_SECONDS,
       rejectedCooldownSeconds: v.TOKEN_REJECTED_COOLDOWN_SECONDS,
+      minRequestIntervalMs: v.TOKEN_MIN_INTERVAL_MS,
+      maxTokenBytes: v.TOKEN_MAX_BYTES,
       warmOnStart: v.TOKEN_WARM_ON_START === 'true',
     },
     upstreamTimeoutMs: v.UPSTREAM_TIMEOUT_MS,

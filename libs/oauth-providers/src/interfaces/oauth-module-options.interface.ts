@@ -44,6 +44,8 @@ export interface RefresherOptions {
 export interface ResolvedOAuthOptions {
   refreshSkewMs: number;
   requestTimeoutMs: number;
+  maxTokenBytes: number;
+  minRequestIntervalMs: number;
   defaultTtlMs: number;
   maxTtlMs: number;
   rejectedCooldownMs: number;

@@ -120,6 +120,8 @@ export function readTokenAnswer(
       throw invalidResponse(provider, res.status, `HTTP ${res.status} with a body that is not a JSON object (truncated or malformed)`);
     return { status: res.status, body };
   }
+  // A token endpoint that sends us elsewhere is not followed: credentials go only where they were configured.
+  if (res.status >= 300 && res.status < 400) throw invalidResponse(provider, res.status, 'redirect to another location (not followed)');
   const kind = failureKind(res.status);
   const retryAfterMs = kind === 'unavailable' ? parseRetryAfter(res.headers['retry-after'], Date.now()) : undefined;
   if (html) {

@@ -10,8 +10,8 @@ const MAX_TOKEN_RESPONSE_BYTES = 256 * 1024;
 
 /**
  * Token endpoint calls through @nestjs/axios. The answer is always returned as text with its
- * status (strategies read the provider's error bodies); only network failures and timeouts
- * reject, as `unavailable`.
+ * status (strategies read the provider's error bodies); only network failures, timeouts and
+ * oversized answers reject, as `unavailable`.
  */
 @Injectable()
 export class AxiosTokenHttpClient implements TokenHttpClient {
@@ -21,10 +21,13 @@ export class AxiosTokenHttpClient implements TokenHttpClient {
   ) {}
 
   async post(provider: string, request: TokenHttpRequest): Promise<TokenHttpResponse> {
+    const { requestTimeoutMs } = this.options;
     try {
       const res = await this.http.axiosRef.post<string>(request.url, request.body, {
         headers: request.headers,
-        timeout: this.options.requestTimeoutMs,
+        // axios' own timeout measures idle time only: an answer trickling in byte by byte would never
+        // end, so the whole attempt, connection to last byte, runs under one deadline.
+        signal: AbortSignal.timeout(requestTimeoutMs),
         responseType: 'text',
         transformResponse: [(data: string) => data],
         validateStatus: () => true,
@@ -40,16 +43,20 @@ export class AxiosTokenHttpClient implements TokenHttpClient {
       return { status: res.status, headers, body: typeof res.data === 'string' ? res.data : '' };
     } catch (error) {
       const code = (error as { code?: string }).code;
-      const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
+      const timedOut = code === 'ERR_CANCELED' || code === 'ECONNABORTED' || code === 'ETIMEDOUT';
       throw new OAuthProviderError({
         provider,
         kind: 'unavailable',
         code: timedOut ? 'timeout' : 'network_error',
-        description: timedOut
-          ? `no answer within ${this.options.requestTimeoutMs} ms`
-          : `token endpoint unreachable (${code ?? 'network error'})`,
+        description: timedOut ? `no complete answer within ${requestTimeoutMs} ms` : failureDescription(error, code),
         cause: error,
       });
     }
   }
+}
+
+function failureDescription(error: unknown, code: string | undefined): string {
+  // axios reports an answer over maxContentLength only through its message.
+  if (/maxContentLength/.test((error as Error).message ?? '')) return `answer larger than ${MAX_TOKEN_RESPONSE_BYTES} bytes`;
+  return `token endpoint unreachable (${code ?? 'network error'})`;
 }

@@ -37,15 +37,20 @@ export function toAccessToken(
   provider: string,
   grant: TokenGrant,
   now: number,
-  limits: { defaultTtlMs: number; maxTtlMs: number },
+  limits: { defaultTtlMs: number; maxTtlMs: number; minRequestIntervalMs: number },
   previousRefreshToken?: string,
 ): AccessToken {
+  // No renewal may start sooner anyway: a shorter life would only leave callers without a token.
+  const lifeMs = Math.min(
+    Math.max(lifetimeMs(grant.expiresIn, limits.defaultTtlMs, limits.maxTtlMs), limits.minRequestIntervalMs),
+    limits.maxTtlMs,
+  );
   return {
     provider,
     accessToken: grant.accessToken,
     tokenType: normaliseTokenType(grant.tokenType),
     obtainedAt: now,
-    expiresAt: now + lifetimeMs(grant.expiresIn, limits.defaultTtlMs, limits.maxTtlMs),
+    expiresAt: now + lifeMs,
     ...(grant.scope !== undefined && { scope: grant.scope }),
     // A refresh answer without a new refresh token keeps the old one (Pay-me does this).
     ...((grant.refreshToken ?? previousRefreshToken) !== undefined && {

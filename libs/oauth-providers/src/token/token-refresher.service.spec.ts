@@ -92,10 +92,24 @@ describe('TokenRefresher', () => {
     expect(tokens.status()[0].failingSince).toBeUndefined();
   });
 
+  it('renews a token that lives 1 ms (expires_in: 0.001) once per minRequestIntervalMs, callers served meanwhile', async () => {
+    const strategy = new ScriptedStrategy().answers(tokenFor(0.001));
+    let tokens: TokenService;
+    ({ app, tokens } = await start(strategy, { minRequestIntervalMs: 1000 }));
+    for (let t = 0; t < 10_000; t += 50) {
+      expect((await tokens.getToken('acme')).expiresAt).toBeGreaterThan(Date.now());
+      await jest.advanceTimersByTimeAsync(50);
+    }
+    expect(strategy.calls.length).toBeGreaterThanOrEqual(5);
+    expect(strategy.calls.length).toBeLessThanOrEqual(11);
+    expect(tokens.cacheCounters()[0].misses).toBe(0);
+  });
+
   it('renews right away in the background after an invalidation', async () => {
     const strategy = new ScriptedStrategy().answers(tokenFor(100));
     let tokens: TokenService;
     ({ app, tokens } = await start(strategy));
+    await jest.advanceTimersByTimeAsync(1_000); // minRequestIntervalMs after the warm-up renewal
     await tokens.invalidate('acme', 'tok-1');
     await jest.advanceTimersByTimeAsync(0);
     expect(strategy.calls).toHaveLength(2);

@@ -80,7 +80,9 @@ export class TokenRefresher implements OnApplicationBootstrap, BeforeApplication
     const life = lifetime.validUntil - lifetime.obtainedAt;
     const lead = renewalLeadMs(life);
     const jitter = Math.random() * Math.min(this.options.refresher.jitterMs, life * 0.1);
-    this.schedule(provider, lifetime.validUntil - lead - jitter - this.options.clock.now());
+    // Not before the service may start it (`minRequestIntervalMs`), so that no renewal sits waiting.
+    const at = Math.max(lifetime.validUntil - lead - jitter, lifetime.obtainedAt + this.options.minRequestIntervalMs);
+    this.schedule(provider, at - this.options.clock.now());
   }
 
   private schedule(provider: string, delayMs: number): void {
@@ -117,7 +119,8 @@ export class TokenRefresher implements OnApplicationBootstrap, BeforeApplication
       this.failures.set(provider, attempt);
       const { retryBaseMs, retryMaxMs } = this.options.refresher;
       const retryAfter = (error as { retryAfterMs?: number }).retryAfterMs ?? 0;
-      this.schedule(provider, Math.max(retryAfter, backoffDelay(attempt, retryBaseMs, retryMaxMs)));
+      // No sooner than the service would start the renewal anyway (`minRequestIntervalMs`).
+      this.schedule(provider, Math.max(retryAfter, backoffDelay(attempt, retryBaseMs, retryMaxMs), this.options.minRequestIntervalMs));
     }
   }
 

@@ -4,6 +4,7 @@ import type { TokenGrant } from '../interfaces/access-token.interface.js';
 import type { Clock, RetryOptions } from '../interfaces/oauth-module-options.interface.js';
 import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import { backoffDelay } from './backoff.js';
+import { checkedGrant } from './token-grant.check.js';
 import type { TokenEndpointBreaker } from './token-endpoint.breaker.js';
 import type { TokenRequestEvent } from './token.events.js';
 
@@ -12,6 +13,8 @@ export interface TokenFetcherOptions {
   clock: Clock;
   /** Aborted on shutdown: a renewal waiting between retries gives up instead of holding the process. */
   signal: AbortSignal;
+  /** Longest `access_token` or `token_type` kept. */
+  maxTokenBytes: number;
   /** Told of every call to the token endpoint (for metrics). */
   onRequest: (event: TokenRequestEvent) => void;
 }
@@ -27,7 +30,7 @@ export interface FetchedGrant {
  * `refreshTokenNoCache()` of google-auth-library): the refresh grant (RFC 6749 §6) first when a
  * refresh token was issued, falling back to the primary grant if it is refused; each call retried on
  * `unavailable` with backoff, honouring `Retry-After`, within `retry.maxTotalMs`. Rejections and
- * unreadable answers are not retried. Every call's outcome feeds the provider's breaker.
+ * unreadable answers (a token that cannot be sent as a header value among them) are not retried. Every call's outcome feeds the provider's breaker.
  */
 export class TokenFetcher {
   private readonly logger = new Logger('TokenFetcher');
@@ -74,18 +77,11 @@ export class TokenFetcher {
     const started = clock.now();
     const provider = this.strategy.name;
     try {
-      const grant =
-        refreshToken !== undefined ? await this.strategy.refreshToken!(refreshToken, this.ctx) : await this.strategy.requestToken(this.ctx);
-      if (!grant || typeof grant.accessToken !== 'string' || grant.accessToken.length === 0) {
-        throw new OAuthProviderError({ provider, kind: 'invalid_response', description: 'the answer holds no access_token' });
-      }
-      if (grant.tokenType !== undefined && typeof grant.tokenType !== 'string') {
-        throw new OAuthProviderError({
-          provider,
-          kind: 'invalid_response',
-          description: 'the answer holds a token_type that is not a string',
-        });
-      }
+      const grant = checkedGrant(
+        provider,
+        refreshToken !== undefined ? await this.strategy.refreshToken!(refreshToken, this.ctx) : await this.strategy.requestToken(this.ctx),
+        this.options.maxTokenBytes,
+      );
       this.breaker.callSucceeded();
       onRequest({ provider, outcome: 'success', durationMs: clock.now() - started });
       return grant;

@@ -57,6 +57,7 @@ describe('TokenService with a shared store', () => {
     const strategy = new ScriptedStrategy();
     const [service] = instances(1, strategy, new StuckDeleteStore({ shared: true, now: () => clock.now() }), clock);
     const refused = await service.getToken('acme');
+    clock.advance(1000); // minRequestIntervalMs
     await service.invalidate('acme', refused.accessToken);
     const renewed = await service.getToken('acme');
     expect(renewed.accessToken).not.toBe(refused.accessToken);

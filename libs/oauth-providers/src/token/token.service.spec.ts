@@ -116,8 +116,9 @@ describe('TokenService', () => {
 
   describe('invalidation', () => {
     it('many invalidations of one old token cause one renewal', async () => {
-      const { service, strategy } = setup();
+      const { service, strategy, clock } = setup();
       const old = await service.getToken('acme');
+      clock.advance(1000); // minRequestIntervalMs
       const open = strategy.gate();
       const renewals = Array.from({ length: 100 }, async () => {
         await service.invalidate('acme', old.accessToken);
@@ -131,8 +132,9 @@ describe('TokenService', () => {
     });
 
     it('ignores an invalidation naming a token that is no longer current', async () => {
-      const { service, strategy } = setup();
+      const { service, strategy, clock } = setup();
       const old = await service.getToken('acme');
+      clock.advance(1000); // minRequestIntervalMs
       await service.invalidate('acme', old.accessToken);
       const current = await service.getToken('acme');
       await service.invalidate('acme', old.accessToken);
@@ -141,8 +143,9 @@ describe('TokenService', () => {
     });
 
     it('invalidate without a token drops whatever is cached', async () => {
-      const { service, strategy } = setup();
+      const { service, strategy, clock } = setup();
       await service.getToken('acme');
+      clock.advance(1000); // minRequestIntervalMs
       await service.invalidate('acme');
       await service.getToken('acme');
       expect(strategy.calls).toHaveLength(2);

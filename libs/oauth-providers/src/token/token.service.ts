@@ -9,8 +9,8 @@ import type { ResolvedOAuthOptions } from '../interfaces/oauth-module-options.in
 import type { TokenHttpClient, TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import { RESOLVED_OAUTH_OPTIONS, TOKEN_HTTP_CLIENT } from '../oauth.constants.js';
 import { TokenStore } from '../stores/token-store.interface.js';
-import { isValid, toAccessToken, validUntil } from './token-lifetime.js';
-import { providerState, type ProviderState } from './provider-state.js';
+import { toAccessToken, validUntil } from './token-lifetime.js';
+import { providerState, renewalWaitMs, renewsNow, servableToken, type ProviderState } from './provider-state.js';
 import { tokenStatus } from './token-status.projection.js';
 import { TokenStoreSync } from './token-store.sync.js';
 import { describeFailure, type TokenFailedEvent, type TokenServiceEvents } from './token.events.js';
@@ -72,15 +72,16 @@ export class TokenService implements OnApplicationShutdown {
 
   /**
    * A valid token. Cached and valid: returned without any I/O. Otherwise one renewal per provider
-   * is in flight at a time and every caller waits for it.
+   * is in flight at a time and every caller waits for it. A token within its skew but not expired
+   * is still returned while no renewal may start yet (`minRequestIntervalMs`).
    */
   getToken(provider: string, opts: GetTokenOptions = {}): Promise<AccessToken> {
     const state = this.states.get(provider);
     if (!state) return Promise.reject(new UnknownProviderError(provider));
-    const now = this.options.clock.now();
-    if (!opts.forceRefresh && isValid(state.local, now, this.options.refreshSkewMs)) {
+    const token = opts.forceRefresh ? undefined : servableToken(state, this.options.clock.now(), this.options);
+    if (token) {
       state.hits++;
-      return Promise.resolve(state.local);
+      return Promise.resolve(token);
     }
     state.misses++;
     return this.renew(state, false);
@@ -133,19 +134,31 @@ export class TokenService implements OnApplicationShutdown {
   }
 
   /**
-   * Drops the cached token. With `accessToken`, only if the cache still holds that token: many
-   * requests that failed with the same old token cause one renewal, not one each.
+   * Whether `invalidate(provider, accessToken)` leads to another token now: true when that token was
+   * already replaced or a renewal may start; false while `minRequestIntervalMs` holds renewals back
+   * (a caller that got the token refused should then pass the refusal on rather than try again).
    */
-  async invalidate(provider: string, accessToken?: string): Promise<void> {
+  mayRenew(provider: string, accessToken: string): boolean {
+    return renewsNow(this.state(provider), accessToken, this.options.clock.now(), this.options.minRequestIntervalMs);
+  }
+
+  /**
+   * Drops the cached token. With `accessToken`, only if the cache still holds that token: many
+   * requests that failed with the same old token cause one renewal, not one each. Resolves to
+   * `mayRenew`'s answer: false when the token was kept because no renewal may start yet.
+   */
+  async invalidate(provider: string, accessToken?: string): Promise<boolean> {
     const state = this.state(provider);
     const current = state.local;
-    if (accessToken !== undefined && current?.accessToken !== accessToken) return;
+    if (accessToken !== undefined && current?.accessToken !== accessToken) return true;
+    if (current !== undefined && !this.mayRenew(provider, current.accessToken)) return false;
     const victim = accessToken ?? current?.accessToken;
     state.local = undefined;
     state.headers = undefined;
     state.invalidated = victim;
     this.events.emit('invalidated', { provider });
     if (victim !== undefined) await this.sync.drop(state.storeKey, victim);
+    return true;
   }
 
   /** Each provider's state, expiry, last refresh, failures, cool-down and circuit: never a token value. */
@@ -203,26 +216,33 @@ export class TokenService implements OnApplicationShutdown {
 
   private renew(state: ProviderState, background: boolean): Promise<AccessToken> {
     if (state.inflight) return state.inflight;
-    const started = this.options.clock.now();
     // During a cool-down or while the circuit is open, callers are answered at once; once the open
     // period has passed, the next renewal is the probe (single flight makes it one).
-    const refusal = state.breaker.refusal(started);
+    const refusal = state.breaker.refusal(this.options.clock.now());
     if (refusal) return Promise.reject(refusal);
-    const inflight = this.obtain(state, background, started)
-      .then(
-        (token) => {
-          state.breaker.renewalSucceeded();
-          return token;
-        },
-        (cause: unknown) => {
-          throw cause instanceof OAuthProviderError ? this.failed(state, cause, background, started) : cause;
-        },
-      )
-      .finally(() => {
-        state.inflight = undefined;
-      });
+    const inflight = this.renewPaced(state, background).finally(() => {
+      state.inflight = undefined;
+    });
     state.inflight = inflight;
     return inflight;
+  }
+
+  /** One renewal, started once `minRequestIntervalMs` has passed since the last one, whoever asked for it. */
+  private async renewPaced(state: ProviderState, background: boolean): Promise<AccessToken> {
+    const wait = renewalWaitMs(state, this.options.clock.now(), this.options.minRequestIntervalMs);
+    const shuttingDown = () => {
+      throw new OAuthProviderError({ provider: state.strategy.name, kind: 'unavailable', description: 'shutting down' });
+    };
+    if (wait > 0) await this.options.clock.sleep(wait, this.stopping.signal).catch(shuttingDown);
+    const started = this.options.clock.now();
+    state.renewalStartedAt = started;
+    try {
+      const token = await this.obtain(state, background, started);
+      state.breaker.renewalSucceeded();
+      return token;
+    } catch (cause) {
+      throw cause instanceof OAuthProviderError ? this.failed(state, cause, background, started) : cause;
+    }
   }
 
   /** The renewal itself: another instance's token through the store, or the provider's. */
