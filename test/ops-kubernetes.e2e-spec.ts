@@ -11,7 +11,7 @@ import { parseAllDocuments } from 'yaml';
 import { parseApiKeysYaml } from '../apps/gateway/src/config/api-keys.config.js';
 import { BUILT_IN_PROVIDERS } from '../apps/gateway/src/config/gateway-config.js';
 import { prometheusRule, PROMETHEUS_RULE } from '../scripts/k8s-prometheus-rule.mjs';
-import { ROOT } from './support/processes.js';
+import { cleanEnv, ROOT, scratchDir } from './support/processes.js';
 
 /**
  * deploy/kubernetes as an operator applies it: every manifest against the Kubernetes and
@@ -98,33 +98,42 @@ function schemaProblem(manifest: Manifest): string | undefined {
   }
 }
 
-/** The file names a generator (`key=path`, `path`, `key=value`, env files) puts in its ConfigMap or Secret. */
-function generatedKeys(name: string): string[] {
+/** The files a generator (`key=path`, `path`, `key=value`, env files) puts in its ConfigMap or Secret, with the overlay's file each comes from. */
+function generated(name: string): Map<string, string | undefined> {
   const generator = generators.find((g) => g.name === name);
-  if (generator === undefined) return [];
-  return [
-    ...(generator.files ?? []).map((entry) => (entry.includes('=') ? entry.split('=')[0] : basename(entry))),
-    ...(generator.literals ?? []).map((entry) => entry.split('=')[0]),
-    ...(generator.envs ?? []).flatMap((file) => Object.keys(parseEnv(read(`${OVERLAY}/${file}`)))),
-  ];
+  return new Map([
+    ...(generator?.files ?? []).map((entry): [string, string] => {
+      const [key, path] = entry.includes('=') ? entry.split('=') : [basename(entry), entry];
+      return [key, `${OVERLAY}/${path}`];
+    }),
+    ...(generator?.literals ?? []).map((entry): [string, undefined] => [entry.split('=')[0], undefined]),
+    ...(generator?.envs ?? []).flatMap((file) =>
+      Object.keys(parseEnv(read(`${OVERLAY}/${file}`))).map((key): [string, undefined] => [key, undefined]),
+    ),
+  ]);
 }
 
-/** The files a volume shows in its mount, from the overlay's generators. */
-function filesOf(volume: IVolume): string[] {
-  const source = (ref: { name?: string } | undefined, items?: Array<{ key: string; path: string }>) =>
-    items?.filter((item) => generatedKeys(ref!.name!).includes(item.key)).map((item) => item.path) ?? generatedKeys(ref!.name!);
-  if (volume.configMap) return source(volume.configMap, volume.configMap.items);
-  if (volume.secret) return source({ name: volume.secret.secretName }, volume.secret.items);
-  return (volume.projected?.sources ?? []).flatMap((s) =>
-    s.secret ? source(s.secret, s.secret.items) : s.configMap ? source(s.configMap, s.configMap.items) : [],
+/** The files a volume shows in its mount (with the overlay's file each comes from), from the overlay's generators. */
+function filesOf(volume: IVolume): Map<string, string | undefined> {
+  const source = (name: string | undefined, items?: Array<{ key: string; path: string }>) => {
+    const all = generated(name ?? '');
+    return items ? new Map(items.filter((item) => all.has(item.key)).map((item) => [item.path, all.get(item.key)])) : all;
+  };
+  if (volume.configMap) return source(volume.configMap.name, volume.configMap.items);
+  if (volume.secret) return source(volume.secret.secretName, volume.secret.items);
+  return new Map(
+    (volume.projected?.sources ?? []).flatMap((s) => [
+      ...(s.secret ? source(s.secret.name, s.secret.items) : []),
+      ...(s.configMap ? source(s.configMap.name, s.configMap.items) : []),
+    ]),
   );
 }
 
-/** The volume and mount a path in the container is a file of, if any. */
+/** The mount and volume a path in the container is a file of, and the files that volume shows. */
 function mountOf(path: string) {
   const mount = gateway.volumeMounts?.find((m) => m.mountPath === dirname(path));
   const volume = pod.volumes?.find((v) => v.name === mount?.name);
-  return { mount, volume, files: volume ? filesOf(volume) : [] };
+  return { mount, volume, files: volume ? filesOf(volume) : new Map<string, string | undefined>() };
 }
 
 describe('deploy/kubernetes: the manifests', () => {
@@ -219,12 +228,38 @@ describe('deploy/kubernetes: the Deployment runs the gateway as the image does',
 
   it('mounts the file of every *_FILE variable, and the keys ConfigMap as a directory (its symlink swap is what the gateway reloads on)', () => {
     const paths = Object.entries(environment).filter(([name]) => name.endsWith('_FILE'));
-    expect(paths.map(([name, path]) => ({ name, path, mounted: mountOf(path).files.includes(basename(path)) }))).toEqual(
+    expect(paths.map(([name, path]) => ({ name, path, mounted: mountOf(path).files.has(basename(path)) }))).toEqual(
       paths.map(([name, path]) => ({ name, path, mounted: true })),
     );
     const keys = mountOf(environment.GATEWAY_API_KEYS_FILE);
     expect(keys.volume?.configMap).toBeDefined();
     expect(keys.mount?.subPath).toBeUndefined();
+  });
+
+  it('is a configuration the gateway reads: started with it as the pod starts it, the gateway refuses only the placeholder encryption key', () => {
+    const scratch = scratchDir('k8s-');
+    // The image's NODE_ENV, and each mounted file read from the overlay file it is made of.
+    const env = {
+      NODE_ENV: /^ENV NODE_ENV=(\S+)$/m.exec(read('Dockerfile'))![1],
+      ...Object.fromEntries(
+        Object.entries(environment).map(([name, value]) => [
+          name,
+          name.endsWith('_FILE') ? join(ROOT, mountOf(value).files.get(basename(value))!) : value,
+        ]),
+      ),
+    };
+    const run = spawnSync(process.execPath, [join(ROOT, 'dist/apps/gateway/src/main.js')], {
+      cwd: scratch.dir,
+      env: cleanEnv(env),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    scratch.remove();
+    const problems = run.stderr.split('\n').filter((line) => line.startsWith('  '));
+    expect({ status: run.status, problems }).toEqual({
+      status: 1,
+      problems: [expect.stringMatching(/^ {2}TOKEN_ENCRYPTION_KEY: must be 32 bytes/)],
+    });
   });
 
   it("ships a keys file the gateway accepts, only callers' digests in it", () => {
