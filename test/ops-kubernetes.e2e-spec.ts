@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { basename, dirname, join, posix } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, posix, relative } from 'node:path';
 import { parseEnv } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import * as prometheusOperator from '@kubernetes-models/prometheus-operator';
@@ -158,6 +158,15 @@ describe('deploy/kubernetes: the manifests', () => {
     expect(schemaProblem({ apiVersion: 'example.com/v1', kind: 'Nothing', metadata: { name: 'x' } })).toBe(
       'no schema for example.com/v1 Nothing',
     );
+  });
+
+  it('takes in every file under deploy/kubernetes: a manifest left out of its kustomization.yaml would never be applied', () => {
+    const inputs = generators.flatMap((g) => [...(g.files ?? []).map((f) => f.split('=').pop()!), ...(g.envs ?? [])]);
+    const used = [...files, `${KUBE}/base/kustomization.yaml`, `${OVERLAY}/kustomization.yaml`, ...inputs.map((f) => `${OVERLAY}/${f}`)];
+    const present = readdirSync(join(ROOT, KUBE), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(ROOT, join(entry.parentPath, entry.name)));
+    expect(present.sort()).toEqual(used.sort());
   });
 
   it.each(files)('%s matches the Kubernetes or Prometheus Operator schema of each of its kinds', (file) => {
