@@ -24,6 +24,8 @@ EXPOSE 3000
 # (graceful drain, then exit 0; a second signal exits at once), which PID 1 needs: a signal
 # without a handler is ignored there. It starts no child processes, so no init is needed to reap.
 STOPSIGNAL SIGTERM
+# It probes where the operator routes listen: ADMIN_HOST:ADMIN_PORT when ADMIN_PORT is set, else
+# HOST:PORT, through loopback when that is every interface (the default).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s \
-  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.ADMIN_PORT || process.env.PORT || 3000}/health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "const v = (n) => process.env[n]?.trim(); const admin = v('ADMIN_PORT'); let host = (admin && v('ADMIN_HOST')) || v('HOST') || '0.0.0.0'; host = ['0.0.0.0', '::'].includes(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host; fetch(`http://${host}:${admin || v('PORT') || 3000}/health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "dist/apps/gateway/src/main.js"]
