@@ -136,8 +136,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200 || this.settled) return; // 1xx: informational, the real answer follows
-    if (statusCode === 401 && !this.replaying) {
-      // The provider dropped this token early (revoked, rotated): renew once and replay, if we can.
+    if (statusCode === 401 && !this.replaying && this.context.tokens.mayRenew(this.provider, this.token!)) {
+      // The provider dropped this token early (revoked, rotated): renew once and replay, if we can;
+      // while renewals are paced the 401 is the caller's, so callers cannot make token requests at will.
       this.replayBody = this.body?.replay();
       if (this.body === undefined || this.replayBody !== undefined) {
         this.mode = DISCARD;

@@ -19,6 +19,11 @@ export class ProxyTokens {
     }
   }
 
+  /** Whether a 401 to `token` may start a renewal now (renewals are paced per provider). */
+  mayRenew(provider: string, token: AccessToken): boolean {
+    return this.tokens.mayRenew(provider, token.accessToken);
+  }
+
   /** A token other than `refused`, which the provider answered 401 to. */
   async renew(provider: string, refused: AccessToken): Promise<AccessToken> {
     await this.tokens.invalidate(provider, refused.accessToken);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { resolveOptions, type OAuthModuleOptions } from '../interfaces/oauth-module-options.interface.js';
+import { resolveOptions, type OAuthModuleOptions } from '../oauth.options.js';
 import { InMemoryTokenStore } from '../stores/in-memory-token.store.js';
 import { FakeClock } from '../../test-support/fake-clock.js';
 import { ScriptedStrategy } from '../../test-support/scripted-strategy.js';
