@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Writes deploy/kubernetes/base/prometheus-rule.yaml, the Prometheus Operator's PrometheusRule,
 // from deploy/prometheus/alerts.yml, so that the alerting rules have one source; the rules'
-// comments come along. test/ops-kubernetes.e2e-spec.ts fails when the committed file differs.
+// comments come along. test/operations/ops-kubernetes.e2e-spec.ts fails when the committed file differs.
 //
 //   node scripts/k8s-prometheus-rule.mjs
 import { readFileSync, writeFileSync } from 'node:fs';
