@@ -1,4 +1,6 @@
 import { hash } from 'node:crypto';
+import { grantsOf, tableOf } from '../config/api-keys.config.js';
+import { findDigest, nameAt, type KeysTable } from '../config/api-keys.table.js';
 import type { ApiKeyEntry } from '../config/gateway-config.js';
 import type { RateLimitPolicy } from '../ratelimit/rate-limit.policy.js';
 
@@ -22,41 +24,58 @@ export class Caller {
   }
 }
 
+/** A table of keys, its grants as the request path uses them, and the callers met so far. */
+interface KeySet {
+  table: KeysTable;
+  grants: Array<Pick<ApiKeyEntry, 'providers' | 'rateLimit'>>;
+  callers: Map<number, Caller>;
+}
+
 /**
- * The callers, by the SHA-256 of each key: one hash and one map lookup per presented key whatever
- * the number of keys, and nothing to learn from timing, since the lookup depends only on a digest
- * that no guess can be steered towards a real key's.
+ * The callers, by the SHA-256 of each key: one hash and one probe of a hash table per presented
+ * key whatever the number of keys, and nothing to learn from timing, since the lookup depends only
+ * on a digest that no guess can be steered towards a real key's. A `Caller` is made the first time
+ * its key is seen, so that loading a set makes no object per key.
  *
  * `replace` swaps in a new set with one assignment: a request sees the old set or the new one,
  * never a mix, and a request already authenticated keeps the `Caller` it got.
  */
 export class ApiKeys {
-  private byDigest: ReadonlyMap<string, Caller>;
+  private set: KeySet;
 
   constructor(keys: readonly ApiKeyEntry[]) {
-    this.byDigest = ApiKeys.index(keys);
+    this.set = ApiKeys.setOf(tableOf(keys));
   }
 
   get size(): number {
-    return this.byDigest.size;
+    return this.set.table.grantOf.length;
   }
 
   replace(keys: readonly ApiKeyEntry[]): void {
-    this.byDigest = ApiKeys.index(keys);
+    this.set = ApiKeys.setOf(tableOf(keys));
+  }
+
+  /** A table read by the parser thread: nothing per key to build here. */
+  replaceTable(table: KeysTable): void {
+    this.set = ApiKeys.setOf(table);
   }
 
   /** The caller for an `x-api-key` header value, or undefined (missing, repeated or unknown key). */
   authenticate(presented: string | string[] | undefined): Caller | undefined {
     if (typeof presented !== 'string' || presented === '') return undefined;
-    // The digest's 32 bytes as a one-byte string: the cheapest map key for V8 to hash and compare.
-    return this.byDigest.get(hash('sha256', presented, 'binary'));
+    const set = this.set;
+    const index = findDigest(set.table, hash('sha256', presented, 'buffer'));
+    if (index === -1) return undefined;
+    let caller = set.callers.get(index);
+    if (caller === undefined) {
+      const { providers, rateLimit } = set.grants[set.table.grantOf[index]];
+      caller = new Caller(nameAt(set.table, index), providers, rateLimit);
+      set.callers.set(index, caller);
+    }
+    return caller;
   }
 
-  private static index(keys: readonly ApiKeyEntry[]): ReadonlyMap<string, Caller> {
-    const map = new Map<string, Caller>();
-    for (const { name, digest, providers, rateLimit } of keys) {
-      map.set(Buffer.from(digest, 'hex').toString('binary'), new Caller(name, providers, rateLimit));
-    }
-    return map;
+  private static setOf(table: KeysTable): KeySet {
+    return { table, grants: grantsOf(table), callers: new Map() };
   }
 }
