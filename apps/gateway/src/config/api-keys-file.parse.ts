@@ -74,7 +74,7 @@ function position(text: string, offset: number): string {
 function partsOf(text: string, starts: number[], perPart: number): { head: string; parts: Array<[number, number]> } {
   const head = starts.length === 0 ? '' : text.slice(0, starts[0]);
   const headDoc = parseDocument(head, { schema: 'failsafe' });
-  if (starts.length === 0 || headDoc.errors.length > 0 || !isDeepStrictEqual(headDoc.toJS(), { keys: null })) {
+  if (starts.length === 0 || headDoc.errors.length > 0 || !isDeepStrictEqual(headDoc.toJS(), { keys: '' })) {
     return { head: '', parts: [[0, text.length]] };
   }
   const parts: Array<[number, number]> = [];
