@@ -1,5 +1,6 @@
 // Reads and parses a keys file off the event loop (see `loadKeysFile`): a large one takes long, and much memory, to parse.
 import { hash } from 'node:crypto';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseKeysFile } from './api-keys-file.parse.js';
 import { readKeysFile } from './api-keys-file.read.js';
@@ -17,5 +18,11 @@ function answer({ path, known, maxBytes, unless }: KeysFileRequest): KeysFileAns
   return parsed.ok ? { status: 'loaded', content, table: parsed.table } : { status: 'failed', content, problems: parsed.problems };
 }
 
+// This thread only (Linux schedules threads one by one): on a busy machine, the event loop's requests come before a reload.
+try {
+  setPriority(0, 19);
+} catch {
+  // Not allowed here: the parse runs at the gateway's priority.
+}
 const reply = answer(workerData as KeysFileRequest);
 parentPort!.postMessage(reply, reply.status === 'loaded' ? transferable(reply.table) : []);
