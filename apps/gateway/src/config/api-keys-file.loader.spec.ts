@@ -44,6 +44,17 @@ describe('loadKeysFile', () => {
     ]);
   }, 60_000);
 
+  it('parses a large file part by part: 30,000 keys within a 64 MB heap', async () => {
+    const large = join(dir, 'large.yaml');
+    const entries = Array.from(
+      { length: 30_000 },
+      (_, i) => `  - name: caller-${i}\n    key: sha256:${keyDigest(`k${i}`)}\n    providers: "*"\n`,
+    );
+    writeFileSync(large, `keys:\n${entries.join('')}`);
+    const answer = await loadKeysFile({ ...request, path: large, maxBytes: 10_000_000 }, { ...SOURCES, heapMb: 64 });
+    expect(answer.status === 'loaded' && answer.table.grantOf.length).toBe(30_000);
+  }, 120_000);
+
   it('reads only a regular file, after symlinks, and none larger than the cap', async () => {
     const fifo = join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
