@@ -18,11 +18,13 @@ function answer({ path, known, maxBytes, unless }: KeysFileRequest): KeysFileAns
   return parsed.ok ? { status: 'loaded', content, table: parsed.table } : { status: 'failed', content, problems: parsed.problems };
 }
 
-// This thread only (Linux schedules threads one by one): on a busy machine, the event loop's requests come before a reload.
-try {
-  setPriority(0, 19);
-} catch {
-  // Not allowed here: the parse runs at the gateway's priority.
+// The lowest CPU priority for this thread only, which Linux allows (elsewhere it would be the whole process): on a busy machine, requests come before a reload.
+if (process.platform === 'linux') {
+  try {
+    setPriority(0, 19);
+  } catch {
+    // Not allowed here: the parse runs at the gateway's priority.
+  }
 }
 const reply = answer(workerData as KeysFileRequest);
 parentPort!.postMessage(reply, reply.status === 'loaded' ? transferable(reply.table) : []);
