@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { CST, Lexer, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { describe, entriesOf, KEYS_FILE, KeysFileEntries, type ApiKeysRead } from './api-keys.config.js';
+import { entriesOf, issueLine, KEYS_FILE, KeysFileEntries, type ApiKeysRead } from './api-keys.config.js';
 import type { KeysTable } from './api-keys.table.js';
 
 /** A keys file's table, or why it cannot be used (one line per problem, never a key). */
@@ -105,7 +105,7 @@ export function parseKeysFile(text: string, known: ReadonlySet<string>, perPart 
     const inFile = (offset: number) => (offset < head.length ? offset : offset - head.length + from);
     if (doc.errors.length > 0) return failed(...doc.errors.map((e) => `not valid YAML at ${position(text, inFile(e.pos[0]))} (${e.code})`));
     const file = fileSchema.safeParse(doc.toJS({ maxAliasCount: 0 }));
-    if (!file.success) return failed(...file.error.issues.map(describe));
+    if (!file.success) return failed(...file.error.issues.map(issueLine));
     for (const raw of file.data.keys) entries.add(raw);
   }
   return entries.problems.length > 0 ? { ok: false, problems: entries.problems } : { ok: true, table: entries.build() };

@@ -110,7 +110,7 @@ const normalised = (field: string) => field.toLowerCase().replace(/[-_]/g, '');
  * A zod issue as one line. An unknown field is named only when it is a known one misspelt in case
  * or separators (`ratelimit`, `rate_limit`): any other could be a key pasted in the wrong place.
  */
-export function describe(issue: z.core.$ZodIssue): string {
+export function issueLine(issue: z.core.$ZodIssue): string {
   const at = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
   if (issue.code !== 'unrecognized_keys') return `${at}${issue.message}`;
   const hints = issue.keys.flatMap((k) => FIELDS.filter((f) => normalised(f) === normalised(k)).map((f) => `${k} (did you mean ${f}?)`));
@@ -137,7 +137,7 @@ export class KeysFileEntries {
     const label = `entry ${index + 1}${typeof rawName === 'string' && KEY_NAME.test(rawName) ? ` (${rawName})` : ''}`;
     const problem = (line: string) => this.problems.push(`${KEYS_FILE}: ${label}: ${line}`);
     const parsed = entrySchema.safeParse(raw);
-    if (!parsed.success) return parsed.error.issues.forEach((issue) => problem(describe(issue)));
+    if (!parsed.success) return parsed.error.issues.forEach((issue) => problem(issueLine(issue)));
     const { name, key, providers, rateLimit } = parsed.data;
     const digest = digestOf(key);
     const unknown = providers === '*' ? -1 : providers.findIndex((p) => !this.known.has(p));
