@@ -1,17 +1,13 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Logger } from 'pino';
-import { parseOffThread } from '../config/api-keys-file.loader.js';
-import { readKeysText } from '../config/api-keys.config.js';
+import { loadKeysFile, type KeysFileRequest } from '../config/api-keys-file.loader.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { GATEWAY_LOGGER } from '../logging/gateway-logger.js';
 import { ApiKeys } from './api-keys.js';
-
-/** Events closer together than this are one change (an editor's save or a ConfigMap update is several). */
-export const RELOAD_DEBOUNCE_MS = 100;
 
 type Trigger = 'SIGHUP' | 'change';
 
@@ -26,19 +22,21 @@ export type KeysReplaced = () => void;
  * Reloads `GATEWAY_API_KEYS_FILE` on SIGHUP and when it changes, without a restart. The file's
  * directory is watched, not the file: an editor saves by renaming a new file over the old one, and
  * Kubernetes updates a mounted ConfigMap by swapping its `..data` symlink, and neither is seen by a
- * watch on the old inode. A file that cannot be read, parsed or validated leaves the current keys
- * in place, logs one error line (the problems, never a key) and sets `failed` until a good file loads.
- * The file is parsed in a worker thread (`parseOffThread`); reloads asked for meanwhile are run
- * once it is done.
+ * watch on the old inode. A change is read once the file has been still for `KEYS_FILE_SETTLE_MS`
+ * (a writer that pauses mid-write is not read half-way); SIGHUP reads at once. A file that cannot
+ * be read, parsed or validated leaves the current keys in place, logs one error line (the
+ * problems, never a key) and sets `failed` until a good file loads. The file is read and parsed in
+ * a worker thread (`loadKeysFile`); reloads asked for meanwhile are run once it is done.
  */
 @Injectable()
 export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
   /** True since the last reload failed, until one succeeds (`gateway_keys_reload_failed`). */
   failed = false;
   private readonly file?: string;
-  private readonly known: ReadonlySet<string>;
+  private readonly request: Omit<KeysFileRequest, 'unless'>;
+  private readonly settleMs: number;
   private watcher?: FSWatcher;
-  private debounce?: NodeJS.Timeout;
+  private settling?: NodeJS.Timeout;
   /** SHA-256 of the file as last read: an event that changed nothing in it is no reload. */
   private lastContent?: string;
   private reloading?: Promise<void>;
@@ -52,7 +50,9 @@ export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
   ) {
     const gateway = config.getOrThrow<GatewayConfig>('gateway');
     this.file = gateway.apiKeysFile;
-    this.known = gateway.knownProviders;
+    this.request = { path: gateway.apiKeysFile ?? '', known: [...gateway.knownProviders], maxBytes: gateway.keysFileLimits.maxBytes };
+    this.settleMs = gateway.keysFileLimits.settleMs;
+    this.lastContent = gateway.apiKeysFileContent;
   }
 
   /** The start-up line, written once the gateway listens: a gateway that cannot listen prints only why. */
@@ -63,7 +63,6 @@ export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     if (this.file === undefined) return;
-    this.lastContent = readKeysText(this.file).content;
     // Only the file's own name and a ConfigMap's `..data` link: other files of the directory (logs...) may change all the time.
     const names = new Set([basename(this.file), '..data']);
     this.watcher = watch(dirname(this.file), { persistent: false }, (_event, name) => {
@@ -88,9 +87,22 @@ export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
     this.reload('SIGHUP');
   }
 
-  private schedule(): void {
-    clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => this.reload('change'), RELOAD_DEBOUNCE_MS);
+  /** A change: read once nothing has changed the file for `settleMs` (each event starts the wait again). */
+  private schedule(wait = this.settleMs): void {
+    clearTimeout(this.settling);
+    this.settling = setTimeout(() => this.whenStill(), wait);
+  }
+
+  /** Waits longer when the file was modified within `settleMs` (a write the watch did not report). */
+  private whenStill(): void {
+    let age = Infinity;
+    try {
+      age = Date.now() - statSync(this.file!).mtimeMs;
+    } catch {
+      // Gone or unreadable: the load says so.
+    }
+    if (age >= 0 && age < this.settleMs) this.schedule(this.settleMs - age);
+    else this.reload('change');
   }
 
   /** One reload at a time: one asked for while another runs follows it (SIGHUP winning over a change). */
@@ -109,32 +121,30 @@ export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
 
   private async load(trigger: Trigger): Promise<void> {
     const started = performance.now();
-    const text = readKeysText(this.file!);
-    if (trigger === 'change' && text.content === this.lastContent) return;
-    this.lastContent = text.content;
-    const read = 'problem' in text ? text.problem : await this.parse(text.text);
-    if (!read.ok) {
+    const answer = await loadKeysFile({ ...this.request, unless: trigger === 'change' ? this.lastContent : undefined });
+    if (answer.status === 'unchanged') return;
+    if (answer.status === 'unsettled') {
+      this.logger.debug({ trigger }, 'API keys file changed while it was read: read again once it is still');
+      return this.schedule();
+    }
+    if (trigger === 'change' && answer.content === this.lastContent) return;
+    this.lastContent = answer.content;
+    if (answer.status === 'failed') {
       this.failed = true;
       this.logger.error(
-        { trigger, problems: read.problems, keys: this.apiKeys.size },
+        { trigger, file: this.file, problems: answer.problems, keys: this.apiKeys.size },
         'API keys not reloaded: the current keys stay in use',
       );
       return;
     }
-    this.apiKeys.replace(read.keys);
+    this.apiKeys.replaceTable(answer.table);
     this.keysReplaced();
     this.failed = false;
-    this.logger.info({ trigger, keys: read.keys.length, ms: Math.round(performance.now() - started) }, 'API keys loaded');
-  }
-
-  private async parse(text: string) {
-    const { read, threaded } = await parseOffThread(text, this.known);
-    if (!threaded) this.logger.warn('API keys file: no parser thread could run, parsed on the event loop');
-    return read;
+    this.logger.info({ trigger, keys: this.apiKeys.size, ms: Math.round(performance.now() - started) }, 'API keys loaded');
   }
 
   private stopWatching(): void {
-    clearTimeout(this.debounce);
+    clearTimeout(this.settling);
     this.watcher?.close();
     this.watcher = undefined;
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { keyDigest, parseApiKeysYaml } from '../config/api-keys.config.js';
+import { parseApiKeysYaml } from '../config/api-keys-file.parse.js';
+import { keyDigest } from '../config/api-keys.config.js';
 import { ApiKeys } from '../auth/api-keys.js';
 import { KEYS_USAGE, runKeysCli } from './keys-cli.js';
 

@@ -1,42 +1,97 @@
 import { extname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { parseApiKeysYaml, readKeysText, type ApiKeysRead } from './api-keys.config.js';
+import { entriesOf, KEYS_FILE } from './api-keys.config.js';
+import type { KeysTable } from './api-keys.table.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { ConfigValidationError } from './parse-config.js';
 
 /** The worker next to this module, compiled (`.js`) or, when the sources run as they are, `.ts`. */
 const PARSER = new URL(`./api-keys-file.worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
+/** The parser thread's heap: a file too big for it fails alone, never the gateway's own heap. */
+export const KEYS_PARSER_HEAP_MB = 512;
+/** A parser thread still busy after this long is stopped and the load counts as failed. */
+export const KEYS_PARSE_TIMEOUT_MS = 300_000;
+/** Start-up reads a file that keeps changing this many times before giving up. */
+const START_ATTEMPTS = 10;
+
+export interface KeysFileRequest {
+  path: string;
+  known: string[];
+  maxBytes: number;
+  /** The SHA-256 of the file as last read: the same content again is `unchanged`, not parsed. */
+  unless?: string;
+}
+
+/** `content`: what was read (its SHA-256, or the read's problem), so that a reload can tell a changed file. */
+export type KeysFileAnswer =
+  | { status: 'loaded'; content: string; table: KeysTable }
+  | { status: 'failed'; content: string; problems: string[] }
+  | { status: 'unchanged' }
+  | { status: 'unsettled' };
+
+/** For tests: the parser thread's heap and time, and its Node options (a TypeScript loader). */
+export interface KeysParserOptions {
+  heapMb?: number;
+  timeoutMs?: number;
+  execArgv?: string[];
+}
+
 /**
- * `parseApiKeysYaml` in a worker thread. A large keys file takes long, and many transient objects,
- * to parse: off the event loop, requests are not held up by a reload, and that memory goes back to
- * the system with the worker instead of staying in the gateway's heap.
- * Falls back to this thread when no worker can run (resource limits, a test runner without the
- * sources' loader): `threaded` says which it was.
+ * Reads and parses a keys file in a worker thread, so that neither its reading nor its parsing
+ * holds up requests; whatever becomes of the thread (an exception, no memory left within its heap
+ * cap, an exit, no answer in time) is an answer, never an exception here, and the file is never
+ * parsed on this thread instead.
  */
-export function parseOffThread(text: string, known: ReadonlySet<string>): Promise<{ read: ApiKeysRead; threaded: boolean }> {
+export function loadKeysFile(request: KeysFileRequest, options: KeysParserOptions = {}): Promise<KeysFileAnswer> {
+  const { heapMb = KEYS_PARSER_HEAP_MB, timeoutMs = KEYS_PARSE_TIMEOUT_MS, execArgv } = options;
   return new Promise((resolve) => {
-    let answered = false;
-    const worker = new Worker(PARSER, { workerData: { text, known: [...known] } });
-    worker.once('message', (read: ApiKeysRead) => {
-      answered = true;
-      resolve({ read, threaded: true });
-    });
-    worker.once('error', () => undefined); // the exit that follows answers
-    worker.once('exit', () => answered || resolve({ read: parseApiKeysYaml(text, known), threaded: false }));
+    let timer: NodeJS.Timeout | undefined;
+    let worker: Worker;
+    const settle = (answer: KeysFileAnswer) => {
+      clearTimeout(timer);
+      timer = undefined;
+      resolve(answer);
+    };
+    const fail = (why: string) => settle({ status: 'failed', content: why, problems: [`${KEYS_FILE}: ${why}`] });
+    try {
+      worker = new Worker(PARSER, { workerData: request, resourceLimits: { maxOldGenerationSizeMb: heapMb }, execArgv });
+    } catch (error) {
+      return fail(`could not be parsed: no parser thread (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    timer = setTimeout(() => {
+      fail(`could not be parsed within ${timeoutMs} ms`);
+      void worker.terminate();
+    }, timeoutMs);
+    worker.once('message', settle);
+    worker.once('messageerror', () => fail('could not be parsed: the parser thread answered nothing readable'));
+    worker.once('error', (error: NodeJS.ErrnoException) =>
+      fail(
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `could not be parsed within the parser thread's ${heapMb} MB heap`
+          : `could not be parsed: the parser thread failed (${error.name})`,
+      ),
+    );
+    worker.once('exit', (code) => fail(`could not be parsed: the parser thread stopped (exit code ${code})`));
   });
 }
 
 /**
- * Start-up: reads and validates `GATEWAY_API_KEYS_FILE` (off the event loop, see `parseOffThread`)
- * into the configuration's keys, or throws `ConfigValidationError` with its problems, as
- * `parseGatewayConfig` does for every other variable.
+ * Start-up: reads and validates `GATEWAY_API_KEYS_FILE` (see `loadKeysFile`) into the
+ * configuration's keys, or throws `ConfigValidationError` with its problems, as
+ * `parseGatewayConfig` does for every other variable. The file is read at once; while a writer
+ * is still changing it, read again once it has had `KEYS_FILE_SETTLE_MS` to finish.
  */
-export async function withKeysFile(config: GatewayConfig): Promise<GatewayConfig> {
+export async function withKeysFile(config: GatewayConfig, options?: KeysParserOptions): Promise<GatewayConfig> {
   if (config.apiKeysFile === undefined) return config;
-  const text = readKeysText(config.apiKeysFile);
-  const read = 'problem' in text ? text.problem : (await parseOffThread(text.text, config.knownProviders)).read;
-  if (!read.ok) throw new ConfigValidationError(read.problems);
-  return { ...config, apiKeys: read.keys };
+  const request = { path: config.apiKeysFile, known: [...config.knownProviders], maxBytes: config.keysFileLimits.maxBytes };
+  for (let attempt = 1; ; attempt++) {
+    const answer = await loadKeysFile(request, options);
+    if (answer.status === 'loaded') return { ...config, apiKeys: entriesOf(answer.table), apiKeysFileContent: answer.content };
+    if (answer.status === 'failed') throw new ConfigValidationError(answer.problems);
+    if (attempt === START_ATTEMPTS) throw new ConfigValidationError([`${KEYS_FILE}: kept changing while it was read`]);
+    await sleep(Math.max(config.keysFileLimits.settleMs, 10));
+  }
 }

@@ -4,11 +4,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { withKeysFile } from './api-keys-file.loader.js';
-import { keyDigest, parseApiKeysEnv, parseApiKeysYaml } from './api-keys.config.js';
+import { parseApiKeysYaml } from './api-keys-file.parse.js';
+import { keyDigest, parseApiKeysEnv } from './api-keys.config.js';
 import { parseRateLimit } from './rate-limit.policy.js';
 import { ConfigValidationError, parseGatewayConfig } from './parse-config.js';
 
 const KNOWN = new Set(['latam', 'prio', 'sabre']);
+/** The parser thread runs the sources, as the gateway's test processes do. */
+const PARSER = { execArgv: ['--import', new URL('../../../../libs/oauth-providers/test-support/ts-register.mjs', import.meta.url).href] };
 const DIGEST = keyDigest('partner-a-secret-key');
 
 function envKeys(value: string) {
@@ -150,14 +153,14 @@ describe('GATEWAY_API_KEYS_FILE', () => {
     const dir = mkdtempSync(join(tmpdir(), 'api-keys-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     const problemsOf = async (file: string) => {
-      const error = await withKeysFile(parseGatewayConfig({ GATEWAY_API_KEYS_FILE: file })).catch((e: unknown) => e);
+      const error = await withKeysFile(parseGatewayConfig({ GATEWAY_API_KEYS_FILE: file }), PARSER).catch((e: unknown) => e);
       return error instanceof ConfigValidationError ? error.problems : [];
     };
 
     it('reads the file into the configuration, and remembers it for reloads', async () => {
       const file = join(dir, 'keys.yaml');
       writeFileSync(file, 'keys:\n  - { name: partner-a, key: partner-a-secret-key, providers: [prio] }\n');
-      const config = await withKeysFile(parseGatewayConfig({ GATEWAY_API_KEYS_FILE: file }));
+      const config = await withKeysFile(parseGatewayConfig({ GATEWAY_API_KEYS_FILE: file }), PARSER);
       expect(config.apiKeysFile).toBe(file);
       expect(config.apiKeys).toEqual([{ name: 'partner-a', digest: DIGEST, providers: new Set(['prio']), rateLimit: undefined }]);
     });

@@ -1,9 +1,9 @@
 import { hash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseRateLimit } from './rate-limit.policy.js';
-import type { ApiKeyEntry } from './gateway-config.js';
+import type { ApiKeyEntry, KeysFileLimits } from './gateway-config.js';
+import { integer } from './gateway-schema.js';
+import { KeysTableBuilder, nameAt, type KeysTable } from './api-keys.table.js';
 
 /** A caller's name: shown in logs and part of Redis key names, so a short plain slug. */
 export const KEY_NAME = /^[a-z0-9._-]{1,64}$/;
@@ -14,28 +14,39 @@ const HEX64 = /^[0-9a-fA-F]{64}$/;
 export const keyDigest = (key: string): string => hash('sha256', key, 'hex');
 
 /** `sha256:<64 hex>` gives that digest (lowercased); a plain key its own digest; a malformed `sha256:` undefined. */
-function digestOf(key: string): string | undefined {
+export function digestOf(key: string): string | undefined {
   if (!key.startsWith(DIGEST_PREFIX)) return keyDigest(key);
   const hex = key.slice(DIGEST_PREFIX.length);
   return HEX64.test(hex) ? hex.toLowerCase() : undefined;
 }
 
 /**
- * The callers, from `GATEWAY_API_KEYS` or `GATEWAY_API_KEYS_FILE` (never both). The file is read
- * and validated by `withKeysFile` before the gateway starts (in a worker: it may be large).
+ * The callers, from `GATEWAY_API_KEYS` or `GATEWAY_API_KEYS_FILE` (never both), and how the file is
+ * read. The file itself is read and validated by `withKeysFile` before the gateway starts.
  */
 export function parseCallerKeys(
   env: Record<string, string | undefined>,
   known: ReadonlySet<string>,
   problems: string[],
-): { apiKeys: ApiKeyEntry[]; apiKeysFile?: string } {
+): { apiKeys: ApiKeyEntry[]; apiKeysFile?: string; keysFileLimits: KeysFileLimits } {
+  const keysFileLimits = {
+    maxBytes: limit('KEYS_FILE_MAX_BYTES', env.KEYS_FILE_MAX_BYTES, integer(64 * 1024 * 1024, 1), problems),
+    settleMs: limit('KEYS_FILE_SETTLE_MS', env.KEYS_FILE_SETTLE_MS, integer(1_000, 0, 60_000), problems),
+  };
   const file = env.GATEWAY_API_KEYS_FILE;
-  if (file === undefined) return { apiKeys: parseApiKeysEnv(env.GATEWAY_API_KEYS, known, problems) };
+  if (file === undefined) return { apiKeys: parseApiKeysEnv(env.GATEWAY_API_KEYS, known, problems), keysFileLimits };
   if (env.GATEWAY_API_KEYS !== undefined) {
     problems.push('GATEWAY_API_KEYS_FILE: cannot be combined with GATEWAY_API_KEYS (keep one source of keys)');
-    return { apiKeys: [] };
+    return { apiKeys: [], keysFileLimits };
   }
-  return { apiKeys: [], apiKeysFile: file };
+  return { apiKeys: [], apiKeysFile: file, keysFileLimits };
+}
+
+function limit(name: string, value: string | undefined, schema: z.ZodType<number, string | undefined>, problems: string[]): number {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  problems.push(`${name}: ${parsed.error.issues[0].message}`);
+  return 0;
 }
 
 /**
@@ -79,21 +90,7 @@ export function parseApiKeysEnv(value: string | undefined, known: ReadonlySet<st
 /** The keys of a file, or why it cannot be used (one line per problem, never a key). */
 export type ApiKeysRead = { ok: true; keys: ApiKeyEntry[] } | { ok: false; problems: string[] };
 
-const FILE = 'GATEWAY_API_KEYS_FILE';
-const failed = (...problems: string[]): ApiKeysRead => ({ ok: false, problems: problems.map((p) => `${FILE}: ${p}`) });
-
-/**
- * A keys file's text and its SHA-256 (`content`: `missing` when it cannot be read), so that a
- * reload can tell a changed file from one that was only touched before parsing anything.
- */
-export function readKeysText(path: string): { text: string; content: string } | { problem: ApiKeysRead; content: 'missing' } {
-  try {
-    const text = readFileSync(path, 'utf8');
-    return { text, content: keyDigest(text) };
-  } catch (error) {
-    return { problem: failed(`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`), content: 'missing' };
-  }
-}
+export const KEYS_FILE = 'GATEWAY_API_KEYS_FILE';
 
 const PROVIDERS_WANTED = 'must be "*" or a non-empty list of provider names';
 const entrySchema = z.strictObject(
@@ -106,11 +103,6 @@ const entrySchema = z.strictObject(
   { error: 'must be a mapping with name, key and providers' },
 );
 
-const fileSchema = z.strictObject(
-  { keys: z.array(z.unknown(), { error: 'must be a list of entries' }) },
-  { error: 'must be a mapping with a keys: list' },
-);
-
 const FIELDS = ['name', 'key', 'providers', 'rateLimit'];
 const normalised = (field: string) => field.toLowerCase().replace(/[-_]/g, '');
 
@@ -118,7 +110,7 @@ const normalised = (field: string) => field.toLowerCase().replace(/[-_]/g, '');
  * A zod issue as one line. An unknown field is named only when it is a known one misspelt in case
  * or separators (`ratelimit`, `rate_limit`): any other could be a key pasted in the wrong place.
  */
-function describe(issue: z.core.$ZodIssue): string {
+export function issueLine(issue: z.core.$ZodIssue): string {
   const at = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
   if (issue.code !== 'unrecognized_keys') return `${at}${issue.message}`;
   const hints = issue.keys.flatMap((k) => FIELDS.filter((f) => normalised(f) === normalised(k)).map((f) => `${k} (did you mean ${f}?)`));
@@ -126,55 +118,64 @@ function describe(issue: z.core.$ZodIssue): string {
 }
 
 /**
- * A keys file:
- * ```yaml
- * keys:
- *   - name: partner-a          # [a-z0-9._-]{1,64}, unique; shown in logs, never the key
- *     key: sha256:9f86d081...  # the key's SHA-256 in hex, or the key itself
- *     providers: [latam, prio] # or "*"
- *     rateLimit: 100/s         # optional: N/s or N/m
- * ```
- * Every scalar is read as a string (YAML's failsafe schema), so a key such as `0x1e5` or `yes`
- * stays the key that was written. Problem lines name an entry by position and, when valid, by
- * name; they never hold a key, nor any YAML source text (a parser's excerpt could show one).
+ * The entries of a keys file, checked one by one as they are parsed (a large file is parsed in
+ * parts) into a `KeysTable`. Problem lines name an entry by position and, when valid, by name;
+ * they never hold a key.
  */
-export function parseApiKeysYaml(text: string, known: ReadonlySet<string>): ApiKeysRead {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { schema: 'failsafe', prettyErrors: false, lineCounter });
-  if (doc.errors.length > 0) {
-    return failed(
-      ...doc.errors.map((e) => {
-        const { line, col } = lineCounter.linePos(e.pos[0]);
-        return `not valid YAML at line ${line}, column ${col} (${e.code})`;
-      }),
-    );
-  }
-  const file = fileSchema.safeParse(doc.toJS());
-  if (!file.success) return failed(...file.error.issues.map(describe));
+export class KeysFileEntries {
+  readonly problems: string[] = [];
+  private readonly table = new KeysTableBuilder();
+  private count = 0;
+  private readonly names = new Map<string, string>();
+  private readonly digests = new Map<string, string>();
 
-  const problems: string[] = [];
-  const keys: ApiKeyEntry[] = [];
-  const names = new Map<string, string>();
-  const digests = new Map<string, string>();
-  file.data.keys.forEach((raw, index) => {
+  constructor(private readonly known: ReadonlySet<string>) {}
+
+  add(raw: unknown): void {
+    const index = this.count++;
     const rawName = (raw as { name?: unknown } | null)?.name;
     const label = `entry ${index + 1}${typeof rawName === 'string' && KEY_NAME.test(rawName) ? ` (${rawName})` : ''}`;
-    const problem = (line: string) => problems.push(`${FILE}: ${label}: ${line}`);
+    const problem = (line: string) => this.problems.push(`${KEYS_FILE}: ${label}: ${line}`);
     const parsed = entrySchema.safeParse(raw);
-    if (!parsed.success) return parsed.error.issues.forEach((issue) => problem(describe(issue)));
+    if (!parsed.success) return parsed.error.issues.forEach((issue) => problem(issueLine(issue)));
     const { name, key, providers, rateLimit } = parsed.data;
     const digest = digestOf(key);
-    const policy = rateLimit === undefined ? undefined : parseRateLimit(rateLimit);
-    const unknown = providers === '*' ? -1 : providers.findIndex((p) => !known.has(p));
+    const unknown = providers === '*' ? -1 : providers.findIndex((p) => !this.known.has(p));
     if (digest === undefined) problem('key: sha256: must be followed by exactly 64 hex digits');
-    if (rateLimit !== undefined && !policy) problem('rateLimit: must be N/s or N/m, N a whole number from 1 to 1000000');
+    if (rateLimit !== undefined && !parseRateLimit(rateLimit)) problem('rateLimit: must be N/s or N/m, N a whole number from 1 to 1000000');
     if (unknown >= 0) problem(`providers: item ${unknown + 1} is not a built-in or OAUTH_PROVIDERS name (or use providers: "*")`);
-    if (names.has(name)) problem(`name: already used by ${names.get(name)}`);
-    if (digest !== undefined && digests.has(digest)) problem(`key: the same key as ${digests.get(digest)}`);
-    names.set(name, label);
-    if (digest !== undefined) digests.set(digest, label);
-    if (problems.length === 0)
-      keys.push({ name, digest: digest!, providers: providers === '*' ? '*' : new Set(providers), rateLimit: policy });
-  });
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, keys };
+    if (this.names.has(name)) problem(`name: already used by ${this.names.get(name)}`);
+    if (digest !== undefined && this.digests.has(digest)) problem(`key: the same key as ${this.digests.get(digest)}`);
+    this.names.set(name, label);
+    if (digest !== undefined) this.digests.set(digest, label);
+    if (this.problems.length === 0) this.table.add(name, digest!, { providers, rateLimit });
+  }
+
+  build(): KeysTable {
+    return this.table.build();
+  }
+}
+
+/** A grant as the request path uses it: providers as a set, the rate limit parsed. */
+export function grantsOf(table: KeysTable): Array<Pick<ApiKeyEntry, 'providers' | 'rateLimit'>> {
+  return table.grants.map(({ providers, rateLimit }) => ({
+    providers: providers === '*' ? '*' : new Set(providers),
+    rateLimit: rateLimit === undefined ? undefined : parseRateLimit(rateLimit),
+  }));
+}
+
+/** A table's entries, one object each (start-up and tests: the request path reads the table itself). */
+export function entriesOf(table: KeysTable): ApiKeyEntry[] {
+  const grants = grantsOf(table);
+  const hex = Buffer.from(table.digests.buffer, table.digests.byteOffset, table.digests.byteLength).toString('hex');
+  return Array.from(table.grantOf, (grant, i) => ({ name: nameAt(table, i), digest: hex.slice(i * 64, i * 64 + 64), ...grants[grant] }));
+}
+
+/** Entries (from `GATEWAY_API_KEYS`, the sandbox, tests) as a table. */
+export function tableOf(entries: readonly ApiKeyEntry[]): KeysTable {
+  const builder = new KeysTableBuilder();
+  for (const { name, digest, providers, rateLimit } of entries) {
+    builder.add(name, digest, { providers: providers === '*' ? '*' : [...providers], rateLimit: rateLimit?.text });
+  }
+  return builder.build();
 }

@@ -54,6 +54,13 @@ export interface ApiKeyEntry {
   rateLimit?: RateLimitPolicy;
 }
 
+/** How `GATEWAY_API_KEYS_FILE` is read: `KEYS_FILE_MAX_BYTES`, `KEYS_FILE_SETTLE_MS`. */
+export interface KeysFileLimits {
+  maxBytes: number;
+  /** How long the file must stay unchanged after a change event before it is read. */
+  settleMs: number;
+}
+
 export interface HostPort {
   host: string;
   port: number;
@@ -85,6 +92,9 @@ export interface GatewayConfig {
   apiKeys: ApiKeyEntry[];
   /** `GATEWAY_API_KEYS_FILE`: read again on SIGHUP and when it changes. */
   apiKeysFile?: string;
+  /** SHA-256 of `GATEWAY_API_KEYS_FILE` as read at start-up: a later event that changed nothing in it is no reload. */
+  apiKeysFileContent?: string;
+  keysFileLimits: KeysFileLimits;
   redis?: RedisConfig;
   /** The 32 bytes of `TOKEN_ENCRYPTION_KEY`. */
   tokenEncryptionKey?: Buffer;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { parseEncryptionKey } from '@oauth-gateway/oauth-providers/redis';
 import { LOG_LEVELS, type HostPort, type TrustedProxy } from './gateway-config.js';
 
-const integer = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+export const integer = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
     .regex(

@@ -28,7 +28,7 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
     for (const issue of parsed.error.issues) problems.push(`${String(issue.path[0])}: ${issue.message}`);
   }
   const { providers, knownProviders, partlyConfigured } = readProviders(env, problems);
-  const { apiKeys, apiKeysFile } = parseCallerKeys(env, knownProviders, problems);
+  const { apiKeys, apiKeysFile, keysFileLimits } = parseCallerKeys(env, knownProviders, problems);
   if (!parsed.success) throw new ConfigValidationError(problems);
   const v = parsed.data;
 
@@ -62,6 +62,7 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
     production,
     apiKeys,
     apiKeysFile,
+    keysFileLimits,
     redis: redisWanted
       ? { url: v.REDIS_URL, clusterNodes: v.REDIS_CLUSTER_NODES, sentinels: v.REDIS_SENTINELS, sentinelName: v.REDIS_SENTINEL_NAME }
       : undefined,
