@@ -18,6 +18,16 @@ redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[2], 'released')
 return 1`;
 
+// KEYS[1] lock key; ARGV holder, lease ms. Only the holder extends its own lease.
+const EXTEND_IF_HOLDER = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])`;
+
+/** How often a sender retries releasing a lock whose command failed, until Redis answers. */
+const RELEASE_RETRY_MS = 250;
+/** After this the sender stops retrying: a lock Redis still takes for it then frees itself within its lease. */
+const RELEASE_GIVE_UP_MS = 60_000;
+
 /**
  * The cluster-wide renewal protocol on Redis, apart from where tokens are stored: a lock per token
  * key (`<key>:lock`, released only by its holder) and waiting for the holder's result, woken by
@@ -36,13 +46,32 @@ export class RedisRenewalLock {
     private readonly context: RenewalLockContext,
   ) {}
 
-  async lock(key: string, ttlMs: number): Promise<TokenLock | undefined> {
+  /**
+   * The holder's value is chosen before the command is sent: when `SET NX` fails or times out, Redis
+   * may still run it later (a hung server resuming, a Cluster client re-sending it after a
+   * failover), so the sender releases that value as soon as Redis answers again.
+   */
+  async lock(key: string, leaseMs: number): Promise<TokenLock | undefined> {
     const holder = randomBytes(16).toString('base64url');
-    const taken = await this.context.run(() => this.client.set(lockKey(key), holder, 'PX', wholeMs(ttlMs), 'NX'));
+    // Without a ready connection the client rejects the command without sending it.
+    const sent = this.client.status === 'ready';
+    let taken: string | null;
+    try {
+      taken = await this.context.run(() => this.client.set(lockKey(key), holder, 'PX', wholeMs(leaseMs), 'NX'));
+    } catch (error) {
+      if (sent) this.releaseUntilAnswered(key, holder, Date.now() + RELEASE_GIVE_UP_MS);
+      throw error;
+    }
     if (taken !== 'OK') return undefined;
     return {
+      extend: async (ms) => (await this.context.run(() => this.client.eval(EXTEND_IF_HOLDER, 1, lockKey(key), holder, wholeMs(ms)))) === 1,
       release: async () => {
-        await this.context.run(() => this.client.eval(RELEASE_IF_HOLDER, 1, lockKey(key), holder, wakeChannel(key)));
+        try {
+          await this.release(key, holder);
+        } catch (error) {
+          this.releaseUntilAnswered(key, holder, Date.now() + RELEASE_GIVE_UP_MS);
+          throw error;
+        }
       },
     };
   }
@@ -73,6 +102,19 @@ export class RedisRenewalLock {
       waiting.delete(bell.ring);
       if (waiting.size === 0) this.waiters.delete(channel);
     }
+  }
+
+  private async release(key: string, holder: string): Promise<void> {
+    await this.context.run(() => this.client.eval(RELEASE_IF_HOLDER, 1, lockKey(key), holder, wakeChannel(key)));
+  }
+
+  /** Retries releasing `holder`'s lock in the background until one attempt is answered (or the store closes). */
+  private releaseUntilAnswered(key: string, holder: string, giveUpAt: number): void {
+    const retry = setTimeout(() => {
+      if (this.closed || Date.now() > giveUpAt) return;
+      this.release(key, holder).catch(() => this.releaseUntilAnswered(key, holder, giveUpAt));
+    }, RELEASE_RETRY_MS);
+    retry.unref();
   }
 
   /** Wakes every waiter (they return nothing) and closes the subscriber. */
