@@ -18,6 +18,7 @@ import { ReadinessController } from './health/readiness.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { CallerMetrics } from './metrics/caller.metrics.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { RedisMetrics } from './metrics/redis.metrics.js';
 import type { AccessLog } from './logging/access-log.js';
 import type { GatewayServer } from './proxy/gateway-server.js';
 import { proxyProviders } from './proxy/proxy.providers.js';
@@ -82,6 +83,7 @@ export class AppModule {
         ApiKeysReloader,
         { provide: RateLimiter, useValue: redis ? new RedisRateLimiter(redis, new InMemoryRateLimiter()) : new InMemoryRateLimiter() },
         CallerMetrics,
+        RedisMetrics,
         { provide: APP_FILTER, useClass: ProblemExceptionFilter },
         ...proxyProviders(server, accessLog, upstreamConnections),
       ],

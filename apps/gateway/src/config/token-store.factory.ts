@@ -1,6 +1,7 @@
+import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import type { TokenStore } from '@oauth-gateway/oauth-providers';
-import { createRedisConnection, RedisTokenStore, type RedisConnectionOptions } from '@oauth-gateway/oauth-providers/redis';
+import { createRedisConnection, logClientErrors, RedisTokenStore, type RedisConnectionOptions } from '@oauth-gateway/oauth-providers/redis';
 import type { GatewayConfig } from './gateway-config.js';
 
 /** Parsed once, in gateway-schema.ts: handed over as addresses, never written back as host:port text. */
@@ -20,8 +21,8 @@ const connectionOptions = ({
 export function connectRedis(config: GatewayConfig): Redis | Cluster | undefined {
   if (!config.redis) return undefined;
   const client = createRedisConnection(connectionOptions(config.redis));
-  // Outages show as degraded in /health/ready, /tokens and the metrics; ioredis would print each reconnect failure.
-  client.on('error', () => undefined);
+  // Outages also show as degraded in /health/ready, /tokens and the metrics.
+  logClientErrors(client, new Logger('Redis'));
   return client;
 }
 

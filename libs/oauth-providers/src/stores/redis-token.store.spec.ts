@@ -152,6 +152,24 @@ describeRedis('RedisTokenStore', () => {
       await absent.close();
     });
 
+    it('shows a hung server while idle (degraded, timeouts counted) and recovers once it answers', async () => {
+      const server = await startRedisServer();
+      const idle = new RedisTokenStore({ url: server.url, commandTimeoutMs: 200 });
+      try {
+        expect(await idle.ready(10_000)).toBe(true);
+        await idle.get(tokenKey()); // a token key the heartbeat then looks at
+        server.child.kill('SIGSTOP');
+        await waitUntil(() => idle.isDegraded(), 'the hang to show');
+        expect(idle.health.timeouts).toBeGreaterThan(0);
+        server.child.kill('SIGCONT');
+        await waitUntil(() => !idle.isDegraded(), 'the store to recover');
+      } finally {
+        server.child.kill('SIGCONT');
+        await idle.close();
+        await server.stop();
+      }
+    });
+
     it("close() closes its subscriber and leaves the caller's client open", async () => {
       const key = tokenKey();
       const own = new RedisTokenStore(redis, { encryptionKey: keyA });

@@ -1,5 +1,7 @@
+import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import type { AccessToken } from '../interfaces/access-token.interface.js';
+import { logClientErrors, RedisCommandHealth } from './redis-command.health.js';
 import { createRedisConnection, type RedisConnectionOptions } from './redis-connection.js';
 import { RedisRenewalLock, wakeChannel, wholeMs } from './redis-renewal.lock.js';
 import { RedisTokenCodec } from './redis-token.codec.js';
@@ -15,8 +17,8 @@ export interface RedisTokenStoreOptions {
   pollIntervalMs?: number;
 }
 
-/** After a failed command the store reports degraded this long, unless Redis answers again first. */
-const FAILURE_MEMORY_MS = 10_000;
+/** An idle store looks at Redis this often, so that a hang or a lost Cluster master shows while tokens are valid. */
+const HEARTBEAT_MS = 1000;
 
 // KEYS[1] token key; ARGV fingerprints of the token under every configured key (rotation).
 const DELETE_IF_FINGERPRINT = `
@@ -50,10 +52,11 @@ export class RedisTokenStore implements TokenStore {
   private readonly ownsClient: boolean;
   private readonly codec: RedisTokenCodec;
   private readonly renewal: RedisRenewalLock;
-  private lastFailureAt?: number;
-  private readonly onReady = () => {
-    this.lastFailureAt = undefined;
-  };
+  /** Whether Redis answers the store's commands: its log lines, timeouts and `isDegraded()`. */
+  readonly health: RedisCommandHealth;
+  /** Token keys used so far, one per provider: what the heartbeat looks at. */
+  private readonly keys = new Set<string>();
+  private readonly heartbeat: NodeJS.Timeout;
 
   constructor(client: Redis | Cluster | RedisConnectionOptions, options: RedisTokenStoreOptions = {}) {
     if (isClient(client)) {
@@ -62,19 +65,21 @@ export class RedisTokenStore implements TokenStore {
     } else {
       this.client = createRedisConnection(client);
       this.ownsClient = true;
-      // Outages show in isDegraded() and the service's log; ioredis would print each reconnect failure.
-      this.client.on('error', () => undefined);
+      logClientErrors(this.client, new Logger('RedisTokenStore'));
     }
+    this.health = new RedisCommandHealth('token_store', this.client, new Logger('RedisTokenStore'));
     this.codec = new RedisTokenCodec(options);
     this.renewal = new RedisRenewalLock(this.client, {
       run: (command) => this.run(command),
       decode: (key, raw) => this.codec.decode(key, raw),
       pollIntervalMs: options.pollIntervalMs ?? 100,
     });
-    this.client.on('ready', this.onReady);
+    this.heartbeat = setInterval(() => void this.look(), HEARTBEAT_MS);
+    this.heartbeat.unref();
   }
 
   async get(key: string): Promise<AccessToken | undefined> {
+    this.keys.add(key);
     const raw = await this.run(() => this.client.get(key));
     return raw === null ? undefined : this.codec.decode(key, raw);
   }
@@ -116,28 +121,29 @@ export class RedisTokenStore implements TokenStore {
     });
   }
 
-  /** Redis not connected, or a command failed or timed out recently (and none succeeded since). */
+  /** Redis not connected, or its last command failed or timed out (and none succeeded since). */
   isDegraded(): boolean {
-    if (this.client.status !== 'ready') return true;
-    return this.lastFailureAt !== undefined && Date.now() - this.lastFailureAt < FAILURE_MEMORY_MS;
+    return this.health.isDegraded();
   }
 
   /** Closes what the store opened: the lock's subscriber, and the client when the store created it. */
   async close(): Promise<void> {
+    clearInterval(this.heartbeat);
     this.renewal.close();
-    this.client.off('ready', this.onReady);
     if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
   }
 
-  private async run<T>(command: () => Promise<T>): Promise<T> {
-    try {
-      const result = await command();
-      this.lastFailureAt = undefined;
-      return result;
-    } catch (error) {
-      this.lastFailureAt = Date.now();
-      throw error;
-    }
+  private run<T>(command: () => Promise<T>): Promise<T> {
+    return this.health.run(command);
+  }
+
+  /** When no command ran for a while: reads where the tokens live (each in its Cluster slot), or pings. */
+  private async look(): Promise<void> {
+    if (Date.now() - (this.health.lastOutcomeAt ?? 0) < HEARTBEAT_MS || this.client.status === 'end') return;
+    const probes: Array<() => Promise<unknown>> = this.keys.size
+      ? [...this.keys].map((key) => () => this.client.pttl(key))
+      : [() => this.client.ping()];
+    await Promise.all(probes.map((probe) => this.run(probe).catch(() => undefined)));
   }
 }
 

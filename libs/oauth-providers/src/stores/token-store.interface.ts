@@ -39,7 +39,10 @@ export interface TokenStore {
    * spend its first requests degraded; false when it is not there in time (the app starts anyway).
    */
   ready?(timeoutMs: number): Promise<boolean>;
-  /** True while the store cannot be reached and the service works from local copies. */
+  /**
+   * True while the store cannot be reached and the service works from local copies. A store that
+   * has it also logs its own outages; without it, the service logs when a call fails and succeeds again.
+   */
   isDegraded?(): boolean;
   close?(): Promise<void>;
 }

@@ -109,12 +109,16 @@ export class TokenStoreSync {
   private async guard<T, F>(call: () => Promise<T>, fallback: F): Promise<T | F> {
     try {
       const result = await call();
+      if (this.degradedSince !== undefined && !this.store.isDegraded) {
+        this.logger.log(`token store answering again after ${this.options.clock.now() - this.degradedSince} ms`);
+      }
       this.degradedSince = undefined;
       return result;
     } catch (error) {
       if (this.degradedSince === undefined) {
         this.degradedSince = this.options.clock.now();
-        this.logger.warn(`token store unreachable, working from local copies: ${(error as Error).message}`);
+        // A store that reports its own health (isDegraded) also writes its own lines.
+        if (!this.store.isDegraded) this.logger.warn(`token store unreachable, working from local copies: ${(error as Error).message}`);
       }
       return fallback;
     }
