@@ -121,6 +121,7 @@ async function underTraffic(rig: Rig) {
       failed: answers.filter((a) => a.status !== 200 && a.status !== 429),
       maxMs: Math.max(...answers.filter((a) => a.at >= 0).map((a) => a.ms)),
       beforeMs: Math.max(...answers.filter((a) => a.at < 0).map((a) => a.ms)),
+      p99: [answers.filter((a) => a.at < 0), answers.filter((a) => a.at >= 0 && a.at <= answered - faultAt)].map(p99),
       readiness,
       notReady,
       validAfterMs,
@@ -136,6 +137,11 @@ async function underTraffic(rig: Rig) {
     rmSync(dir, { recursive: true, force: true });
     await rig.stop();
   }
+}
+
+function p99(answers: Array<{ ms: number }>): number {
+  const sorted = answers.map((a) => a.ms).sort((x, y) => x - y);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0);
 }
 
 /** The bar of the issue: nothing failed, nothing slow, ready throughout, tokens valid soon after, the fault seen. */
@@ -158,7 +164,7 @@ describeTopologies('Redis faults under traffic: two gateway processes, 10-second
   const report = (fault: string, seen: Awaited<ReturnType<typeof underTraffic>>) =>
     reports.push(
       `${fault}: ${seen.answers.length} requests, ${seen.answers.filter((a) => a.status === 429).length} 429, ${seen.failed.length} failed, ` +
-        `max ${Math.round(seen.maxMs)} ms (before the fault ${Math.round(seen.beforeMs)} ms), tokens valid ${seen.validAfterMs} ms after Redis answered, ` +
+        `max ${Math.round(seen.maxMs)} ms (before the fault ${Math.round(seen.beforeMs)} ms), p99 before/during ${seen.p99.join('/')} ms, tokens valid ${seen.validAfterMs} ms after Redis answered, ` +
         `gauges ${JSON.stringify(seen.gauges)}, outages ${JSON.stringify(seen.recovered)} ms`,
     );
 
