@@ -138,7 +138,8 @@ export function startRedisSentinel(name = 'mymaster', { replicas = 0, downAfterM
     servers.push(master);
     const replicaServers = [];
     for (let i = 0; i < replicas; i++) {
-      const replica = await startRedisServer(undefined, { args: ['--replicaof', '127.0.0.1', String(master.port)] });
+      // A replica writes the copy it receives to its working directory.
+      const replica = await startRedisServer(undefined, { args: ['--replicaof', '127.0.0.1', String(master.port)], cwd: dir });
       servers.push(replica);
       replicaServers.push(replica);
     }
