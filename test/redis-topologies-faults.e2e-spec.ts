@@ -116,7 +116,13 @@ async function underTraffic(rig: Rig) {
     );
 
     const lines = gateways.map((g) => g.logs());
+    const timeouts = await Promise.all(
+      gateways.map(async (g) =>
+        Promise.all(['token_store', 'rate_limit'].map((use) => metric(g.url, `gateway_redis_command_timeouts_total{use="${use}"}`))),
+      ),
+    );
     return {
+      timeouts,
       answers,
       failed: answers.filter((a) => a.status !== 200 && a.status !== 429),
       maxMs: Math.max(...answers.filter((a) => a.at >= 0).map((a) => a.ms)),
@@ -181,6 +187,8 @@ describeTopologies('Redis faults under traffic: two gateway processes, 10-second
     });
     report('SIGSTOP 6 s', seen);
     expectCostsCallersNothing(seen);
+    // A hung server answers nothing: each gateway's commands of both uses timed out.
+    for (const [store, limits] of seen.timeouts) expect([store! > 0, limits! > 0]).toEqual([true, true]);
   }, 120_000);
 
   it('kill -9 of the Sentinel master', async () => {

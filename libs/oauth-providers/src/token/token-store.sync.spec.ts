@@ -76,6 +76,18 @@ describe('TokenStoreSync', () => {
     expect(store.calls).toEqual(['get', 'lock', 'get', 'release']);
   });
 
+  it('adopts what it found under the lock only once the lock is released: the renewal ends with its token', async () => {
+    const store = new ScriptedStore();
+    const { sync, token } = setup(store);
+    let reads = 0;
+    store.handlers.get = async () => (++reads === 2 ? token('just-stored') : undefined);
+    await sync.renew(KEY, undefined, {
+      adopt: (t) => (store.calls.push('adopt'), t),
+      fetch: () => Promise.reject(new Error('not called')),
+    });
+    expect(store.calls).toEqual(['get', 'lock', 'get', 'release', 'adopt']);
+  });
+
   it('releases the lock when the fetch fails, and passes the failure on', async () => {
     const store = new ScriptedStore();
     const { sync } = setup(store);

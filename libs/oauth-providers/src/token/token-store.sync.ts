@@ -96,14 +96,17 @@ export class TokenStoreSync {
   private async holding(lock: TokenLock, key: string, replacing: string | undefined, steps: RenewalSteps): Promise<AccessToken> {
     const keepAlive = setInterval(() => void this.guard(() => lock.extend(LOCK_LEASE_MS), false), LOCK_LEASE_MS / 4);
     keepAlive.unref();
+    let theirs: AccessToken | undefined;
     try {
       // The holder before us may have finished between our read and our lock.
-      const again = await this.adoptable(key, replacing);
-      return again ? steps.adopt(again) : await steps.fetch();
+      theirs = await this.adoptable(key, replacing);
+      if (!theirs) return await steps.fetch();
     } finally {
       clearInterval(keepAlive);
       await this.guard(() => lock.release(), undefined);
     }
+    // Adopting is the renewal's last step: whatever its token starts (the next renewal) starts after this one.
+    return steps.adopt(theirs);
   }
 
   private async guard<T, F>(call: () => Promise<T>, fallback: F): Promise<T | F> {
