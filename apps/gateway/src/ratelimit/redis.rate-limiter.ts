@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
-import { RedisCommandHealth } from '@oauth-gateway/oauth-providers/redis';
+import { commandTimeoutOf, RedisCommandHealth } from '@oauth-gateway/oauth-providers/redis';
 import type { Caller } from '../auth/api-keys.js';
 import type { Clock, InMemoryRateLimiter } from './in-memory.rate-limiter.js';
 import type { RateDecision, RateLimiter } from './rate-limiter.interface.js';
@@ -13,7 +13,7 @@ const PROBE_EVERY_MS = 1000;
 export interface RedisRateLimiterOptions {
   /** Monotonic ms, for the probe's spacing. */
   clock?: Clock;
-  /** The client's command timeout: a script Redis runs later than this after it was sent does nothing. */
+  /** The client's command timeout (read from the client by default): a script Redis runs later than this after it was sent does nothing. */
   commandTimeoutMs?: number;
 }
 
@@ -42,7 +42,7 @@ export class RedisRateLimiter implements RateLimiter {
     this.gcra = new RedisGcra(client);
     this.health = new RedisCommandHealth('rate_limit', client, new Logger('RateLimiter'));
     this.clock = options.clock ?? (() => performance.now());
-    this.commandTimeoutMs = options.commandTimeoutMs ?? 200;
+    this.commandTimeoutMs = options.commandTimeoutMs ?? commandTimeoutOf(client) ?? 200;
   }
 
   isDegraded(): boolean {

@@ -75,6 +75,14 @@ describe('RedisCommandHealth', () => {
     expect(health.timeouts).toBe(2);
   });
 
+  it("gives up on a command after the client's command timeout, even while the client keeps it (a Cluster retrying across a failover)", async () => {
+    const { logger } = setup();
+    const client = Object.assign(new EventEmitter(), { status: 'ready', options: { commandTimeout: 50 } }) as unknown as Redis;
+    const health = new RedisCommandHealth('rate_limit', client, logger);
+    await expect(health.run(() => new Promise(() => undefined))).rejects.toThrow('Command timed out');
+    expect([health.timeouts, health.isDegraded()]).toEqual([1, true]);
+  });
+
   it("logs the client's errors once per cause per minute", () => {
     const { lines, logger, client } = setup();
     logClientErrors(client, logger);

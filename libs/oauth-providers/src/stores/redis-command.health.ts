@@ -31,6 +31,11 @@ export function failureCause(error: unknown): string {
   return code ?? message ?? String(error);
 }
 
+/** The client's own command timeout, which bounds every command of a use (a Cluster's per-node option). */
+export function commandTimeoutOf(client: Redis | Cluster): number | undefined {
+  return client.isCluster ? (client as Cluster).options.redisOptions?.commandTimeout : (client as Redis).options?.commandTimeout;
+}
+
 /**
  * Logs a client's 'error' events (refused connections, lost sockets, a Cluster without a slot's
  * master), one line per cause per minute; ioredis would otherwise print every reconnection failure.
@@ -54,6 +59,7 @@ export class RedisCommandHealth {
   private failingSince?: number;
   private announced = false;
   private readonly lines: CauseLog;
+  private readonly boundMs?: number;
 
   constructor(
     /** `token_store` or `rate_limit`: the `use` label of the metrics and the log lines. */
@@ -63,16 +69,30 @@ export class RedisCommandHealth {
     private readonly now: () => number = Date.now,
   ) {
     this.lines = new CauseLog(logger, now);
+    this.boundMs = commandTimeoutOf(client);
   }
 
-  /** Runs one command of this use and records how it ended. */
+  /**
+   * Runs one command of this use and records how it ended. It gives up after the client's command
+   * timeout whatever the client does meanwhile: a Cluster client retries a command across a
+   * failover (redirections, cluster-down delays) for longer than that.
+   */
   async run<T>(command: () => Promise<T>): Promise<T> {
     let result: T;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      result = await command();
+      const answer = command();
+      result = await (this.boundMs === undefined
+        ? answer
+        : Promise.race([
+            answer,
+            new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('Command timed out')), this.boundMs))),
+          ]));
     } catch (error) {
       this.failed(error);
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
     this.succeeded();
     return result;
