@@ -213,7 +213,7 @@ describeTopologies('Redis faults under traffic: two gateway processes, 10-second
   }, 120_000);
 
   it("kill -9 of the Cluster master holding the token key's slot", async () => {
-    const cluster = await startRedisCluster(3, { replicas: 1, nodeTimeoutMs: 1000 });
+    const cluster = await startRedisCluster(3, { replicas: 1, nodeTimeoutMs: 3000 });
     const slot = Number(cli(cluster.servers[0].port, 'cluster', 'keyslot', 'prio'));
     /** The port of the master serving `slot`, as `port` sees it. */
     const ownerOf = (port: number) => {
