@@ -15,10 +15,9 @@ export interface RedisTokenStoreOptions {
   previousKeys?: TokenEncryptionKey[];
   /** How often `waitFor` looks at Redis between pub/sub wake-ups (default 100 ms). */
   pollIntervalMs?: number;
+  /** How often an idle store looks at Redis, so that a fault shows while every token is valid (default 1000 ms; 0: never). */
+  heartbeatMs?: number;
 }
-
-/** An idle store looks at Redis this often, so that a hang or a lost Cluster master shows while tokens are valid. */
-const HEARTBEAT_MS = 1000;
 
 // KEYS[1] token key; ARGV fingerprints of the token under every configured key (rotation).
 const DELETE_IF_FINGERPRINT = `
@@ -56,7 +55,8 @@ export class RedisTokenStore implements TokenStore {
   readonly health: RedisCommandHealth;
   /** Token keys used so far, one per provider: what the heartbeat looks at. */
   private readonly keys = new Set<string>();
-  private readonly heartbeat: NodeJS.Timeout;
+  private readonly heartbeatMs: number;
+  private readonly heartbeat?: NodeJS.Timeout;
 
   constructor(client: Redis | Cluster | RedisConnectionOptions, options: RedisTokenStoreOptions = {}) {
     if (isClient(client)) {
@@ -74,8 +74,11 @@ export class RedisTokenStore implements TokenStore {
       decode: (key, raw) => this.codec.decode(key, raw),
       pollIntervalMs: options.pollIntervalMs ?? 100,
     });
-    this.heartbeat = setInterval(() => void this.look(), HEARTBEAT_MS);
-    this.heartbeat.unref();
+    this.heartbeatMs = options.heartbeatMs ?? 1000;
+    if (this.heartbeatMs > 0) {
+      this.heartbeat = setInterval(() => void this.look(), this.heartbeatMs);
+      this.heartbeat.unref();
+    }
   }
 
   async get(key: string): Promise<AccessToken | undefined> {
@@ -139,7 +142,7 @@ export class RedisTokenStore implements TokenStore {
 
   /** When no command ran for a while: reads where the tokens live (each in its Cluster slot), or pings. */
   private async look(): Promise<void> {
-    if (Date.now() - (this.health.lastOutcomeAt ?? 0) < HEARTBEAT_MS || this.client.status === 'end') return;
+    if (Date.now() - (this.health.lastOutcomeAt ?? 0) < this.heartbeatMs || this.client.status === 'end') return;
     const probes: Array<() => Promise<unknown>> = this.keys.size
       ? [...this.keys].map((key) => () => this.client.pttl(key))
       : [() => this.client.ping()];
