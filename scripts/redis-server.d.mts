@@ -27,14 +27,16 @@ export function startRedisServer(port?: number, options?: RedisServerOptions): P
 export function redisToolsOnPath(): boolean;
 
 export interface PrivateRedisCluster {
-  /** `host:port` of every master. */
+  /** `host:port` of every node, masters and replicas. */
   nodes: string[];
+  /** Every node's server, in the order of `nodes`. */
+  servers: PrivateRedisServer[];
   /** Kills every node and removes their files. */
   stop(): Promise<void>;
 }
 
-/** A throw-away Redis Cluster of `size` masters on spare loopback ports. */
-export function startRedisCluster(size?: number): Promise<PrivateRedisCluster>;
+/** A throw-away Redis Cluster of `size` masters (each with `replicas` replicas) on spare loopback ports. */
+export function startRedisCluster(size?: number, options?: { replicas?: number; nodeTimeoutMs?: number }): Promise<PrivateRedisCluster>;
 
 export interface PrivateRedisSentinel {
   /** `host:port` of the Sentinel. */
@@ -42,9 +44,10 @@ export interface PrivateRedisSentinel {
   /** The master group name it watches. */
   name: string;
   master: PrivateRedisServer;
-  /** Kills the Sentinel and the master and removes their files. */
+  replicas: PrivateRedisServer[];
+  /** Kills the Sentinel, the master and its replicas and removes their files. */
   stop(): Promise<void>;
 }
 
-/** A throw-away master and one Sentinel watching it, on spare loopback ports. */
-export function startRedisSentinel(name?: string): Promise<PrivateRedisSentinel>;
+/** A throw-away master (with `replicas` replicas) and one Sentinel watching it, on spare loopback ports. */
+export function startRedisSentinel(name?: string, options?: { replicas?: number; downAfterMs?: number }): Promise<PrivateRedisSentinel>;

@@ -89,20 +89,27 @@ async function throwAway(prefix, build) {
 }
 
 /**
- * A throw-away Redis Cluster of `size` masters (no replicas) on spare loopback ports, built with
- * `redis-cli --cluster create`; resolves once every node reports `cluster_state:ok`.
+ * A throw-away Redis Cluster of `size` masters, each with `replicas` replicas (default none), on
+ * spare loopback ports, built with `redis-cli --cluster create`; resolves once every node reports
+ * `cluster_state:ok`. `nodeTimeoutMs` is how long a master may be silent before a replica takes over.
  */
-export function startRedisCluster(size = 3) {
+export function startRedisCluster(size = 3, { replicas = 0, nodeTimeoutMs = 15_000 } = {}) {
   return throwAway('redis-cluster-', async (dir, servers) => {
-    for (let i = 0; i < size; i++) {
+    for (let i = 0; i < size * (1 + replicas); i++) {
       // Each node writes its own nodes-<port>.conf into the throw-away folder.
       const port = await freePort();
-      servers.push(
-        await startRedisServer(port, { args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`], cwd: dir }),
-      );
+      const args = [
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--cluster-node-timeout',
+        String(nodeTimeoutMs),
+      ];
+      servers.push(await startRedisServer(port, { args, cwd: dir }));
     }
     const nodes = servers.map((s) => `127.0.0.1:${s.port}`);
-    const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], {
+    const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', String(replicas), '--cluster-yes'], {
       encoding: 'utf8',
       timeout: 30_000,
     });
@@ -115,21 +122,46 @@ export function startRedisCluster(size = 3) {
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-    return { nodes };
+    return { nodes, servers: [...servers] };
   });
 }
 
 /**
- * A throw-away master and one Sentinel watching it as `name`, on spare loopback ports. The
- * Sentinel rewrites its configuration file, so it lives in a throw-away folder.
+ * A throw-away master, `replicas` replicas of it (default none) and one Sentinel watching it as
+ * `name`, on spare loopback ports; with replicas, the Sentinel fails over once the master has been
+ * silent for `downAfterMs`. The Sentinel rewrites its configuration file, so it lives in a
+ * throw-away folder.
  */
-export function startRedisSentinel(name = 'mymaster') {
+export function startRedisSentinel(name = 'mymaster', { replicas = 0, downAfterMs = 30_000 } = {}) {
   return throwAway('redis-sentinel-', async (dir, servers) => {
     const master = await startRedisServer();
     servers.push(master);
+    const replicaServers = [];
+    for (let i = 0; i < replicas; i++) {
+      // A replica writes the copy it receives to its working directory.
+      const replica = await startRedisServer(undefined, { args: ['--replicaof', '127.0.0.1', String(master.port)], cwd: dir });
+      servers.push(replica);
+      replicaServers.push(replica);
+    }
     const port = await freePort();
-    writeFileSync(join(dir, 'sentinel.conf'), `sentinel monitor ${name} 127.0.0.1 ${master.port} 1\n`);
+    writeFileSync(
+      join(dir, 'sentinel.conf'),
+      `sentinel monitor ${name} 127.0.0.1 ${master.port} 1\n` +
+        `sentinel down-after-milliseconds ${name} ${downAfterMs}\nsentinel failover-timeout ${name} ${Math.max(downAfterMs * 2, 5000)}\n`,
+    );
     servers.push(await startRedisServer(port, { args: ['--sentinel'], cwd: dir, configFile: 'sentinel.conf' }));
-    return { sentinels: [`127.0.0.1:${port}`], name, master };
+    // The Sentinel learns of the replicas from the master's INFO: only then can it fail over.
+    for (let i = 0; replicas > 0; i++) {
+      const known = spawnSync('redis-cli', ['-p', String(port), 'sentinel', 'replicas', name], { encoding: 'utf8' });
+      const linked = replicaServers.every((r) =>
+        spawnSync('redis-cli', ['-p', String(r.port), 'info', 'replication'], { encoding: 'utf8' }).stdout.includes(
+          'master_link_status:up',
+        ),
+      );
+      if (linked && (known.stdout.match(/^name$/gm) ?? []).length >= replicas) break;
+      if (i > 400) throw new Error('the Sentinel never saw the replicas');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return { sentinels: [`127.0.0.1:${port}`], name, master, replicas: replicaServers };
   });
 }

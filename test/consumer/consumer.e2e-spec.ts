@@ -54,7 +54,15 @@ const MAIN_EXPORTS = [
   'stringField',
   'transatel',
 ];
-const REDIS_EXPORTS = ['RedisTokenStore', 'TokenCipher', 'createRedisConnection', 'parseEncryptionKey'];
+const REDIS_EXPORTS = [
+  'RedisCommandHealth',
+  'RedisTokenStore',
+  'TokenCipher',
+  'commandTimeoutOf',
+  'createRedisConnection',
+  'logClientErrors',
+  'parseEncryptionKey',
+];
 
 /** The fixture's providers and the emulated endpoint each one talks to. */
 const PROVIDERS: Array<[provider: string, emulated: EmulatedEndpoint]> = [

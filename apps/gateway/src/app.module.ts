@@ -22,6 +22,7 @@ import { CallerMetrics } from './metrics/caller.metrics.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { TokenEventMetrics } from './metrics/token-events.metrics.js';
 import { TokenStateMetrics } from './metrics/token-state.metrics.js';
+import { RedisMetrics } from './metrics/redis.metrics.js';
 import type { AccessLog } from './logging/access-log.js';
 import { proxyProviders } from './proxy/proxy.providers.js';
 import { ProblemExceptionFilter } from './problem/problem.filter.js';
@@ -95,6 +96,7 @@ export class AppModule {
               limiter.prune(),
         },
         CallerMetrics,
+        RedisMetrics,
         { provide: APP_FILTER, useClass: ProblemExceptionFilter },
         ShutdownState,
         ...proxyProviders(accessLog, upstreamConnections),

@@ -25,7 +25,7 @@ export class ScriptedStore implements TokenStore {
       get: async () => undefined,
       set: async () => undefined,
       deleteIfEqual: async () => false,
-      lock: async () => ({ release: async () => void this.calls.push('release') }),
+      lock: async () => ({ extend: async () => true, release: async () => void this.calls.push('release') }),
       waitFor: async () => undefined,
       ...handlers,
     };

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AccessToken } from '../src/interfaces/access-token.interface.js';
 import type { TokenLock, TokenStore } from '../src/stores/token-store.interface.js';
@@ -16,7 +17,16 @@ export interface TokenStoreFixture {
   peer(): TokenStore;
   /** Resolves once a `waitFor` on `key` listens for wake-ups, so a `set` made now is not missed. */
   untilWaiting(key: string): Promise<void>;
+  /** For a store on a server: what it takes to hang that server; absent for a store in this process. */
+  faults?: StoreFaults;
   close(): Promise<void>;
+}
+
+export interface StoreFaults {
+  /** Stops the server from answering (its input is queued, as SIGSTOP does) until `resume` is called. */
+  hang(): Promise<() => Promise<void>>;
+  /** Another instance on the same data, connected, whose commands give up after a short timeout as production's do. */
+  impatient(): Promise<TokenStore>;
 }
 
 /** A token key as the service builds them, unique to the test. */
@@ -39,7 +49,12 @@ export function sampleToken(overrides: Partial<AccessToken> = {}): AccessToken {
  * The `TokenStore` contract, run against every store: what the service relies on for the
  * cluster-wide single flight (get / set with TTL / delete-if-equal / lock / waitFor).
  */
-export function describeTokenStoreContract(name: string, open: () => Promise<TokenStoreFixture>, options: { skip?: boolean } = {}): void {
+export function describeTokenStoreContract(
+  name: string,
+  open: () => Promise<TokenStoreFixture>,
+  options: { skip?: boolean; faults?: boolean } = {},
+): void {
+  const itFaults = options.faults ? it : it.skip;
   (options.skip ? describe.skip : describe)(`${name}: TokenStore contract`, () => {
     let fixture: TokenStoreFixture;
     let store: TokenStore;
@@ -135,6 +150,48 @@ export function describeTokenStoreContract(name: string, open: () => Promise<Tok
       expect(await store.waitFor(key, 20_000)).toBeUndefined();
       expect(Date.now() - started).toBeGreaterThanOrEqual(250);
       expect(Date.now() - started).toBeLessThan(5000);
+    });
+
+    it('a holder keeps its lock by extending the lease; once it stops (it died), the lock frees itself within one lease', async () => {
+      const key = tokenKey();
+      const lock = await store.lock(key, 1000);
+      for (let i = 0; i < 4; i++) {
+        expect(await lock!.extend(1000)).toBe(true);
+        expect(await store.lock(key, 10_000)).toBeUndefined();
+        await sleep(300); // four rounds outlast the first lease
+      }
+      const died = Date.now();
+      expect(await store.waitFor(key, 20_000)).toBeUndefined();
+      expect(Date.now() - died).toBeLessThan(3000);
+      expect(await lock!.extend(1000)).toBe(false);
+    });
+
+    itFaults(
+      'a lock whose acquisition timed out, and that the server took later, is released by its sender once the server answers',
+      async () => {
+        const key = tokenKey();
+        const sender = await fixture.faults!.impatient();
+        const resume = await fixture.faults!.hang();
+        await expect(sender.lock(key, 60_000)).rejects.toThrow();
+        await resume();
+        // The lease asked for is a minute: only the sender's release frees the lock within the bound.
+        await waitUntil(async () => (await store.lock(key, 10_000)) !== undefined, 'the late lock to be released', 3000);
+      },
+    );
+
+    itFaults('after a hung server resumes, no lock is held by nobody for more than one lease', async () => {
+      const key = tokenKey();
+      const [holder, sender] = await Promise.all([fixture.faults!.impatient(), fixture.faults!.impatient()]);
+      const lock = await holder.lock(key, 1000);
+      const resume = await fixture.faults!.hang();
+      await expect(lock!.extend(1000)).rejects.toThrow();
+      await expect(sender.lock(key, 1000)).rejects.toThrow();
+      await sleep(1000); // the hang outlasts the holder's lease
+      await resume();
+      const resumed = Date.now();
+      expect(await store.waitFor(key, 20_000)).toBeUndefined();
+      expect(Date.now() - resumed).toBeLessThan(3000);
+      await waitUntil(async () => (await store.lock(key, 10_000)) !== undefined, 'the lock to be free', 3000);
     });
   });
 }

@@ -1,6 +1,7 @@
+import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import type { TokenStore } from '@oauth-gateway/oauth-providers';
-import { createRedisConnection, RedisTokenStore } from '@oauth-gateway/oauth-providers/redis';
+import { createRedisConnection, logClientErrors, RedisTokenStore } from '@oauth-gateway/oauth-providers/redis';
 import type { GatewayConfig } from './gateway-config.js';
 
 /** The configured Redis, or undefined: one fail-fast connection the gateway shares (tokens, rate limits) and closes itself. */
@@ -8,8 +9,8 @@ export function connectRedis(config: GatewayConfig): Redis | Cluster | undefined
   if (!config.redis) return undefined;
   // The addresses as gateway-schema.ts parsed them, never written back as host:port text.
   const client = createRedisConnection(config.redis);
-  // Outages show as degraded in /health/ready, /tokens and the metrics; ioredis would print each reconnect failure.
-  client.on('error', () => undefined);
+  // Outages also show as degraded in /health/ready, /tokens and the metrics.
+  logClientErrors(client, new Logger('Redis'));
   return client;
 }
 

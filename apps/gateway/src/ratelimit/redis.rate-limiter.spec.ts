@@ -1,12 +1,14 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Cluster, Redis } from 'ioredis';
 import { createRedisConnection } from '@oauth-gateway/oauth-providers/redis';
 import { connectRedis, uniqueName } from '../../../../libs/oauth-providers/test-support/redis-test-helpers.js';
+import { freePort, waitUntil } from '../../../../test/support/helpers.js';
+import { startRedisServer, type PrivateRedisServer } from '../../../../scripts/redis-server.mjs';
 import { Caller } from '../auth/api-keys.js';
 import { InMemoryRateLimiter } from './in-memory.rate-limiter.js';
 import { parseRateLimit } from '../config/rate-limit.policy.js';
 import { RedisRateLimiter } from './redis.rate-limiter.js';
-import { freePort } from '../../../../test/support/helpers.js';
 
 const describeRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;
 const caller = (limit: string) => new Caller(uniqueName('rl'), '*', parseRateLimit(limit));
@@ -73,5 +75,65 @@ describe('RedisRateLimiter without Redis', () => {
     } finally {
       client.disconnect();
     }
+  });
+});
+
+describeRedis('RedisRateLimiter while Redis hangs (a private redis-server stopped with SIGSTOP)', () => {
+  let server: PrivateRedisServer;
+  let client: Redis | Cluster;
+  let now = 0;
+  let limiter: RedisRateLimiter;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    client = createRedisConnection({ url: server.url, commandTimeoutMs: 200 });
+    client.on('error', () => undefined);
+    await waitUntil(() => client.status === 'ready', 'the connection');
+    limiter = new RedisRateLimiter(client, new InMemoryRateLimiter(), { clock: () => now });
+  });
+  afterAll(async () => {
+    server.child.kill('SIGCONT');
+    client.disconnect();
+    await server.stop();
+  });
+
+  it('after a failure, limits locally at once and lets one request at a time, once a second, test Redis', async () => {
+    const key = caller('100/s');
+    expect((await limiter.take(key)).allowed).toBe(true);
+    server.child.kill('SIGSTOP');
+    try {
+      expect((await limiter.take(key)).allowed).toBe(true); // pays the command timeout, then limited locally
+      expect([limiter.isDegraded(), limiter.health.timeouts]).toEqual([true, 1]);
+      for (let i = 0; i < 20; i++) await limiter.take(key);
+      expect(limiter.health.timeouts).toBe(1); // none of them went to Redis
+
+      now += 1000;
+      let probed = false;
+      const probe = limiter.take(key).then(() => (probed = true));
+      const others = await Promise.all(Array.from({ length: 20 }, () => limiter.take(key)));
+      expect(others.every((d) => d.allowed)).toBe(true);
+      expect(probed).toBe(false); // the others were answered while the probe still waited on Redis
+      await probe;
+      expect(limiter.health.timeouts).toBe(2);
+    } finally {
+      server.child.kill('SIGCONT');
+    }
+    now += 1000;
+    await limiter.take(key);
+    expect(limiter.isDegraded()).toBe(false);
+  });
+
+  it('a script Redis runs after its caller gave up changes nothing: that request was limited locally', async () => {
+    const key = caller('5/m');
+    await limiter.take(caller('5/m')); // Redis answers: its clock is known
+    now += 1000;
+    server.child.kill('SIGSTOP');
+    try {
+      expect((await limiter.take(key)).allowed).toBe(true); // timed out, limited locally
+      await sleep(200); // the hang outlasts the caller's deadline well
+    } finally {
+      server.child.kill('SIGCONT');
+    }
+    expect(await client.ping()).toBe('PONG'); // answered after the late script ran
+    expect(await client.exists(key.bucket)).toBe(0);
   });
 });

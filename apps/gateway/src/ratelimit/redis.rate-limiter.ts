@@ -1,69 +1,68 @@
 import { performance } from 'node:perf_hooks';
+import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
+import { commandTimeoutOf, RedisCommandHealth } from '@oauth-gateway/oauth-providers/redis';
 import type { Caller } from '../auth/api-keys.js';
 import type { Clock, InMemoryRateLimiter } from './in-memory.rate-limiter.js';
 import type { RateDecision, RateLimiter } from './rate-limiter.interface.js';
+import { RedisGcra } from './redis-gcra.script.js';
 
-// KEYS[1] the key's bucket; ARGV interval µs, capacity µs. The step of rate-limit.gcra.ts, atomically, on the
-// server's clock (TIME), so every instance measures time alike; the bucket expires once full again.
-const GCRA = `
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-local interval = tonumber(ARGV[1])
-local capacity = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then tat = now end
-local ahead = tat + interval - now
-if ahead > capacity then return {0, 0, ahead - capacity} end
-redis.call('SET', KEYS[1], string.format('%.0f', tat + interval), 'PX', math.ceil(ahead / 1000) + 1)
-return {1, math.floor((capacity - ahead) / interval), 0}`;
+/** After a failed command, one request at most per this interval tests Redis again (the probe). */
+const PROBE_EVERY_MS = 1000;
 
-interface GcraCommand {
-  gatewayRateLimit(bucket: string, intervalUs: number, capacityUs: number): Promise<[number, number, number]>;
+export interface RedisRateLimiterOptions {
+  /** Monotonic ms, for the probe's spacing. */
+  clock?: Clock;
+  /** The client's command timeout (read from the client by default): a script Redis runs later than this after it was sent does nothing. */
+  commandTimeoutMs?: number;
 }
-
-/** After a failed command, Redis is left alone this long: requests are limited locally meanwhile. */
-const RETRY_AFTER_FAILURE_MS = 1000;
 
 /**
  * Rate limits shared by every instance: one Lua script per request of a limited key, on the
  * connection the token store uses. The bucket's key carries the `{name}` hash tag (see `Caller`).
- * When Redis is unreachable (not connected, or a command failed within the last second), each
- * instance applies the full limits on its own with `local` and reports degraded; it goes back to
- * Redis by itself.
+ * A breaker keeps callers off a failing Redis: after a failure, requests are limited locally at
+ * once (each instance applies the full limits on its own with `local`, and reports degraded), and
+ * one request at a time, once a second, tries Redis again; the first that succeeds closes it.
  */
 export class RedisRateLimiter implements RateLimiter {
   readonly shared = true;
-  private readonly command: GcraCommand;
+  /** Whether Redis answers the limiter: its log lines, timeouts and `isDegraded()`. */
+  readonly health: RedisCommandHealth;
+  private readonly gcra: RedisGcra;
+  private readonly clock: Clock;
+  private readonly commandTimeoutMs: number;
   private failedAt?: number;
+  private probing = false;
 
   constructor(
     private readonly client: Redis | Cluster,
     private readonly local: InMemoryRateLimiter,
-    private readonly clock: Clock = () => performance.now(),
+    options: RedisRateLimiterOptions = {},
   ) {
-    // ioredis runs it with EVALSHA, loading the script again after a restart (NOSCRIPT).
-    if (!('gatewayRateLimit' in client)) client.defineCommand('gatewayRateLimit', { numberOfKeys: 1, lua: GCRA });
-    this.command = client as unknown as GcraCommand;
-    client.on('ready', () => (this.failedAt = undefined));
+    this.gcra = new RedisGcra(client);
+    this.health = new RedisCommandHealth('rate_limit', client, new Logger('RateLimiter'));
+    this.clock = options.clock ?? (() => performance.now());
+    this.commandTimeoutMs = options.commandTimeoutMs ?? commandTimeoutOf(client) ?? 200;
   }
 
   isDegraded(): boolean {
-    return this.client.status !== 'ready' || this.failedAt !== undefined;
+    return this.health.isDegraded();
   }
 
   async take(caller: Caller): Promise<RateDecision> {
-    if (this.client.status !== 'ready' || (this.failedAt !== undefined && this.clock() - this.failedAt < RETRY_AFTER_FAILURE_MS)) {
-      return this.local.take(caller);
-    }
-    const policy = caller.rateLimit!;
+    if (this.client.status !== 'ready') return this.local.take(caller);
+    const probe = this.failedAt !== undefined;
+    if (probe && (this.probing || this.clock() - this.failedAt! < PROBE_EVERY_MS)) return this.local.take(caller);
+    this.probing = probe;
     try {
-      const [allowed, remaining, waitUs] = await this.command.gatewayRateLimit(caller.bucket, policy.intervalUs, policy.capacityUs);
+      const decision = await this.health.run(() => this.gcra.step(caller.bucket, caller.rateLimit!, Date.now() + this.commandTimeoutMs));
       this.failedAt = undefined;
-      return { allowed: allowed === 1, remaining, waitMs: waitUs / 1000 };
+      return decision ?? this.local.take(caller);
     } catch {
       this.failedAt = this.clock();
       return this.local.take(caller);
+    } finally {
+      if (probe) this.probing = false;
     }
   }
 

@@ -40,11 +40,17 @@ export class InMemoryTokenStore implements TokenStore {
     return true;
   }
 
-  async lock(key: string, ttlMs: number): Promise<TokenLock | undefined> {
+  async lock(key: string, leaseMs: number): Promise<TokenLock | undefined> {
     if (this.lockLeftMs(key) > 0) return undefined;
     const id = Symbol(key);
-    this.locks.set(key, { id, expiresAt: this.now() + ttlMs });
+    this.locks.set(key, { id, expiresAt: this.now() + leaseMs });
+    const held = () => this.locks.get(key)?.id === id && this.lockLeftMs(key) > 0;
     return {
+      extend: async (ms) => {
+        if (!held()) return false;
+        this.locks.set(key, { id, expiresAt: this.now() + ms });
+        return true;
+      },
       release: async () => {
         if (this.locks.get(key)?.id !== id) return;
         this.locks.delete(key);

@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Cluster, Redis } from 'ioredis';
+import { startRedisServer } from '../../../../scripts/redis-server.mjs';
+import { freePort, waitUntil } from '../../../../test/support/helpers.js';
 import { connectRedis } from '../../test-support/redis-test-helpers.js';
 import { describeTokenStoreContract, sampleToken, tokenKey } from '../../test-support/token-store.contract.js';
+import type { RedisConnectionOptions } from './redis-connection.js';
 import { RedisTokenStore } from './redis-token.store.js';
-import { freePort, waitUntil } from '../../../../test/support/helpers.js';
 
 const describeRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;
 
@@ -13,28 +15,42 @@ const keyB = randomBytes(32);
 
 const token = sampleToken;
 
+// On a private server, which the fault cases hang with SIGSTOP and resume with SIGCONT.
 describeTokenStoreContract(
   'RedisTokenStore',
   async () => {
-    const redis = await connectRedis(process.env.TEST_REDIS_URL!);
+    const server = await startRedisServer();
+    const redis = await connectRedis(server.url);
     const opened: RedisTokenStore[] = [];
-    const open = (options: ConstructorParameters<typeof RedisTokenStore>[1]) => {
-      const s = new RedisTokenStore(redis, options);
+    const open = (client: Redis | Cluster | RedisConnectionOptions, options: ConstructorParameters<typeof RedisTokenStore>[1]) => {
+      const s = new RedisTokenStore(client, options);
       opened.push(s);
       return s;
     };
     return {
-      store: open({ encryptionKey: keyA }),
+      store: open(redis, { encryptionKey: keyA }),
       // Wakes up only through pub/sub within the test's bounds.
-      peer: () => open({ encryptionKey: keyA, pollIntervalMs: 60_000 }),
+      peer: () => open(redis, { encryptionKey: keyA, pollIntervalMs: 60_000 }),
       untilWaiting: (key) => waitUntil(async () => (await numSub(redis, `${key}:wake`)) > 0, 'the waiter to subscribe'),
+      faults: {
+        hang: async () => {
+          server.child.kill('SIGSTOP');
+          return async () => void server.child.kill('SIGCONT');
+        },
+        impatient: async () => {
+          const s = open({ url: server.url, commandTimeoutMs: 200 }, { encryptionKey: keyA });
+          await s.ready(10_000);
+          return s;
+        },
+      },
       close: async () => {
         await Promise.all(opened.map((s) => s.close()));
         await redis.quit();
+        await server.stop();
       },
     };
   },
-  { skip: !process.env.TEST_REDIS_URL },
+  { skip: !process.env.TEST_REDIS_URL, faults: true },
 );
 
 describeRedis('RedisTokenStore', () => {
@@ -135,6 +151,24 @@ describeRedis('RedisTokenStore', () => {
       expect(Date.now() - started).toBeLessThan(1000);
       expect(absent.isDegraded()).toBe(true);
       await absent.close();
+    });
+
+    it('shows a hung server while idle (degraded, timeouts counted) and recovers once it answers', async () => {
+      const server = await startRedisServer();
+      const idle = new RedisTokenStore({ url: server.url, commandTimeoutMs: 200 });
+      try {
+        expect(await idle.ready(10_000)).toBe(true);
+        await idle.get(tokenKey()); // a token key the heartbeat then looks at
+        server.child.kill('SIGSTOP');
+        await waitUntil(() => idle.isDegraded(), 'the hang to show');
+        expect(idle.health.timeouts).toBeGreaterThan(0);
+        server.child.kill('SIGCONT');
+        await waitUntil(() => !idle.isDegraded(), 'the store to recover');
+      } finally {
+        server.child.kill('SIGCONT');
+        await idle.close();
+        await server.stop();
+      }
     });
 
     it("close() closes its subscriber and leaves the caller's client open", async () => {

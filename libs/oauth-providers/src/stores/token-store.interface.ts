@@ -1,7 +1,9 @@
 import type { AccessToken } from '../interfaces/access-token.interface.js';
 
-/** A lock held by one instance; `release` only deletes it if it is still this holder's. */
+/** A lock held by one instance for a lease; `extend` and `release` only act while it is still this holder's. */
 export interface TokenLock {
+  /** Makes the lock last `leaseMs` from now; false when it is no longer this holder's (expired, taken by another). */
+  extend(leaseMs: number): Promise<boolean>;
   release(): Promise<void>;
 }
 
@@ -20,8 +22,12 @@ export interface TokenStore {
   set(key: string, token: AccessToken, ttlMs: number): Promise<void>;
   /** Deletes the entry only if it still holds `accessToken`; true when it deleted. */
   deleteIfEqual(key: string, accessToken: string): Promise<boolean>;
-  /** Tries once to take the renewal lock for `key`; undefined when another holder has it. */
-  lock(key: string, ttlMs: number): Promise<TokenLock | undefined>;
+  /**
+   * Tries once to take the renewal lock for `key` for a lease of `leaseMs` (its holder extends it);
+   * undefined when another holder has it. When the attempt fails or times out, a lock the store may
+   * still take later for it must be released by the store as soon as it answers, or expire.
+   */
+  lock(key: string, leaseMs: number): Promise<TokenLock | undefined>;
   /**
    * Waits until the entry holds a token other than `notToken` (the one being replaced), the lock is
    * no longer held (its holder gave up or died), or `timeoutMs` passes. Resolves with a token other
@@ -33,7 +39,10 @@ export interface TokenStore {
    * spend its first requests degraded; false when it is not there in time (the app starts anyway).
    */
   ready?(timeoutMs: number): Promise<boolean>;
-  /** True while the store cannot be reached and the service works from local copies. */
+  /**
+   * True while the store cannot be reached and the service works from local copies. A store that
+   * has it also logs its own outages; without it, the service logs when a call fails and succeeds again.
+   */
   isDegraded?(): boolean;
   close?(): Promise<void>;
 }

@@ -6,7 +6,7 @@ import { InMemoryTokenStore } from '../stores/in-memory-token.store.js';
 import type { TokenStore } from '../stores/token-store.interface.js';
 import { FakeClock } from '../../test-support/fake-clock.js';
 import { ScriptedStore } from '../../test-support/scripted-store.js';
-import { TokenStoreSync, type RenewalSteps } from './token-store.sync.js';
+import { LOCK_LEASE_MS, TokenStoreSync, type RenewalSteps } from './token-store.sync.js';
 
 const KEY = 'oauth:{acme}:0123';
 
@@ -76,6 +76,18 @@ describe('TokenStoreSync', () => {
     expect(store.calls).toEqual(['get', 'lock', 'get', 'release']);
   });
 
+  it('adopts what it found under the lock only once the lock is released: the renewal ends with its token', async () => {
+    const store = new ScriptedStore();
+    const { sync, token } = setup(store);
+    let reads = 0;
+    store.handlers.get = async () => (++reads === 2 ? token('just-stored') : undefined);
+    await sync.renew(KEY, undefined, {
+      adopt: (t) => (store.calls.push('adopt'), t),
+      fetch: () => Promise.reject(new Error('not called')),
+    });
+    expect(store.calls).toEqual(['get', 'lock', 'get', 'release', 'adopt']);
+  });
+
   it('releases the lock when the fetch fails, and passes the failure on', async () => {
     const store = new ScriptedStore();
     const { sync } = setup(store);
@@ -96,7 +108,7 @@ describe('TokenStoreSync', () => {
   it('takes the lock itself when the holder gave up without a token', async () => {
     let locks = 0;
     const store = new ScriptedStore({
-      lock: async () => (++locks === 1 ? undefined : { release: async () => void store.calls.push('release') }),
+      lock: async () => (++locks === 1 ? undefined : { extend: async () => true, release: async () => void store.calls.push('release') }),
     });
     const { sync, steps } = setup(store);
     const s = steps();
@@ -134,7 +146,7 @@ describe('TokenStoreSync', () => {
       ]);
 
       store.handlers.get = async () => undefined;
-      store.handlers.lock = async () => ({ release: async () => undefined });
+      store.handlers.lock = async () => ({ extend: async () => true, release: async () => undefined });
       store.handlers.set = async () => undefined;
       store.handlers.deleteIfEqual = async () => false;
       await sync.renew(KEY, undefined, steps());
@@ -178,5 +190,43 @@ describe('TokenStoreSync', () => {
     open();
     expect((await Promise.all(renewals)).map((t) => t.accessToken)).toEqual(['one', 'one', 'one']);
     expect(fetches).toBe(1);
+  });
+
+  it('takes the lock for one lease and extends it while the fetch is in flight, not after', async () => {
+    jest.useFakeTimers();
+    try {
+      const leases: number[] = [];
+      const store = new ScriptedStore();
+      store.handlers.lock = async (_key, leaseMs) => {
+        leases.push(leaseMs);
+        return { extend: async (ms) => (leases.push(ms), true), release: async () => void store.calls.push('release') };
+      };
+      const { sync, token } = setup(store);
+      let finish!: (t: AccessToken) => void;
+      const renewal = sync.renew(KEY, undefined, { adopt: (t) => t, fetch: () => new Promise((resolve) => (finish = resolve)) });
+      await jest.advanceTimersByTimeAsync(LOCK_LEASE_MS - 1); // extended every quarter of a lease: three times
+      finish(token('fetched'));
+      await renewal;
+      await jest.advanceTimersByTimeAsync(LOCK_LEASE_MS * 2);
+      expect(leases).toEqual(Array(4).fill(LOCK_LEASE_MS));
+      expect(store.calls).toEqual(['get', 'lock', 'get', 'release']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it("logs a renewal that waited on another instance's lock longer than a lease", async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const store = new ScriptedStore({ lock: async () => undefined });
+      const { sync, steps, token, clock } = setup(store);
+      store.handlers.waitFor = async () => (clock.advance(LOCK_LEASE_MS + 500), token('holders'));
+      await sync.renew(KEY, undefined, steps());
+      expect(warn.mock.calls.map(([message]): unknown => message)).toEqual([
+        `${KEY}: renewal waited ${LOCK_LEASE_MS + 500} ms on another instance's lock`,
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

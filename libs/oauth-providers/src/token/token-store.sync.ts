@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { AccessToken } from '../interfaces/access-token.interface.js';
 import type { ResolvedOAuthOptions } from '../interfaces/oauth-module-options.interface.js';
-import type { TokenStore } from '../stores/token-store.interface.js';
+import type { TokenLock, TokenStore } from '../stores/token-store.interface.js';
 import { isValid } from './token-lifetime.js';
 
 /** How one renewal ends, supplied by the service: keeping another instance's token, or fetching one. */
@@ -12,7 +12,14 @@ export interface RenewalSteps {
   fetch(): Promise<AccessToken>;
 }
 
-type SyncOptions = Pick<ResolvedOAuthOptions, 'clock' | 'clusterWaitMs' | 'refreshSkewMs' | 'retry' | 'requestTimeoutMs'>;
+type SyncOptions = Pick<ResolvedOAuthOptions, 'clock' | 'clusterWaitMs' | 'refreshSkewMs'>;
+
+/**
+ * The renewal lock's lease: its holder extends it while its token request is in flight, so a lock
+ * left by a holder that died, or taken by a command Redis ran after its sender gave up, frees
+ * itself within one lease.
+ */
+export const LOCK_LEASE_MS = 2000;
 
 /**
  * The shared-store protocol around a renewal: with a store several instances share, one instance
@@ -52,20 +59,15 @@ export class TokenStoreSync {
     for (;;) {
       const shared = await this.adoptable(key, replacing);
       if (shared) return steps.adopt(shared);
-      const lock = await this.guard(() => this.store.lock(key, this.lockTtlMs()), null);
+      const lock = await this.guard(() => this.store.lock(key, LOCK_LEASE_MS), null);
       if (lock === null) return steps.fetch(); // store down: local single flight only
-      if (lock) {
-        try {
-          // The holder before us may have finished between our read and our lock.
-          const again = await this.adoptable(key, replacing);
-          return again ? steps.adopt(again) : await steps.fetch();
-        } finally {
-          await this.guard(() => lock.release(), undefined);
-        }
-      }
+      if (lock) return this.holding(lock, key, replacing, steps);
       const remaining = deadline - clock.now();
       if (remaining <= 0) return steps.fetch();
+      const waitedFrom = clock.now();
       const theirs = await this.guard(() => this.store.waitFor(key, remaining, replacing), undefined);
+      const waited = clock.now() - waitedFrom;
+      if (waited > LOCK_LEASE_MS) this.logger.warn(`${key}: renewal waited ${waited} ms on another instance's lock`);
       if (theirs && this.freshOther(theirs, replacing)) return steps.adopt(theirs);
       // No result: the holder failed or died (its lock is gone), so go round and take the lock.
     }
@@ -90,20 +92,36 @@ export class TokenStoreSync {
     return token.accessToken !== replacing && isValid(token, this.options.clock.now(), this.options.refreshSkewMs);
   }
 
-  /** Lock lifetime: a holder that dies frees the lock after one full renewal could have run. */
-  private lockTtlMs(): number {
-    return this.options.retry.maxTotalMs + this.options.requestTimeoutMs;
+  /** Renews under the lock, extending its lease until the renewal ends, then releases it. */
+  private async holding(lock: TokenLock, key: string, replacing: string | undefined, steps: RenewalSteps): Promise<AccessToken> {
+    const keepAlive = setInterval(() => void this.guard(() => lock.extend(LOCK_LEASE_MS), false), LOCK_LEASE_MS / 4);
+    keepAlive.unref();
+    let theirs: AccessToken | undefined;
+    try {
+      // The holder before us may have finished between our read and our lock.
+      theirs = await this.adoptable(key, replacing);
+      if (!theirs) return await steps.fetch();
+    } finally {
+      clearInterval(keepAlive);
+      await this.guard(() => lock.release(), undefined);
+    }
+    // Adopting is the renewal's last step: whatever its token starts (the next renewal) starts after this one.
+    return steps.adopt(theirs);
   }
 
   private async guard<T, F>(call: () => Promise<T>, fallback: F): Promise<T | F> {
     try {
       const result = await call();
+      if (this.degradedSince !== undefined && !this.store.isDegraded) {
+        this.logger.log(`token store answering again after ${this.options.clock.now() - this.degradedSince} ms`);
+      }
       this.degradedSince = undefined;
       return result;
     } catch (error) {
       if (this.degradedSince === undefined) {
         this.degradedSince = this.options.clock.now();
-        this.logger.warn(`token store unreachable, working from local copies: ${(error as Error).message}`);
+        // A store that reports its own health (isDegraded) also writes its own lines.
+        if (!this.store.isDegraded) this.logger.warn(`token store unreachable, working from local copies: ${(error as Error).message}`);
       }
       return fallback;
     }
