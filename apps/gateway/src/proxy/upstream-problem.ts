@@ -1,0 +1,10 @@
+import { ProblemError } from '../problem/problem.js';
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** Why the upstream exchange failed before any byte of its answer was relayed, as the caller's problem. */
+export function upstreamProblem(error: Error, provider: string): ProblemError {
+  const code = (error as { code?: string }).code;
+  if (code !== undefined && TIMEOUT_CODES.has(code)) return new ProblemError('upstream_timeout', { provider });
+  return new ProblemError('upstream_unreachable', { provider, detail: code });
+}
