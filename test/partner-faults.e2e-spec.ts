@@ -131,6 +131,7 @@ describe('a misbehaving partner and hostile callers, on a real gateway process',
   it.each([
     ['its head then the end of the connection', 'GET /a/head-close/x'],
     ['its head then a broken chunk', 'GET /a/bad-chunk/x'],
+    ['a 204 announcing content', 'GET /a/body-on-204/x'],
   ])('answers 502 upstream_unreachable to an API that sends %s, and logs it as broken', async (_what, request) => {
     const before = await metrics();
     const { id, answer } = await call(request);

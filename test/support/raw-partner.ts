@@ -9,10 +9,12 @@ import type { AddressInfo } from 'node:net';
  * - `info-storm`: a `102 Processing` every 5 ms, never a final answer.
  * - `head-close`: the head of a 100-byte answer, then the end of the connection.
  * - `bad-chunk`: the head of a chunked answer, then a chunk size that is not hexadecimal.
+ * - `body-on-204`: a `204` announcing 5 bytes of content, and those bytes.
  * - `part-close` / `part-hang`: the head of a 100-byte answer and 40 of its bytes, then (50 ms
  *   later) the end of the connection / nothing more.
  */
-export type PartnerBehaviour = 'ok' | 'echo' | 'hold' | 'info-storm' | 'head-close' | 'bad-chunk' | 'part-close' | 'part-hang';
+export type PartnerBehaviour =
+  'ok' | 'echo' | 'hold' | 'info-storm' | 'head-close' | 'bad-chunk' | 'body-on-204' | 'part-close' | 'part-hang';
 
 /**
  * A provider API written on raw sockets, so that it can break HTTP where a real server would not:
@@ -82,6 +84,9 @@ export class RawPartner {
         return void socket.end();
       case 'bad-chunk':
         write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nhello\r\n');
+        return;
+      case 'body-on-204':
+        write('HTTP/1.1 204 No Content\r\ncontent-length: 5\r\n\r\nhello');
         return;
       case 'part-close':
       case 'part-hang':

@@ -11,7 +11,7 @@ import type { ProxyContext } from './proxy-context.js';
 import type { FinishedCall, Outcome } from './proxy-log.js';
 import { callerResponseHeaders, withProviderHeaders } from './proxy-headers.js';
 import type { RequestBody } from './request-body.js';
-import { upstreamProblem } from './upstream-problem.js';
+import { contentOn204, upstreamProblem } from './upstream-problem.js';
 import type { Upstream } from './upstreams.js';
 
 /** What happens to the upstream answer being received: not known yet, read and dropped (a 401 about to be replayed), relayed. */
@@ -163,6 +163,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
         return;
       }
     }
+    const broken = statusCode === 204 ? contentOn204(headers, this.provider) : undefined;
+    if (broken !== undefined) return this.fail(broken, 'upstream_broken');
     this.mode = RELAY;
     this.status = statusCode;
     const out = callerResponseHeaders(headers, this.requestId);
@@ -193,10 +195,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
     if (this.mode !== RELAY) return this.fail(upstreamProblem(error, this.provider));
     // The answer broke after its head: a 502 while nothing of it was written, else a cut.
     this.context.logger.debug({ reqId: this.requestId, err: { message: error.message } }, 'answer stream ended early');
-    this.outcome = 'upstream_broken';
     if (this.head === undefined) return this.cut('upstream_broken');
     this.head = undefined;
-    this.fail(upstreamProblem(error, this.provider));
+    this.fail(upstreamProblem(error, this.provider), 'upstream_broken');
   }
 
   private send(token: AccessToken, payload: RequestBody | Buffer | undefined): void {
@@ -231,15 +232,15 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
   }
 
   /** Ends the request with a problem (or a cut, once the answer started), stopping whatever still runs for it. */
-  private fail(error: unknown): void {
+  private fail(error: unknown, outcome: Outcome = 'problem'): void {
     if (this.settled) return;
     this.settled = true;
     const problem = error instanceof ProblemError ? error : new ProblemError('internal_error');
     if (problem.code === 'internal_error') this.context.logger.error({ reqId: this.requestId, err: error }, 'proxy failed');
     this.controller?.abort(problem);
     this.body?.destroy();
-    if (this.outcome === 'ok') this.outcome = 'problem';
-    this.context.log.failed(this.provider, this.outcome === 'upstream_broken' ? this.outcome : problem.code, problem.status);
+    this.outcome = outcome;
+    this.context.log.failed(this.provider, outcome === 'upstream_broken' ? outcome : problem.code, problem.status);
     if (this.res.headersSent) {
       this.res.destroy();
     } else {
@@ -249,7 +250,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
     this.done();
   }
 
-  /** Ends an answer already started by destroying the caller's connection, so that it is never taken as complete. */
+  /** Ends an answer already started (or a caller gone) by destroying the connection, so that it is never taken as complete. */
   private cut(outcome: Outcome): void {
     this.settled = true;
     this.outcome = outcome;
@@ -263,13 +264,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
   /** The caller went away before the end of its answer. */
   private callerClosed(): void {
     if (this.settled) return;
-    this.settled = true;
     this.status = CALLER_GONE_STATUS;
-    this.outcome = 'client_closed';
-    this.controller?.abort(CALLER_GONE);
-    this.body?.destroy();
-    this.context.log.failed(this.provider, this.outcome, CALLER_GONE_STATUS);
-    this.done();
+    this.cut('client_closed');
   }
 
   private done(): void {
