@@ -30,7 +30,7 @@ export interface UpstreamStats {
   size: number;
 }
 
-/** Sized for many concurrent callers per origin; keep-alive sockets are reused between them. */
+/** Sized for many concurrent callers per provider; keep-alive sockets are reused between them. */
 export const CONNECTIONS_PER_POOL = 128;
 
 /** The undici pools to the providers' APIs; closed by Nest once the HTTP server has stopped. */
