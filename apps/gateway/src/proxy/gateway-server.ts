@@ -167,7 +167,8 @@ function hostFields(raw: string[]): number {
   let count = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
-    if (name.length === 4 && name.toLowerCase() === 'host') count++;
+    // The common spellings first, so that most requests pay no lower-casing.
+    if (name === 'host' || name === 'Host' || (name.length === 4 && name.toLowerCase() === 'host')) count++;
   }
   return count;
 }
