@@ -34,7 +34,7 @@ export type Fault = (typeof FAULTS)[number];
 /**
  * What the caller sees: an answer with this status; `cut`, the head of a 200 and then the end of
  * the connection before the announced length; `gone`, nothing (the caller left), the access line
- * then saying `logged` (499: it left before its answer started).
+ * then saying `logged` (499: it left before its answer was complete).
  */
 export type Outcome = { status: number } | { cut: true } | { gone: true; logged: number[] };
 
@@ -93,7 +93,7 @@ export function impossible(cell: Cell): string | undefined {
 /** The outcome of a cell that can happen. */
 export function expected({ shape, phase, fault }: Cell): Outcome {
   if (fault === 'caller-aborts') {
-    if (phase === 'streaming') return { gone: true, logged: [200] };
+    if (phase === 'streaming') return { gone: true, logged: [499] };
     // Its body crossed the limit just before it left: whichever the gateway saw first.
     return { gone: true, logged: shape === 'over' ? [413, 499] : [499] };
   }

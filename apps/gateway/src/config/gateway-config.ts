@@ -113,7 +113,10 @@ export interface GatewayConfig {
     /** `TOKEN_WARM_ON_START`: fetch every provider's token at start-up and keep it renewed (else: only tokens in use). */
     warmOnStart: boolean;
   };
+  /** `UPSTREAM_TIMEOUT_MS`: longest wait for the API's final answer head (1xx answers do not extend it), and between bytes of its body. */
   upstreamTimeoutMs: number;
+  /** `MAX_INFLIGHT_PER_PROVIDER`: one provider's requests in flight past this are answered 503 `upstream_saturated`. */
+  maxInflightPerProvider: number;
   /** `SHUTDOWN_TIMEOUT_MS`: how long in-flight requests may take to finish once a stop is asked. */
   shutdownTimeoutMs: number;
   maxBodyBytes: number;

@@ -102,6 +102,7 @@ export const gatewaySchema = z.object({
   TOKEN_MAX_BYTES: integer(16_384, 1, 262_144),
   TOKEN_WARM_ON_START: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
   UPSTREAM_TIMEOUT_MS: integer(30_000, 1),
+  MAX_INFLIGHT_PER_PROVIDER: integer(1024, 1),
   SHUTDOWN_TIMEOUT_MS: integer(10_000, 0, 600_000),
   MAX_BODY_BYTES: integer(10_485_760, 1),
   CLIENT_TIMEOUT_MS: integer(10_000, 1),

@@ -21,6 +21,7 @@ describe('parseGatewayConfig', () => {
         rejectedCooldownSeconds: 30,
       },
       upstreamTimeoutMs: 30_000,
+      maxInflightPerProvider: 1024,
       shutdownTimeoutMs: 10_000,
       maxBodyBytes: 10_485_760,
       logLevel: 'info',

@@ -79,6 +79,7 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
       warmOnStart: v.TOKEN_WARM_ON_START === 'true',
     },
     upstreamTimeoutMs: v.UPSTREAM_TIMEOUT_MS,
+    maxInflightPerProvider: v.MAX_INFLIGHT_PER_PROVIDER,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     maxBodyBytes: v.MAX_BODY_BYTES,
     clientTimeoutMs: v.CLIENT_TIMEOUT_MS,

@@ -29,6 +29,7 @@ const line = (overrides: Partial<AccessLine> = {}): AccessLine => ({
   method: 'GET',
   path: '/products',
   status: 200,
+  outcome: 'ok',
   ms: 14,
   ...overrides,
 });

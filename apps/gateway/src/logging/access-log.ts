@@ -1,5 +1,11 @@
 import type { DestinationStream, Logger } from 'pino';
 
+/**
+ * How a request ended: its answer relayed whole (`ok`), a problem answered (`problem`), the API's
+ * answer broken after its head (`upstream_broken`), or the caller gone before the end (`client_closed`).
+ */
+export type Outcome = 'ok' | 'problem' | 'upstream_broken' | 'client_closed';
+
 /** What the access line says about one proxied request. */
 export interface AccessLine {
   reqId: string;
@@ -17,6 +23,7 @@ export interface AccessLine {
   /** Without the query string, which may carry a credential. */
   path: string;
   status: number;
+  outcome: Outcome;
   ms: number;
 }
 
@@ -53,7 +60,7 @@ export class AccessLog {
       `{"level":${INFO},"time":${Date.now()}${this.bindings},"reqId":${JSON.stringify(line.reqId)},` +
         `"caller":${JSON.stringify(line.caller)},"client":${JSON.stringify(line.client)}${upstream},` +
         `"bytesIn":${line.bytesIn},"bytesOut":${line.bytesOut},"provider":${JSON.stringify(line.provider)},` +
-        `"method":${JSON.stringify(line.method)},"path":${JSON.stringify(line.path)},"status":${line.status},"ms":${line.ms},"msg":"proxied"}\n`,
+        `"method":${JSON.stringify(line.method)},"path":${JSON.stringify(line.path)},"status":${line.status},"outcome":"${line.outcome}","ms":${line.ms},"msg":"proxied"}\n`,
     );
   }
 }

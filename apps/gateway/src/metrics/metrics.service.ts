@@ -131,7 +131,7 @@ export class MetricsService {
 
   /** The proxy answered with its own problem (`provider` is `-` when the request never got as far as a provider). */
   recordProxyError(provider: string, code: string, status: number): void {
-    const key = `${provider} ${code}`;
+    const key = `${provider} ${code} ${status}`;
     let child = this.proxyErrorChildren.get(key);
     if (!child) {
       child = this.proxyErrors.labels({ provider, code, status: String(status) });

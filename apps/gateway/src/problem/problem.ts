@@ -20,6 +20,7 @@ export const PROBLEMS = {
   token_unavailable: { status: 503, title: 'Token endpoint unavailable' },
   upstream_unreachable: { status: 502, title: 'Provider API unreachable' },
   upstream_timeout: { status: 504, title: 'Provider API did not answer in time' },
+  upstream_saturated: { status: 503, title: 'Too many requests in flight to this provider' },
   internal_error: { status: 500, title: 'Internal error' },
   not_implemented: { status: 501, title: 'Transfer coding not implemented' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -21,7 +21,7 @@ const apiKeys = new ApiKeys([
   { name: 'latam-only', digest: keyDigest('k-latam'), providers: new Set(['latam']) },
 ]);
 const admission = new Admission(
-  { knownProviders: new Set(['prio', 'latam', 'sabre']), maxBodyBytes: MAX_BODY_BYTES },
+  { knownProviders: new Set(['prio', 'latam', 'sabre']), maxBodyBytes: MAX_BODY_BYTES, maxInflightPerProvider: 1024 },
   apiKeys,
   upstreams,
   new ForwardedFor([]),

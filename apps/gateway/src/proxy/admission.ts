@@ -34,11 +34,13 @@ export interface Admitted extends BodyOwner, Expiring {
   body: RequestBody | undefined;
 }
 
-export type AdmissionConfig = Pick<GatewayConfig, 'knownProviders' | 'maxBodyBytes'>;
+export type AdmissionConfig = Pick<GatewayConfig, 'knownProviders' | 'maxBodyBytes' | 'maxInflightPerProvider'>;
 
 /**
  * Everything that can refuse a request before it waits for a token: the caller's key, the path,
- * the key's permission, the provider's upstream, the body's announced size and the key's rate limit.
+ * the key's permission, the provider's upstream, the body's announced size, the provider's requests
+ * in flight and the key's rate limit. An admitted request counts in its provider's `inflight` until
+ * it is finished (`ProxyCall` gives its place back).
  */
 export class Admission {
   constructor(
@@ -73,7 +75,15 @@ export class Admission {
     if (caller.rateLimit !== undefined) call.limited = caller;
     const length = req.headers['content-length'];
     if (length !== undefined && Number(length) > this.config.maxBodyBytes) return this.tooLarge(provider);
+    if (upstream.inflight >= this.config.maxInflightPerProvider) {
+      return new ProblemError('upstream_saturated', {
+        provider,
+        retryAfter: 1,
+        detail: `more than ${this.config.maxInflightPerProvider} requests in flight to this provider`,
+      });
+    }
     call.upstream = upstream;
+    upstream.inflight++;
     const basePath = upstream.basePath + path;
     call.target = (basePath === '' ? '/' : basePath) + search;
     call.headers = upstreamRequestHeaders(req, call.requestId, this.forwardedFor);

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { requestIdFor } from '../http/request-id.js';
 import { ProblemError, renderProblem, type ProblemCode } from '../problem/problem.js';
 
 /** Node's parser errors and what the caller is told for each; anything else is a 400. */
@@ -12,6 +14,9 @@ const CODES: Record<string, ProblemCode> = {
   // A transfer coding Node cannot frame (`gzip` alone, `chunked, gzip`): one we do not implement.
   HPE_INVALID_TRANSFER_ENCODING: 'not_implemented',
 };
+
+/** How long a refused `CONNECT`'s connection may take to close once answered. */
+const CONNECT_CLOSE_MS = 5_000;
 
 /** What was answered to a request the parser refused, for its access line. */
 export interface ParserAnswer {
@@ -39,15 +44,34 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     while (socket.writableCorked > 0) socket.uncork();
   } else if (error.code !== 'ECONNRESET' && socket.writable) {
     const requestId = randomUUID();
-    const { status, headers, body } = renderProblem(new ProblemError(CODES[error.code ?? ''] ?? 'bad_request'), requestId);
-    const head = Object.entries({ ...headers, connection: 'close' }).map(([name, value]) => `${name}: ${value}\r\n`);
     // The packet Node failed on tells the method, when it holds the request line.
     const method = /^([A-Z]{1,20}) /.exec((error as { rawPacket?: Buffer }).rawPacket?.toString('latin1', 0, 21) ?? '')?.[1] ?? '-';
-    // No content in an answer to HEAD (RFC 9110 §9.3.2).
-    const text = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head.join('')}\r\n${method === 'HEAD' ? '' : body}`;
-    socket.write(text);
-    answer = { requestId, status, method, bytesOut: Buffer.byteLength(text) };
+    answer = writeProblem(socket, new ProblemError(CODES[error.code ?? ''] ?? 'bad_request'), requestId, method);
   }
   socket.destroy();
   return answer;
+}
+
+/**
+ * A `CONNECT` request (the gateway is no tunnel): 405 with `Allow`, written on the socket Node
+ * hands over for it, then the connection ends. Returns what was answered, as for a parser refusal.
+ */
+export function answerConnect(req: IncomingMessage, socket: Duplex, allow: string): ParserAnswer | undefined {
+  socket.on('error', () => undefined);
+  if (!socket.writable) return void socket.destroy();
+  const requestId = requestIdFor(req.headers['x-request-id']);
+  const answer = writeProblem(socket, new ProblemError('method_not_allowed', { headers: { allow } }), requestId, 'CONNECT');
+  socket.end();
+  // A caller that never reads its answer must not keep the descriptor.
+  (socket as Socket).setTimeout(CONNECT_CLOSE_MS, () => socket.destroy());
+  return answer;
+}
+
+function writeProblem(socket: Duplex, problem: ProblemError, requestId: string, method: string): ParserAnswer {
+  const { status, headers, body } = renderProblem(problem, requestId);
+  const head = Object.entries({ ...headers, connection: 'close' }).map(([name, value]) => `${name}: ${value}\r\n`);
+  // No content in an answer to HEAD (RFC 9110 §9.3.2).
+  const text = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head.join('')}\r\n${method === 'HEAD' ? '' : body}`;
+  socket.write(text);
+  return { requestId, status, method, bytesOut: Buffer.byteLength(text) };
 }

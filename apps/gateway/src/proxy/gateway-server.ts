@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { PROXIED_METHODS } from '../http/proxied-methods.js';
 import { ProblemError } from '../problem/problem.js';
 import type { ShutdownState } from '../shutdown/shutdown-state.js';
-import { answerClientError, type ParserAnswer } from './client-errors.js';
+import { answerClientError, answerConnect, type ParserAnswer } from './client-errors.js';
 import { sweepPeriodFor } from './deadline-sweeper.js';
 import { isOriginForm, NOT_A_PATH } from './proxy-target.js';
 
@@ -48,8 +48,10 @@ interface Served {
  * The proxy forwards `PROXIED_METHODS`.
  *
  * Before either, every request is held to the rules no route may relax: an origin-form target
- * (400), at most `MAX_HEADER_COUNT` header fields (431, since Node would silently drop those past
- * its own cap, framing headers included) and no transfer coding but `chunked` (501, RFC 9112 §6.1).
+ * (400), one `Host` header field (400, RFC 9112 §3.2: Node keeps the first and drops the rest), at
+ * most `MAX_HEADER_COUNT` header fields (431, since Node would silently drop those past its own
+ * cap, framing headers included) and no transfer coding but `chunked` (501, RFC 9112 §6.1).
+ * `CONNECT`, which Node hands over as a bare socket, is answered 405 and the connection closed.
  * A request head must be complete within `CLIENT_TIMEOUT_MS` (Node's `headersTimeout`: 408, see
  * `client-errors.ts`).
  */
@@ -94,6 +96,10 @@ export class GatewayServer {
     server.maxHeadersCount = this.limits.maxHeaderCount + 1;
     // Answering `Expect: 100-continue` ourselves: a request refused anyway is refused before its body is sent.
     server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.dispatch(req, res, true, admin));
+    server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+      const answer = answerConnect(req, socket, this.proxied.allow);
+      if (answer !== undefined) this.proxy?.parserRefused(answer, req.socket.remoteAddress ?? '-');
+    });
     return server;
   }
 
@@ -149,6 +155,20 @@ export class GatewayServer {
       return new ProblemError('not_implemented', { detail: 'chunked is the only transfer coding accepted' });
     }
     if (!isOriginForm(req.url ?? '')) return new ProblemError('invalid_path', { detail: NOT_A_PATH });
+    if (hostFields(req.rawHeaders) > 1) {
+      return new ProblemError('bad_request', { detail: 'more than one Host header field', headers: { connection: 'close' } });
+    }
     return undefined;
   }
+}
+
+/** How many `Host` fields the request head has. */
+function hostFields(raw: string[]): number {
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    // The common spellings first, so that most requests pay no lower-casing.
+    if (name === 'host' || name === 'Host' || (name.length === 4 && name.toLowerCase() === 'host')) count++;
+  }
+  return count;
 }

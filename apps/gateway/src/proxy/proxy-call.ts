@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { AccessToken } from '@oauth-gateway/oauth-providers';
@@ -8,9 +8,10 @@ import { ProblemError } from '../problem/problem.js';
 import type { Admitted } from './admission.js';
 import { answerProblem, bodyStillArriving, endAnswer } from './caller-answer.js';
 import type { ProxyContext } from './proxy-context.js';
-import type { FinishedCall } from './proxy-log.js';
+import type { FinishedCall, Outcome } from './proxy-log.js';
 import { callerResponseHeaders, withProviderHeaders } from './proxy-headers.js';
 import type { RequestBody } from './request-body.js';
+import { contentOn204, upstreamProblem } from './upstream-problem.js';
 import type { Upstream } from './upstreams.js';
 
 /** What happens to the upstream answer being received: not known yet, read and dropped (a 401 about to be replayed), relayed. */
@@ -20,8 +21,7 @@ const RELAY = 2;
 
 /** The reason given to undici when a caller went away; one shared object, never shown to anyone. */
 const CALLER_GONE = new Error('the caller went away');
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
-/** The status logged for a caller that went away before its answer started (nginx's 499). */
+/** The status logged for a caller that went away before its answer was complete (nginx's 499). */
 export const CALLER_GONE_STATUS = 499;
 
 /**
@@ -29,11 +29,14 @@ export const CALLER_GONE_STATUS = 499;
  * `RequestBody`, which never emits an error anyone must handle) and of the upstream exchange (this
  * object is its undici dispatch handler). Whatever happens first, on either side, decides the
  * caller's outcome, exactly once (`settled`): the relayed answer, a problem answer (401…413, 408,
- * 502, 504), a cut (the answer had started), or nothing for a caller that went away (logged 499);
- * then everything else still running for it is stopped and its access line is written.
+ * 502, 503, 504), a cut (the upstream's answer broke after part of it was sent), or nothing for a
+ * caller that went away (logged 499); then everything else still running for it is stopped, its
+ * provider's in-flight place is given back and its access line is written.
  *
  * The upstream answer is written straight into the caller's response as it arrives, with
- * back-pressure (undici stops reading the upstream socket while `res` is full). Everything else it
+ * back-pressure (undici stops reading the upstream socket while `res` is full), its head with its
+ * first byte or its end (an answer breaking before then is answered 502). A 1xx is dropped and
+ * resets undici's own timer, so the sweeper then holds `UPSTREAM_TIMEOUT_MS`. Everything else it
  * works with comes from its `ProxyContext`.
  */
 export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, FinishedCall {
@@ -52,6 +55,13 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
   status = 0;
   /** `performance.now()` when the request went upstream, moved forward by the token wait of a replay; 0: never sent. */
   upstreamAt = 0;
+  outcome: Outcome = 'ok';
+  /** `performance.now()` when the latest attempt went upstream. */
+  private sentAt = 0;
+  /** An informational answer arrived: the sweeper holds the deadline of the final head. */
+  private informed = false;
+  /** The answer's head, until its first byte or its end is written. */
+  private head: OutgoingHttpHeaders | undefined;
   private token: AccessToken | undefined;
   private controller: Dispatcher.DispatchController | undefined;
   private settled = false;
@@ -103,7 +113,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
     this.fail(this.context.admission.tooLarge(this.provider));
   }
 
-  /** From the sweeper: the caller's deadlines. */
+  /** From the sweeper: the caller's deadlines and, once a 1xx arrived, the final head's. */
   expire(now: number): void {
     const { terms, uploadTimeoutMs } = this.context;
     if (this.settled) return terms.sweeper.unwatch(this);
@@ -123,9 +133,12 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
         );
       }
     }
+    if (this.informed && this.mode === PENDING && body?.ended !== false && now - this.sentAt > this.context.upstreamTimeoutMs) {
+      return this.fail(new ProblemError('upstream_timeout', { provider: this.provider }));
+    }
     if (this.pausedAt !== 0 && now - this.pausedAt > terms.clientTimeoutMs + terms.sweeper.periodMs) {
       this.context.logger.debug({ reqId: this.requestId, provider: this.provider }, 'caller stopped reading the answer: cut');
-      this.res.destroy();
+      this.cut('client_closed');
     }
   }
 
@@ -135,7 +148,12 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    if (statusCode < 200 || this.settled) return; // 1xx: informational, the real answer follows
+    if (this.settled) return;
+    // 1xx: informational, never relayed; the real answer follows, within the same deadline.
+    if (statusCode < 200) {
+      this.informed = true;
+      return this.context.terms.sweeper.watch(this);
+    }
     if (statusCode === 401 && !this.replaying && this.context.tokens.mayRenew(this.provider, this.token!)) {
       // The provider dropped this token early (revoked, rotated): renew once and replay, if we can;
       // while renewals are paced the 401 is the caller's, so callers cannot make token requests at will.
@@ -145,16 +163,19 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
         return;
       }
     }
+    const broken = statusCode === 204 ? contentOn204(headers, this.provider) : undefined;
+    if (broken !== undefined) return this.fail(broken, 'upstream_broken');
     this.mode = RELAY;
     this.status = statusCode;
     const out = callerResponseHeaders(headers, this.requestId);
     if (this.context.terms.shutdown.draining || bodyStillArriving(this.req)) out.connection = 'close';
-    this.res.writeHead(statusCode, out);
-    if (this.res.writableNeedDrain) this.pause(controller);
+    this.head = out;
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.mode === RELAY && !this.res.write(chunk)) this.pause(controller);
+    if (this.mode !== RELAY || this.settled) return;
+    if (this.head !== undefined) this.writeHead();
+    if (!this.res.write(chunk)) this.pause(controller);
   }
 
   onResponseEnd(): void {
@@ -163,6 +184,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
     if (this.mode === DISCARD) return void this.replayAfter401();
     this.settled = true;
     this.body?.destroy();
+    if (this.head !== undefined) this.writeHead();
     endAnswer(this.req, this.res, this.context.terms);
     this.done();
   }
@@ -170,16 +192,12 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     this.controller = undefined;
     if (this.settled) return;
-    if (!this.res.headersSent) return this.fail(this.upstreamProblem(error));
-    // The status is already sent: the caller sees the answer cut short.
-    this.context.logger.debug(
-      { reqId: this.requestId, provider: this.provider, err: { message: error.message } },
-      'answer stream ended early',
-    );
-    this.settled = true;
-    this.body?.destroy();
-    this.res.destroy();
-    this.done();
+    if (this.mode !== RELAY) return this.fail(upstreamProblem(error, this.provider));
+    // The answer broke after its head: a 502 while nothing of it was written, else a cut.
+    this.context.logger.debug({ reqId: this.requestId, err: { message: error.message } }, 'answer stream ended early');
+    if (this.head === undefined) return this.cut('upstream_broken');
+    this.head = undefined;
+    this.fail(upstreamProblem(error, this.provider), 'upstream_broken');
   }
 
   private send(token: AccessToken, payload: RequestBody | Buffer | undefined): void {
@@ -190,7 +208,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
       this.res.writeContinue();
       this.body?.restartClock();
     }
-    if (this.upstreamAt === 0) this.upstreamAt = performance.now();
+    this.sentAt = performance.now();
+    this.informed = false;
+    if (this.upstreamAt === 0) this.upstreamAt = this.sentAt;
     const upstream = this.upstream!;
     const headers = withProviderHeaders(this.headers, this.context.tokens.headersFor(token));
     const pool = this.body === undefined ? upstream.pool : upstream.uploads;
@@ -212,14 +232,15 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
   }
 
   /** Ends the request with a problem (or a cut, once the answer started), stopping whatever still runs for it. */
-  private fail(error: unknown): void {
+  private fail(error: unknown, outcome: Outcome = 'problem'): void {
     if (this.settled) return;
     this.settled = true;
     const problem = error instanceof ProblemError ? error : new ProblemError('internal_error');
     if (problem.code === 'internal_error') this.context.logger.error({ reqId: this.requestId, err: error }, 'proxy failed');
     this.controller?.abort(problem);
     this.body?.destroy();
-    this.context.log.failed(this.provider, problem);
+    this.outcome = outcome;
+    this.context.log.failed(this.provider, outcome === 'upstream_broken' ? outcome : problem.code, problem.status);
     if (this.res.headersSent) {
       this.res.destroy();
     } else {
@@ -229,19 +250,33 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
     this.done();
   }
 
-  /** The caller's connection closed: before the end of its answer, it went away. */
-  private callerClosed(): void {
-    if (this.settled) return;
+  /** Ends an answer already started (or a caller gone) by destroying the connection, so that it is never taken as complete. */
+  private cut(outcome: Outcome): void {
     this.settled = true;
-    if (!this.res.headersSent) this.status = CALLER_GONE_STATUS;
+    this.outcome = outcome;
     this.controller?.abort(CALLER_GONE);
     this.body?.destroy();
+    this.context.log.failed(this.provider, outcome, this.status);
+    this.res.destroy();
     this.done();
   }
 
+  /** The caller went away before the end of its answer. */
+  private callerClosed(): void {
+    if (this.settled) return;
+    this.status = CALLER_GONE_STATUS;
+    this.cut('client_closed');
+  }
+
   private done(): void {
+    if (this.upstream !== undefined) this.upstream.inflight--;
     this.context.terms.sweeper.unwatch(this);
     this.context.log.finished(this);
+  }
+
+  private writeHead(): void {
+    this.res.writeHead(this.status, this.head);
+    this.head = undefined;
   }
 
   /** The caller's response is full: hold the upstream until it drains, for at most `CLIENT_TIMEOUT_MS`. */
@@ -257,12 +292,5 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
       };
       this.res.on('drain', this.onDrain);
     }
-  }
-
-  /** Why the upstream exchange failed before any answer was relayed, as the caller's problem. */
-  private upstreamProblem(error: Error): ProblemError {
-    const code = (error as { code?: string }).code;
-    if (code !== undefined && TIMEOUT_CODES.has(code)) return new ProblemError('upstream_timeout', { provider: this.provider });
-    return new ProblemError('upstream_unreachable', { provider: this.provider, detail: code });
   }
 }

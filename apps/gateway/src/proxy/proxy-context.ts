@@ -17,6 +17,8 @@ export interface ProxyContext {
   readonly terms: CallerTerms;
   /** `UPLOAD_TIMEOUT_MS`: the longest a caller's body may take to arrive. */
   readonly uploadTimeoutMs: number;
+  /** `UPSTREAM_TIMEOUT_MS`: the longest wait for the API's final answer head, held here once a 1xx arrived. */
+  readonly upstreamTimeoutMs: number;
   /** The access line and the metrics of each request. */
   readonly log: ProxyLog;
   readonly logger: Logger;

@@ -2,9 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { AccessLog } from '../logging/access-log.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
-import type { ProblemError } from '../problem/problem.js';
+import type { Outcome } from '../logging/access-log.js';
 import type { ParserAnswer } from './client-errors.js';
 import type { ForwardedFor } from './forwarded-for.js';
+
+export type { Outcome };
 
 /** What the access line and the metrics say about a proxied request whose outcome is decided. */
 export interface FinishedCall {
@@ -20,6 +22,7 @@ export interface FinishedCall {
   readonly provider: string;
   readonly path: string;
   readonly status: number;
+  readonly outcome: Outcome;
   readonly body: { readonly bytes: number } | undefined;
 }
 
@@ -51,6 +54,7 @@ export class ProxyLog {
       method,
       path: call.path,
       status: call.status,
+      outcome: call.outcome,
       ms: Math.round(ms),
     });
   }
@@ -70,9 +74,9 @@ export class ProxyLog {
     this.metrics.recordReplay(provider);
   }
 
-  /** A request answered with a problem (or cut once its answer had started). */
-  failed(provider: string, problem: ProblemError): void {
-    this.metrics.recordProxyError(provider, problem.code, problem.status);
+  /** A request answered with a problem, cut, or left by its caller: `code` is the problem's or the outcome's. */
+  failed(provider: string, code: string, status: number): void {
+    this.metrics.recordProxyError(provider, code, status);
   }
 
   private refusal(reqId: string, client: string, method: string, status: number, bytesOut: number, ms: number): void {
@@ -87,6 +91,7 @@ export class ProxyLog {
       method,
       path: '',
       status,
+      outcome: 'problem',
       ms: Math.round(ms),
     });
   }

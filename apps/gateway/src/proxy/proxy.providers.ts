@@ -32,8 +32,8 @@ export function proxyProviders(accessLog: AccessLog, upstreamConnections = CONNE
       provide: DeadlineSweeper,
       inject: [ConfigService, GATEWAY_LOGGER],
       useFactory: (configService: ConfigService, logger: Logger) => {
-        const { clientTimeoutMs, uploadTimeoutMs } = gatewayConfig(configService);
-        return new DeadlineSweeper(sweepPeriodFor(clientTimeoutMs, uploadTimeoutMs), (error) =>
+        const { clientTimeoutMs, uploadTimeoutMs, upstreamTimeoutMs } = gatewayConfig(configService);
+        return new DeadlineSweeper(sweepPeriodFor(clientTimeoutMs, uploadTimeoutMs, upstreamTimeoutMs), (error) =>
           logger.error({ err: error }, 'caller deadline check failed'),
         );
       },
@@ -76,6 +76,7 @@ export function proxyProviders(accessLog: AccessLog, upstreamConnections = CONNE
           tokens: new ProxyTokens(tokens),
           terms: { sweeper, clientTimeoutMs: config.clientTimeoutMs, shutdown },
           uploadTimeoutMs: config.uploadTimeoutMs,
+          upstreamTimeoutMs: config.upstreamTimeoutMs,
           log: new ProxyLog(log, metrics, forwardedFor),
           logger,
         };

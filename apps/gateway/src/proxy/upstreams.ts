@@ -4,16 +4,20 @@ import type { GatewayConfig } from '../config/gateway-config.js';
 
 export interface Upstream {
   provider: string;
-  /** Requests without a body: the keep-alive pool of the API's origin, shared by the providers on it. */
+  /**
+   * Requests without a body: this provider's own keep-alive pool, even when another provider has
+   * the same origin, so that requests one provider's API holds never take another's connections.
+   */
   pool: Pool;
   /**
-   * Requests with a body: this provider's own pool. A body arrives at the caller's pace and holds
-   * its connection until the last byte, so slow uploads can only ever wait on each other: they
-   * never hold the connections that other requests, or other providers' uploads, need.
+   * Requests with a body: this provider's own pool too. A body arrives at the caller's pace and
+   * holds its connection until the last byte, so slow uploads can only ever wait on each other.
    */
   uploads: Pool;
   /** The API URL's path without its trailing slash (`''` at the root). */
   basePath: string;
+  /** This provider's requests admitted and not finished yet (waiting for a token or a connection included). */
+  inflight: number;
 }
 
 /** The pools' statistics (undici's `PoolStats`), summed over every pool. */
@@ -26,7 +30,7 @@ export interface UpstreamStats {
   size: number;
 }
 
-/** Sized for many concurrent callers per origin; keep-alive sockets are reused between them. */
+/** Sized for many concurrent callers per provider; keep-alive sockets are reused between them. */
 export const CONNECTIONS_PER_POOL = 128;
 
 /** The undici pools to the providers' APIs; closed by Nest once the HTTP server has stopped. */
@@ -35,7 +39,6 @@ export class Upstreams implements OnApplicationShutdown {
   private readonly pools: Pool[] = [];
 
   constructor(config: Pick<GatewayConfig, 'providers' | 'upstreamTimeoutMs'>, connections = CONNECTIONS_PER_POOL) {
-    const byOrigin = new Map<string, Pool>();
     const open = (origin: string) => {
       const pool = new Pool(origin, {
         connections,
@@ -48,13 +51,12 @@ export class Upstreams implements OnApplicationShutdown {
     };
     for (const provider of config.providers) {
       const url = new URL(provider.apiUrl);
-      let pool = byOrigin.get(url.origin);
-      if (!pool) byOrigin.set(url.origin, (pool = open(url.origin)));
       this.byProvider.set(provider.name, {
         provider: provider.name,
-        pool,
+        pool: open(url.origin),
         uploads: open(url.origin),
         basePath: url.pathname.replace(/\/+$/, ''),
+        inflight: 0,
       });
     }
   }
