@@ -1,11 +1,19 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { createServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { emulatorEnv, KEY_ALL, problemOf, send } from './support/gateway-harness.js';
 import { GatewayProcess, spawnMain } from './support/gateway-process.js';
 import { HoldingUpstream } from './support/holding-upstream.js';
-import { freePort } from './support/helpers.js';
+import { freePort, waitUntil } from './support/helpers.js';
+
+const REGISTER = fileURLToPath(new URL('../libs/oauth-providers/test-support/ts-register.mjs', import.meta.url));
+const MAIN = fileURLToPath(new URL('../apps/gateway/src/main.ts', import.meta.url));
+
+const PROBE = fileURLToPath(new URL('./support/loading-probe.mjs', import.meta.url));
+const LOADING = 'loading gateway.runner';
 
 const DRAIN_STARTED = 'shutting down: no new connections, finishing in-flight requests';
 
@@ -74,7 +82,10 @@ describe('SHUTDOWN_DELAY_MS: leaving before stopping', () => {
     let connect!: () => void;
     const connected = new Promise<void>((resolve) => (connect = resolve));
     const sockets: Socket[] = [];
-    const silent = createServer((socket) => connect(sockets.push(socket))).listen(0, '127.0.0.1');
+    const silent = createServer((socket) => {
+      sockets.push(socket);
+      connect();
+    }).listen(0, '127.0.0.1');
     await new Promise((resolve) => silent.once('listening', resolve));
     const child = spawnMain(
       {
@@ -95,5 +106,21 @@ describe('SHUTDOWN_DELAY_MS: leaving before stopping', () => {
     expect(output.trim().split('\n')).toEqual(['SIGTERM during start-up: the gateway stops before serving']);
     for (const socket of sockets) socket.destroy();
     silent.close();
+  }, 60_000);
+
+  it('a SIGTERM while the entry point is still loading its modules ends it with one line and exit 0', async () => {
+    const child = spawn(process.execPath, ['--import', REGISTER, '--import', PROBE, MAIN], {
+      env: { PATH: process.env.PATH, ...emulatorEnv(emulators), HOST: '127.0.0.1', PORT: '0', NODE_ENV: 'production' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // The probe's line: the entry asks for the runner, whose modules (most of the gateway) are still to load.
+    await waitUntil(() => output.includes(LOADING), 'the entry point to load the runner', 30_000);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output.trim().split('\n')).toEqual([LOADING, 'SIGTERM during start-up: the gateway stops before serving']);
   }, 60_000);
 });

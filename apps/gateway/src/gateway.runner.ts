@@ -10,9 +10,11 @@ export interface RunnerIo {
   signals?: Pick<EventEmitter, 'once' | 'on' | 'off'>;
   /** Milliseconds from a monotonic clock; default `performance.now`. */
   now?: () => number;
+  /** A signal that came before the runner's handlers were installed (while the modules loaded). */
+  earlySignal?: () => string | undefined;
 }
 
-const processIo: RunnerIo = {
+export const processIo: RunnerIo = {
   exit: (code) => process.exit(code),
   error: (line) => process.stderr.write(`${line}\n`),
 };
@@ -60,6 +62,8 @@ export async function runGateway(env: Env, io: RunnerIo = processIo, options: Ga
   const onInt = () => onSignal('SIGINT');
   const hangUp = () => gateway?.hangup();
   signals.on('SIGTERM', onTerm).on('SIGINT', onInt).on('SIGHUP', hangUp);
+  const early = io.earlySignal?.();
+  if (early) onSignal(early);
   try {
     gateway = await createGateway(env, options);
   } catch (error) {
