@@ -14,13 +14,13 @@ import { parseGatewayConfig, type Env } from './config/parse-config.js';
 import { sandboxWanted, startSandbox, type Sandbox } from './config/sandbox.js';
 import { connectRedis } from './config/token-store.factory.js';
 import { fastifyAdapter } from './fastify-adapter.js';
+import { countInFlight } from './http/in-flight.js';
 import { listen } from './listeners.js';
 import { createLogs } from './logging/logger.js';
 import { PinoNestLogger } from './logging/nest-logger.js';
 import { GatewayServer } from './proxy/gateway-server.js';
 import { ProxyHandler } from './proxy/proxy.handler.js';
 import { Upstreams, type UpstreamStats } from './proxy/upstreams.js';
-import { countInFlight } from './http/in-flight.js';
 import { drain } from './shutdown/drain.js';
 import { ShutdownState } from './shutdown/shutdown-state.js';
 
@@ -51,10 +51,10 @@ export interface Gateway {
   /** The upstream pools' statistics, summed (tests check that a fault leaves no request in a pool). */
   upstreamStats(): UpstreamStats;
   /**
-   * Graceful stop: readiness turns 503 at once, serving goes on for `SHUTDOWN_DELAY_MS` (so that load
-   * balancers see the gateway leave before it stops accepting), then it stops accepting, lets in-flight requests finish (within
-   * `shutdownTimeoutMs`), then stops the refresher, closes the token store (Redis) and the
-   * upstream pools. Calling it again returns the same promise.
+   * Graceful stop: readiness turns 503 at once, serving goes on for `SHUTDOWN_DELAY_MS` (so that
+   * load balancers see the gateway leave before it stops accepting), then it stops accepting, lets
+   * in-flight requests finish (within `shutdownTimeoutMs`), then stops the refresher, closes the
+   * token store (Redis) and the upstream pools. Calling it again returns the same promise.
    */
   close(): Promise<void>;
   /** Requests being answered now, on every port (what a forced exit cuts). */

@@ -63,7 +63,11 @@ export async function runGateway(env: Env, io: RunnerIo = processIo, options: Ga
   const hangUp = () => gateway?.hangup();
   signals.on('SIGTERM', onTerm).on('SIGINT', onInt).on('SIGHUP', hangUp);
   const early = io.earlySignal?.();
-  if (early) onSignal(early);
+  if (early) {
+    signals.off('SIGTERM', onTerm).off('SIGINT', onInt).off('SIGHUP', hangUp);
+    onSignal(early);
+    return undefined;
+  }
   try {
     gateway = await createGateway(env, options);
   } catch (error) {
