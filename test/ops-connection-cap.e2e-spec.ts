@@ -71,6 +71,8 @@ describe('MAX_CONNECTIONS', () => {
 
   it(`with ${IDLERS} callers idling after a keyless request, a new caller gets its 200 within a second and descriptors stay bounded`, async () => {
     const providers = (await gateway.waitForLog((l) => l.msg === 'gateway listening', 'the listening line')).providers as string[];
+    // The provider's token is fetched now, so that the second below measures the connection only.
+    expect(await keyed(gateway.port)).toBe('HTTP/1.1 200 OK');
     for (let n = 0; n < IDLERS; n += AT_ONCE) {
       idlers.push(...(await Promise.all(Array.from({ length: AT_ONCE }, () => idler(gateway.port)))));
     }
