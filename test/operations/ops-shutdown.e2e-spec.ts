@@ -218,10 +218,11 @@ describe('graceful shutdown on SIGTERM', () => {
     const held = (upstream = new HoldingUpstream());
     await held.start();
     let clock = 1_000;
-    const running = await run(envFor(), new LogCapture(), shutdownTimeoutMs, () => clock);
+    const logs = new LogCapture();
+    const running = await run(envFor(), logs, shutdownTimeoutMs, () => clock);
     const inflight = get(running.gateway.url, '/prio/slow-report');
     await held.holding(1);
-    return { ...running, held, inflight, advance: (ms: number) => (clock += ms) };
+    return { ...running, held, logs, inflight, advance: (ms: number) => (clock += ms) };
   };
 
   it('regression: the same SIGTERM delivered twice (to the process group: directly and through npm) drains once and exits 0', async () => {
@@ -236,8 +237,8 @@ describe('graceful shutdown on SIGTERM', () => {
     expect((await exited).code).toBe(0);
   });
 
-  it('exits 1 at once on a second signal REPEATED_SIGNAL_MS after the first, cutting the drain short', async () => {
-    const { held, gateway, signals, exited, inflight, advance } = await heldUnderFakeClock(600_000);
+  it('exits 1 at once on a second signal REPEATED_SIGNAL_MS after the first, cutting the drain short, after one line saying what it cuts', async () => {
+    const { held, gateway, signals, exited, inflight, advance, logs } = await heldUnderFakeClock(600_000);
     let settled = false;
     void inflight.finally(() => (settled = true));
     signals.emit('SIGTERM');
@@ -246,6 +247,10 @@ describe('graceful shutdown on SIGTERM', () => {
     // The exit comes while the drain still waits for the held answer (the real process ends there; this one is cleaned up).
     expect((await exited).code).toBe(1);
     expect(settled).toBe(false);
+    const cut = logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.msg).startsWith('second signal'));
+    expect(cut).toEqual([
+      expect.objectContaining({ msg: 'second signal: exiting at once, in-flight requests cut', signal: 'SIGINT', cut: 1 }),
+    ]);
     held.releaseAll();
     await inflight;
     await gateway.close();

@@ -15,7 +15,7 @@ const REGISTER = fileURLToPath(new URL('../../libs/oauth-providers/test-support/
 const MAIN = fileURLToPath(new URL('./gateway-process.main.ts', import.meta.url));
 
 /** Starts the gateway's entry with exactly `env` (plus PATH, a loopback host and production logs). */
-function spawnMain(env: Record<string, string>, options: GatewayTestOptions): ChildProcess {
+export function spawnMain(env: Record<string, string>, options: GatewayTestOptions): ChildProcess {
   return spawn(process.execPath, ['--import', REGISTER, MAIN], {
     env: {
       PATH: process.env.PATH,

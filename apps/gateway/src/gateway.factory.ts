@@ -2,6 +2,7 @@ import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { ApiKeysReloader } from './auth/api-keys.reloader.js';
@@ -13,6 +14,7 @@ import { parseGatewayConfig, type Env } from './config/parse-config.js';
 import { sandboxWanted, startSandbox, type Sandbox } from './config/sandbox.js';
 import { connectRedis } from './config/token-store.factory.js';
 import { fastifyAdapter } from './fastify-adapter.js';
+import { countInFlight } from './http/in-flight.js';
 import { listen } from './listeners.js';
 import { createLogs } from './logging/logger.js';
 import { PinoNestLogger } from './logging/nest-logger.js';
@@ -49,11 +51,14 @@ export interface Gateway {
   /** The upstream pools' statistics, summed (tests check that a fault leaves no request in a pool). */
   upstreamStats(): UpstreamStats;
   /**
-   * Graceful stop: stops accepting connections at once, lets in-flight requests finish (within
-   * `shutdownTimeoutMs`), then stops the refresher, closes the token store (Redis) and the
-   * upstream pools. Calling it again returns the same promise.
+   * Graceful stop: readiness turns 503 at once, serving goes on for `SHUTDOWN_DELAY_MS` (so that
+   * load balancers see the gateway leave before it stops accepting), then it stops accepting, lets
+   * in-flight requests finish (within `shutdownTimeoutMs`), then stops the refresher, closes the
+   * token store (Redis) and the upstream pools. Calling it again returns the same promise.
    */
   close(): Promise<void>;
+  /** Requests being answered now, on every port (what a forced exit cuts). */
+  inFlight(): number;
   /** SIGHUP: reload `GATEWAY_API_KEYS_FILE` (without one, log that there is nothing to reload). */
   hangup(): void;
 }
@@ -98,10 +103,15 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
     const listening = await listen(started, server, config, options.port ?? config.port, options.host ?? config.host);
     announceStarted(started, logger, config, listening, sandbox, options.banner);
     const { adminServer } = listening;
+    const inFlight = countInFlight(started.getHttpServer(), adminServer);
     const shutdownTimeoutMs = options.shutdownTimeoutMs ?? config.shutdownTimeoutMs;
     let closing: Promise<void> | undefined;
     const close = async () => {
       shutdown.begin();
+      if (config.shutdownDelayMs > 0) {
+        logger.info({ delayMs: config.shutdownDelayMs }, 'shutting down: readiness 503, still serving until the delay is over');
+        await delay(config.shutdownDelayMs);
+      }
       logger.info({ timeoutMs: shutdownTimeoutMs }, 'shutting down: no new connections, finishing in-flight requests');
       const draining = performance.now();
       let forced = await drain(started.getHttpServer(), shutdownTimeoutMs);
@@ -124,6 +134,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
       sandbox,
       logger,
       upstreamStats: () => started.get(Upstreams).stats(),
+      inFlight,
       close: () => (closing ??= close()),
       hangup: () => {
         if (!shutdown.draining) started.get(ApiKeysReloader).hangup();

@@ -2,6 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatewayConfig } from './config/gateway-config.js';
+import { capConnections } from './http/connection-cap.js';
 import type { GatewayServer } from './proxy/gateway-server.js';
 
 /** Where a started gateway listens. */
@@ -17,16 +18,18 @@ export interface Listening {
 /**
  * Listens on `ADMIN_PORT` (when set), then on `PORT`: the operator routes are on their own server
  * first, so that the proxy's never serves them. If `PORT` cannot be had, the admin server is closed again.
+ * `PORT`'s callers are capped at `MAX_CONNECTIONS`; the admin port, for probes and scrapers, is not.
  */
 export async function listen(
   app: NestFastifyApplication,
   server: GatewayServer,
-  config: Pick<GatewayConfig, 'adminPort' | 'adminHost'>,
+  config: Pick<GatewayConfig, 'adminPort' | 'adminHost' | 'maxConnections'>,
   port: number,
   host: string,
 ): Promise<Listening> {
   const adminServer = config.adminPort === undefined ? undefined : server.adminServer();
   if (adminServer) await listening(adminServer, config.adminPort!, config.adminHost ?? host, 'ADMIN_PORT', 'ADMIN_HOST');
+  capConnections(app.getHttpServer(), config.maxConnections);
   try {
     await listening(app.getHttpServer(), port, host, 'PORT', 'HOST', () => app.listen(port, host));
   } catch (error) {

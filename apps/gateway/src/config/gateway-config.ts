@@ -119,6 +119,10 @@ export interface GatewayConfig {
   maxInflightPerProvider: number;
   /** `SHUTDOWN_TIMEOUT_MS`: how long in-flight requests may take to finish once a stop is asked. */
   shutdownTimeoutMs: number;
+  /** `SHUTDOWN_DELAY_MS`: how long the gateway keeps accepting and serving, readiness 503, after the first SIGTERM. */
+  shutdownDelayMs: number;
+  /** `MAX_CONNECTIONS`: most caller connections open on `PORT` at once (0: no cap). */
+  maxConnections: number;
   maxBodyBytes: number;
   /** `CLIENT_TIMEOUT_MS`: longest wait for a caller's request head to complete, or for the next byte of its body (then 408). */
   clientTimeoutMs: number;

@@ -104,6 +104,14 @@ export const gatewaySchema = z.object({
   UPSTREAM_TIMEOUT_MS: integer(30_000, 1),
   MAX_INFLIGHT_PER_PROVIDER: integer(1024, 1),
   SHUTDOWN_TIMEOUT_MS: integer(10_000, 0, 600_000),
+  SHUTDOWN_DELAY_MS: integer(0, 0, 600_000),
+  // Unset: derived from the descriptor limit (connection-limit.ts); 0 turns the cap off.
+  MAX_CONNECTIONS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number between 0 and 1000000')
+    .transform(Number)
+    .pipe(z.number().max(1_000_000, 'must be at most 1000000'))
+    .optional(),
   MAX_BODY_BYTES: integer(10_485_760, 1),
   CLIENT_TIMEOUT_MS: integer(10_000, 1),
   UPLOAD_TIMEOUT_MS: integer(60_000, 1),

@@ -1,4 +1,5 @@
 import { parseCallerKeys } from './api-keys.config.js';
+import { defaultMaxConnections } from './connection-limit.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { gatewaySchema } from './gateway-schema.js';
 import { readProviders } from './provider-config.js';
@@ -81,6 +82,8 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
     upstreamTimeoutMs: v.UPSTREAM_TIMEOUT_MS,
     maxInflightPerProvider: v.MAX_INFLIGHT_PER_PROVIDER,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    shutdownDelayMs: v.SHUTDOWN_DELAY_MS,
+    maxConnections: v.MAX_CONNECTIONS ?? defaultMaxConnections(),
     maxBodyBytes: v.MAX_BODY_BYTES,
     clientTimeoutMs: v.CLIENT_TIMEOUT_MS,
     uploadTimeoutMs: v.UPLOAD_TIMEOUT_MS,
