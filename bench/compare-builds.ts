@@ -8,10 +8,11 @@ import { interleaved, warmUp, type Measured, type Run } from './measure.js';
 import { startGateway, startUpstream, type Gateway } from './targets.js';
 
 /**
- * `npm run bench:compare -- --base <checkout> [--rounds 15] [--duration 3] [--connections 50]`: the
+ * `npm run bench:compare -- --base <checkout> [--rounds 15] [--duration 3] [--rate 1000]`: the
  * gateway of this checkout against the gateway of another, built checkout (its dist/), both up at
  * once behind one upstream emulator and started alike (production, LOG_LEVEL=info, token cached,
- * access log to a named pipe), each warmed up, then measured in paired rounds whose order alternates.
+ * access log to a named pipe), each warmed up, then measured in paired rounds whose order alternates,
+ * flat out (50 connections) or, with `--rate`, at that many req/s in all.
  * Prints every round, the medians and the median of the rounds' ratios (this ÷ base): the figure a
  * "CPU per request within N % of before" check reads, with its spread.
  */
@@ -24,6 +25,8 @@ const BASE_DIR = (() => {
 })();
 const BASE_MAIN = resolve(BASE_DIR, 'dist/apps/gateway/src/main.js');
 const ROUNDS = option('rounds', 15);
+/** A fixed offered load: CPU per request then does not follow how much CPU the machine's other work left the gateways. */
+const RATE = process.argv.includes('--rate') ? option('rate', 1) : undefined;
 // Every load run is bounded by its own timeout (duration + 30 s), so this only catches a hung start.
 const BUDGET_MS = (2 * (WARMUP_S + 30) + ROUNDS * 2 * (DURATION_S + 30) + 120) * 1000;
 
@@ -68,7 +71,7 @@ function render(self: Measured, base: Measured, logLines: { self: number; base: 
   );
   return [
     `this: ${repo} (${commitOf(repo)}); base: ${BASE_DIR} (${commitOf(BASE_DIR)}); Node ${process.version}`,
-    `${CONNECTIONS} connections, pipelining ${PIPELINING}, a ${WARMUP_S} s warm-up each, ${ROUNDS} paired rounds of ${DURATION_S} s; load average ${loads.join(' at the start, ')} at the end`,
+    `${CONNECTIONS} connections, pipelining ${PIPELINING}, ${RATE === undefined ? 'flat out' : `${RATE} req/s in all`}, a ${WARMUP_S} s warm-up each, ${ROUNDS} paired rounds of ${DURATION_S} s; load average ${loads.join(' at the start, ')} at the end`,
     '',
     '| round | order | this req/s | base req/s | this CPU µs/req | base CPU µs/req | CPU this ÷ base | req/s this ÷ base |',
     '|---:|---|---:|---:|---:|---:|---:|---:|',
@@ -105,7 +108,7 @@ async function main(): Promise<void> {
   ];
   await warmUp(targets);
   const linesBefore = [self.logLines(), base.logLines()];
-  const [selfResult, baseResult] = await interleaved(targets, ROUNDS);
+  const [selfResult, baseResult] = await interleaved(targets, ROUNDS, RATE === undefined ? {} : { overallRate: RATE });
   const logLines = {
     self: (self.logLines() - linesBefore[0]) / selfResult.requests,
     base: (base.logLines() - linesBefore[1]) / baseResult.requests,

@@ -64,18 +64,18 @@ export async function warmUp(targets: Target[]): Promise<void> {
 
 /**
  * The warmed-up targets measured in turns, under the same conditions (connections, duration,
- * whatever else the machine is doing at the time): `rounds` rounds, every other round in reverse
+ * whatever else the machine is doing at the time, `extra` load options): `rounds` rounds, every other round in reverse
  * order so that no target always runs right after the same one. On two cores the load generator,
  * the upstream and the proxy share the CPUs, so single runs swing widely; medians of interleaved
  * runs do not favour either side.
  */
-export async function interleaved(targets: Target[], rounds = RUNS): Promise<Measured[]> {
+export async function interleaved(targets: Target[], rounds = RUNS, extra: Partial<LoadSpec> = {}): Promise<Measured[]> {
   const runs = targets.map((): Run[] => []);
   for (let round = 1; round <= rounds; round++) {
     const order = targets.map((_, i) => i);
     if (round % 2 === 0) order.reverse();
     for (const i of order) {
-      const r = await runOnce(targets[i]);
+      const r = await runOnce(targets[i], extra);
       log(
         `${targets[i].label} round ${round}: ${r.rps.toFixed(0)} req/s, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, ${r.cpuUs.toFixed(0)} µs CPU/request, errors ${r.errors}, non-2xx ${r.non2xx}`,
       );
