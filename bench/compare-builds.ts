@@ -4,15 +4,17 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { API_KEY, CONNECTIONS, DURATION_S, int, log, median, option, PIPELINING, repo, tmp, WARMUP_S } from './bench-context.js';
 import { killAll, stopChild } from './children.js';
-import { interleaved, warmUp, type Measured, type Run } from './measure.js';
+import type { LoadSpec } from './load.js';
+import { interleaved, runOnce, summarise, warmUp, type Measured, type Run, type Target } from './measure.js';
 import { startGateway, startUpstream, type Gateway } from './targets.js';
 
 /**
- * `npm run bench:compare -- --base <checkout> [--rounds 15] [--duration 3] [--rate 1000]`: the
+ * `npm run bench:compare -- --base <checkout> [--rounds 15] [--duration 3] [--rate 1000] [--together]`: the
  * gateway of this checkout against the gateway of another, built checkout (its dist/), both up at
  * once behind one upstream emulator and started alike (production, LOG_LEVEL=info, token cached,
  * access log to a named pipe), each warmed up, then measured in paired rounds whose order alternates,
- * flat out (50 connections) or, with `--rate`, at that many req/s in all.
+ * flat out (50 connections) or, with `--rate`, at that many req/s in all; with `--together`, both
+ * gateways are loaded at once in each round.
  * Prints every round, the medians and the median of the rounds' ratios (this ÷ base): the figure a
  * "CPU per request within N % of before" check reads, with its spread.
  */
@@ -27,6 +29,7 @@ const BASE_MAIN = resolve(BASE_DIR, 'dist/apps/gateway/src/main.js');
 const ROUNDS = option('rounds', 15);
 /** A fixed offered load: CPU per request then does not follow how much CPU the machine's other work left the gateways. */
 const RATE = process.argv.includes('--rate') ? option('rate', 1) : undefined;
+const TOGETHER = process.argv.includes('--together');
 // Every load run is bounded by its own timeout (duration + 30 s), so this only catches a hung start.
 const BUDGET_MS = (2 * (WARMUP_S + 30) + ROUNDS * 2 * (DURATION_S + 30) + 120) * 1000;
 
@@ -67,11 +70,11 @@ function render(self: Measured, base: Measured, logLines: { self: number; base: 
   const rpsRatios = pairs.map(([s, b]) => s.rps / b.rps);
   const rows = pairs.map(
     ([s, b], i) =>
-      `| ${i + 1} | ${i % 2 ? 'base, this' : 'this, base'} | ${int(s.rps)} | ${int(b.rps)} | ${s.cpuUs.toFixed(1)} | ${b.cpuUs.toFixed(1)} | ${cpuRatios[i].toFixed(3)} | ${rpsRatios[i].toFixed(3)} |`,
+      `| ${i + 1} | ${TOGETHER ? 'together' : i % 2 ? 'base, this' : 'this, base'} | ${int(s.rps)} | ${int(b.rps)} | ${s.cpuUs.toFixed(1)} | ${b.cpuUs.toFixed(1)} | ${cpuRatios[i].toFixed(3)} | ${rpsRatios[i].toFixed(3)} |`,
   );
   return [
     `this: ${repo} (${commitOf(repo)}); base: ${BASE_DIR} (${commitOf(BASE_DIR)}); Node ${process.version}`,
-    `${CONNECTIONS} connections, pipelining ${PIPELINING}, ${RATE === undefined ? 'flat out' : `${RATE} req/s in all`}, a ${WARMUP_S} s warm-up each, ${ROUNDS} paired rounds of ${DURATION_S} s; load average ${loads.join(' at the start, ')} at the end`,
+    `${CONNECTIONS} connections, pipelining ${PIPELINING}, ${RATE === undefined ? 'flat out' : `${RATE} req/s in all`}, a ${WARMUP_S} s warm-up each, ${ROUNDS} paired rounds of ${DURATION_S} s${TOGETHER ? ', both at once' : ''}; load average ${loads.join(' at the start, ')} at the end`,
     '',
     '| round | order | this req/s | base req/s | this CPU µs/req | base CPU µs/req | CPU this ÷ base | req/s this ÷ base |',
     '|---:|---|---:|---:|---:|---:|---:|---:|',
@@ -82,6 +85,21 @@ function render(self: Measured, base: Measured, logLines: { self: number; base: 
     spread('req/s', rpsRatios),
     `errors ${self.errors} and ${base.errors}, non-2xx ${self.non2xx} and ${base.non2xx}; access-log lines per measured request ${logLines.self.toFixed(2)} and ${logLines.base.toFixed(2)} (this and base)`,
   ].join('\n');
+}
+
+/** Both targets loaded at once in each round (started in alternating order): the machine's other work weighs on both alike. */
+async function together(targets: Target[], extra: Partial<LoadSpec>): Promise<Measured[]> {
+  const runs = targets.map((): Run[] => []);
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order = round % 2 ? [0, 1] : [1, 0];
+    const results = await Promise.all(order.map((i) => runOnce(targets[i], extra)));
+    order.forEach((i, k) => runs[i].push(results[k]));
+    const [a, b] = runs.map((r) => r.at(-1)!);
+    log(
+      `round ${round}: ${a.rps.toFixed(0)} and ${b.rps.toFixed(0)} req/s, ${a.cpuUs.toFixed(0)} and ${b.cpuUs.toFixed(0)} µs CPU/request`,
+    );
+  }
+  return runs.map(summarise);
 }
 
 async function main(): Promise<void> {
@@ -108,7 +126,8 @@ async function main(): Promise<void> {
   ];
   await warmUp(targets);
   const linesBefore = [self.logLines(), base.logLines()];
-  const [selfResult, baseResult] = await interleaved(targets, ROUNDS, RATE === undefined ? {} : { overallRate: RATE });
+  const extra = RATE === undefined ? {} : { overallRate: RATE };
+  const [selfResult, baseResult] = await (TOGETHER ? together(targets, extra) : interleaved(targets, ROUNDS, extra));
   const logLines = {
     self: (self.logLines() - linesBefore[0]) / selfResult.requests,
     base: (base.logLines() - linesBefore[1]) / baseResult.requests,
