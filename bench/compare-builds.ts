@@ -83,7 +83,7 @@ function render(self: Measured, base: Measured, logLines: { self: number; base: 
     '',
     spread('CPU per request', cpuRatios),
     spread('req/s', rpsRatios),
-    `errors ${self.errors} and ${base.errors}, non-2xx ${self.non2xx} and ${base.non2xx}; access-log lines per measured request ${logLines.self.toFixed(2)} and ${logLines.base.toFixed(2)} (this and base)`,
+    `errors ${self.errors} and ${base.errors}, non-2xx ${self.non2xx} and ${base.non2xx}; access-log lines per request served ${logLines.self.toFixed(2)} and ${logLines.base.toFixed(2)} (this and base)`,
   ].join('\n');
 }
 
@@ -124,13 +124,13 @@ async function main(): Promise<void> {
     { label: 'this', url: `${self.url}/prio/echo`, headers, pid: self.proc.pid! },
     { label: 'base', url: `${base.url}/prio/echo`, headers, pid: base.proc.pid! },
   ];
-  await warmUp(targets);
-  const linesBefore = [self.logLines(), base.logLines()];
+  const warm = await warmUp(targets);
   const extra = RATE === undefined ? {} : { overallRate: RATE };
   const [selfResult, baseResult] = await (TOGETHER ? together(targets, extra) : interleaved(targets, ROUNDS, extra));
+  // Every request answered so far (the check before the warm-up included) against the lines read from each pipe.
   const logLines = {
-    self: (self.logLines() - linesBefore[0]) / selfResult.requests,
-    base: (base.logLines() - linesBefore[1]) / baseResult.requests,
+    self: self.logLines() / (1 + warm[0].requests + selfResult.requests),
+    base: base.logLines() / (1 + warm[1].requests + baseResult.requests),
   };
   loads.push(load());
   for (const g of started) await g.stop();

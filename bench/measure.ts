@@ -51,15 +51,18 @@ export function summarise(runs: Run[]): Measured {
   };
 }
 
-/** A check that each target answers, then a warm-up run each, so that V8 has settled before anything is measured. */
-export async function warmUp(targets: Target[]): Promise<void> {
+/** A check that each target answers, then a warm-up run each (returned), so that V8 has settled before anything is measured. */
+export async function warmUp(targets: Target[]): Promise<LoadResult[]> {
+  const runs: LoadResult[] = [];
   for (const target of targets) {
     await expectOk(target.label, target.url, target.headers);
     const warm = await loadOnce(target.url, target.headers, { duration: WARMUP_S });
     log(
       `${target.label} warm-up: ${warm.rps.toFixed(0)} req/s, ${int(warm.requests)} requests, errors ${warm.errors}, non-2xx ${warm.non2xx}`,
     );
+    runs.push(warm);
   }
+  return runs;
 }
 
 /**
