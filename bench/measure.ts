@@ -51,27 +51,34 @@ export function summarise(runs: Run[]): Measured {
   };
 }
 
-/**
- * The targets measured in turns, under the same conditions (connections, duration, whatever else
- * the machine is doing at the time): a warm-up run each, then `RUNS` rounds, every other round in
- * reverse order so that no target always runs right after the same one. On two cores the load
- * generator, the upstream and the proxy share the CPUs, so single runs swing widely; medians of
- * interleaved runs do not favour either side.
- */
-export async function compare(targets: Target[]): Promise<Measured[]> {
+/** A check that each target answers, then a warm-up run each (returned), so that V8 has settled before anything is measured. */
+export async function warmUp(targets: Target[]): Promise<LoadResult[]> {
+  const runs: LoadResult[] = [];
   for (const target of targets) {
     await expectOk(target.label, target.url, target.headers);
     const warm = await loadOnce(target.url, target.headers, { duration: WARMUP_S });
     log(
       `${target.label} warm-up: ${warm.rps.toFixed(0)} req/s, ${int(warm.requests)} requests, errors ${warm.errors}, non-2xx ${warm.non2xx}`,
     );
+    runs.push(warm);
   }
+  return runs;
+}
+
+/**
+ * The warmed-up targets measured in turns, under the same conditions (connections, duration,
+ * whatever else the machine is doing at the time, `extra` load options): `rounds` rounds, every other round in reverse
+ * order so that no target always runs right after the same one. On two cores the load generator,
+ * the upstream and the proxy share the CPUs, so single runs swing widely; medians of interleaved
+ * runs do not favour either side.
+ */
+export async function interleaved(targets: Target[], rounds = RUNS, extra: Partial<LoadSpec> = {}): Promise<Measured[]> {
   const runs = targets.map((): Run[] => []);
-  for (let round = 1; round <= RUNS; round++) {
+  for (let round = 1; round <= rounds; round++) {
     const order = targets.map((_, i) => i);
     if (round % 2 === 0) order.reverse();
     for (const i of order) {
-      const r = await runOnce(targets[i]);
+      const r = await runOnce(targets[i], extra);
       log(
         `${targets[i].label} round ${round}: ${r.rps.toFixed(0)} req/s, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, ${r.cpuUs.toFixed(0)} µs CPU/request, errors ${r.errors}, non-2xx ${r.non2xx}`,
       );
@@ -79,4 +86,10 @@ export async function compare(targets: Target[]): Promise<Measured[]> {
     }
   }
   return runs.map(summarise);
+}
+
+/** Warm-up, then interleaved rounds. */
+export async function compare(targets: Target[], rounds = RUNS): Promise<Measured[]> {
+  await warmUp(targets);
+  return interleaved(targets, rounds);
 }

@@ -80,6 +80,8 @@ export async function startGateway(
     warmOnStart?: boolean;
     keysFile?: string;
     env?: Record<string, string>;
+    /** Another build's `dist/apps/gateway/src/main.js` (this checkout's by default). */
+    main?: string;
   },
 ): Promise<Gateway> {
   const port = await freePort();
@@ -88,7 +90,7 @@ export async function startGateway(
   const logFd = pipe ? pipe.openWriter() : openSync(logFile, 'w');
   let stderr = '';
   const startedAt = performance.now();
-  const proc = spawnNode(GATEWAY_MAIN, [], {
+  const proc = spawnNode(opts.main ?? GATEWAY_MAIN, [], {
     execArgv: opts.execArgv,
     // A clean directory: main.ts would load a .env from its working directory.
     cwd: tmp,
