@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
@@ -26,13 +27,13 @@ import { directAuthorization, startUpstream } from './targets.js';
 import type { HotPathResult } from './token-hot-path.js';
 
 /**
- * `npm run bench [-- --profile] [--duration 6] [--connections 50] [--runs 3] [--only keys|peers]`: the
+ * `npm run bench [-- --profile] [--duration 6] [--connections 50] [--runs 3] [--only keys|peers|reload]`: the
  * gateway against direct calls and a bare proxy, a cold start under 1,000 concurrent callers, the
  * cost per request with 1, 1,000 and 100,000 API keys and the time to load them, the gateway next to
  * the proxies a user would pick instead (bench/peers/), the token hot path, 200 MiB streamed each way,
  * another provider's latency while 128 uploads trickle on the same origin, and (with --profile) a CPU
- * profile of the gateway under load.
- * `--only keys` or `--only peers` runs those rows alone and prints them (bench/results.md is left as it is).
+ * profile of the gateway under load, and p99 while a 100,000-key file reloads back to back.
+ * `--only keys`, `--only peers` or `--only reload` runs those rows alone and prints them (bench/results.md is left as it is).
  * Prints a report and writes it to bench/results.md. Every server and the load generator run in
  * their own processes; all of them are killed when this one ends.
  */
@@ -48,6 +49,10 @@ async function main(): Promise<void> {
   log(
     `${CONNECTIONS} connections, pipelining ${PIPELINING}, ${DURATION_S} s per run, median of ${RUNS} interleaved rounds${PROFILE ? ', with profile' : ''}`,
   );
+  if (ONLY === 'reload') {
+    process.stdout.write(`\n${keysReloadRow()}\n`);
+    return;
+  }
   const upstream = await startUpstream();
   const authorization = await directAuthorization(upstream);
   const direct = { 'x-api-key': API_KEY, authorization };
@@ -79,11 +84,22 @@ async function main(): Promise<void> {
   const profiled = PROFILE ? await profile(upstream, viaGateway) : undefined;
   await stopChild(upstream.proc);
 
-  const report = render({ ...overhead, stream, keyRows, peerRows, shared, hot, profiled });
+  const reload = keysReloadRow();
+  const report = `${render({ ...overhead, stream, keyRows, peerRows, shared, hot, profiled })}\n\n## Reloading 100,000 keys while serving 500 req/s\n\n${reload}`;
   process.stdout.write(`\n${report}\n`);
   const resultsFile = resolve(repo, 'bench/results.md');
   writeFileSync(resultsFile, `${report}\n${keptNotes(resultsFile)}`);
   log(`done; written to bench/results.md${profiled ? `, profile kept in ${profiled.file}` : ''}`);
+}
+
+/** The keys-file reload row: its own script starts its own gateway and upstream (bench/keys-reload.ts). */
+function keysReloadRow(): string {
+  log('keys file reload under load (100,000 keys)');
+  return execFileSync(process.execPath, [script('keys-reload.js')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 900_000,
+  }).trim();
 }
 
 const stopAll = (code: number) => {
