@@ -77,6 +77,10 @@ await privateRedis?.stop();
 let tally = '0 passed, 0 failed';
 try {
   const r = JSON.parse(readFileSync(outFile, 'utf8'));
+  // Name every skipped test, so that a skip is never silent in CI's log.
+  for (const suite of r.testResults ?? [])
+    for (const test of suite.assertionResults ?? [])
+      if (test.status === 'pending') console.log(`skipped: ${suite.name.replace(process.cwd() + '/', '')} › ${test.fullName}`);
   tally =
     `${r.numPassedTests} passed, ${r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0)} failed` +
     (r.numPendingTests ? `, ${r.numPendingTests} skipped` : '');
