@@ -142,7 +142,9 @@ describe('tokens on the request path', () => {
     const text = h.logs.text();
     expect(text).toContain('"msg":"token obtained"');
     expect(text).toContain('"msg":"token request failed"');
-    expect(text).toMatch(/"provider":"transatel","method":"GET","path":"\/lines\/\d+","status":200,"outcome":"ok","ms":\d+,"msg":"proxied"/);
+    expect(text).toMatch(
+      /"provider":"transatel","method":"GET","path":"\/lines\/\d+","status":200,"outcome":"ok","ms":\d+,"msg":"proxied"/,
+    );
     for (const secret of h.secrets()) expect(text).not.toContain(secret);
   });
 });
