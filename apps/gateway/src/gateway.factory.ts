@@ -14,7 +14,6 @@ import { parseGatewayConfig, type Env } from './config/parse-config.js';
 import { sandboxWanted, startSandbox, type Sandbox } from './config/sandbox.js';
 import { connectRedis } from './config/token-store.factory.js';
 import { fastifyAdapter } from './fastify-adapter.js';
-import { countInFlight } from './http/in-flight.js';
 import { listen } from './listeners.js';
 import { createLogs } from './logging/logger.js';
 import { PinoNestLogger } from './logging/nest-logger.js';
@@ -57,7 +56,7 @@ export interface Gateway {
    * token store (Redis) and the upstream pools. Calling it again returns the same promise.
    */
   close(): Promise<void>;
-  /** Requests being answered now, on every port (what a forced exit cuts). */
+  /** Proxied requests admitted and not yet settled (what a forced exit cuts). */
   inFlight(): number;
   /** SIGHUP: reload `GATEWAY_API_KEYS_FILE` (without one, log that there is nothing to reload). */
   hangup(): void;
@@ -103,7 +102,6 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
     const listening = await listen(started, server, config, options.port ?? config.port, options.host ?? config.host);
     announceStarted(started, logger, config, listening, sandbox, options.banner);
     const { adminServer } = listening;
-    const inFlight = countInFlight(started.getHttpServer(), adminServer);
     const shutdownTimeoutMs = options.shutdownTimeoutMs ?? config.shutdownTimeoutMs;
     let closing: Promise<void> | undefined;
     const close = async () => {
@@ -134,7 +132,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
       sandbox,
       logger,
       upstreamStats: () => started.get(Upstreams).stats(),
-      inFlight,
+      inFlight: () => started.get(Upstreams).inflight(),
       close: () => (closing ??= close()),
       hangup: () => {
         if (!shutdown.draining) started.get(ApiKeysReloader).hangup();

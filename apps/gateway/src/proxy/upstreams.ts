@@ -65,6 +65,13 @@ export class Upstreams implements OnApplicationShutdown {
     return this.byProvider.get(provider);
   }
 
+  /** The proxied requests admitted and not yet settled, over every provider. */
+  inflight(): number {
+    let count = 0;
+    for (const upstream of this.byProvider.values()) count += upstream.inflight;
+    return count;
+  }
+
   stats(): UpstreamStats {
     const total: UpstreamStats = { connected: 0, free: 0, pending: 0, queued: 0, running: 0, size: 0 };
     for (const { stats } of this.pools) {
