@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, Socket, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -217,4 +217,22 @@ export class LogPipe {
   close(): void {
     this.reader.destroy();
   }
+}
+
+/** Runs a bench entry point: every child is killed and `scratch` removed however it ends (done, failed, Ctrl-C). */
+export function runBench(main: () => Promise<void>, scratch: string): void {
+  const stopAll = (code: number) => {
+    killAll();
+    rmSync(scratch, { recursive: true, force: true });
+    process.exit(code);
+  };
+  process.once('SIGINT', () => stopAll(130));
+  process.once('SIGTERM', () => stopAll(143));
+  main().then(
+    () => stopAll(0),
+    (error: unknown) => {
+      process.stderr.write(`[bench] failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      stopAll(1);
+    },
+  );
 }

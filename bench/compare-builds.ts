@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { API_KEY, CONNECTIONS, DURATION_S, int, log, median, option, PIPELINING, repo, tmp, WARMUP_S } from './bench-context.js';
-import { killAll, stopChild } from './children.js';
+import { killAll, runBench, stopChild } from './children.js';
 import type { LoadSpec } from './load.js';
 import { interleaved, runOnce, summarise, warmUp, type Measured, type Run, type Target } from './measure.js';
 import { startGateway, startUpstream, type Gateway } from './targets.js';
@@ -138,17 +138,4 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${render(selfResult, baseResult, logLines, loads)}\n`);
 }
 
-const stopAll = (code: number) => {
-  killAll();
-  rmSync(tmp, { recursive: true, force: true });
-  process.exit(code);
-};
-process.once('SIGINT', () => stopAll(130));
-process.once('SIGTERM', () => stopAll(143));
-main().then(
-  () => stopAll(0),
-  (error: unknown) => {
-    log(`failed: ${error instanceof Error ? error.message : String(error)}`);
-    stopAll(1);
-  },
-);
+runBench(main, tmp);

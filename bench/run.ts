@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   API_KEY,
@@ -15,7 +15,7 @@ import {
   tmp,
   TOTAL_BUDGET_MS,
 } from './bench-context.js';
-import { killAll, runJson, stopChild } from './children.js';
+import { killAll, runBench, runJson, stopChild } from './children.js';
 import { keptNotes, render } from './report.js';
 import { keyCounts, renderKeyCounts } from './sections/key-counts.js';
 import { peers, renderPeers } from './sections/peers.js';
@@ -102,17 +102,4 @@ function keysReloadRow(): string {
   }).trim();
 }
 
-const stopAll = (code: number) => {
-  killAll();
-  rmSync(tmp, { recursive: true, force: true });
-  process.exit(code);
-};
-process.once('SIGINT', () => stopAll(130));
-process.once('SIGTERM', () => stopAll(143));
-main().then(
-  () => stopAll(0),
-  (error: unknown) => {
-    log(`failed: ${error instanceof Error ? error.message : String(error)}`);
-    stopAll(1);
-  },
-);
+runBench(main, tmp);
