@@ -1,8 +1,8 @@
-import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createGateway } from '../../apps/gateway/src/gateway.factory.js';
 import { runGateway } from '../../apps/gateway/src/gateway.runner.js';
 import { KEY_ALL, LogCapture, expectNoSecretIn, problemOf, send } from '../support/gateway-harness.js';
+import { holdPort, type HeldPort } from '../support/helpers.js';
 
 /** A runner whose exit and stderr are recorded instead of acted on. */
 function fakeIo() {
@@ -33,14 +33,9 @@ describe('start-up', () => {
   });
 
   describe('when the port is taken', () => {
-    let blocker: Server;
-    let port: number;
-    beforeAll(async () => {
-      blocker = createServer();
-      await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-      port = (blocker.address() as { port: number }).port;
-    });
-    afterAll(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+    let held: HeldPort;
+    beforeAll(async () => (held = await holdPort()));
+    afterAll(() => held.close());
 
     it('exits 1 with one line saying why', async () => {
       const { io, runnerIo } = fakeIo();
@@ -52,7 +47,7 @@ describe('start-up', () => {
       };
       const env = {
         ...provider,
-        PORT: String(port),
+        PORT: String(held.port),
         HOST: '127.0.0.1',
         LOG_LEVEL: 'fatal',
         GATEWAY_API_KEYS: KEY_ALL,
@@ -60,17 +55,21 @@ describe('start-up', () => {
       };
       expect(await runGateway(env, runnerIo)).toBeUndefined();
       expect(io.exitCodes).toEqual([1]);
-      expect(io.lines).toEqual([`The gateway could not start: 127.0.0.1:${port} is already in use (set PORT, or HOST, to a free one)`]);
+      expect(io.lines).toEqual([
+        `The gateway could not start: 127.0.0.1:${held.port} is already in use (set PORT, or HOST, to a free one)`,
+      ]);
     });
 
     it('regression: at LOG_LEVEL=info, in sandbox mode, that one line is all it prints (no "API keys loaded" before it)', async () => {
       const { io, runnerIo } = fakeIo();
       const logs = new LogCapture();
       const banner: string[] = [];
-      const env = { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', SANDBOX: 'true', TOKEN_WARM_ON_START: 'false' };
+      const env = { PORT: String(held.port), HOST: '127.0.0.1', LOG_LEVEL: 'info', SANDBOX: 'true', TOKEN_WARM_ON_START: 'false' };
       expect(await runGateway(env, runnerIo, { logDestination: logs, banner: (text) => banner.push(text) })).toBeUndefined();
       expect(io.exitCodes).toEqual([1]);
-      expect(io.lines).toEqual([`The gateway could not start: 127.0.0.1:${port} is already in use (set PORT, or HOST, to a free one)`]);
+      expect(io.lines).toEqual([
+        `The gateway could not start: 127.0.0.1:${held.port} is already in use (set PORT, or HOST, to a free one)`,
+      ]);
       expect(logs.lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([]);
       expect(banner).toEqual([]);
     });

@@ -1,11 +1,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { emulatorEnv, KEY_ALL } from '../support/gateway-harness.js';
 import { jsonLines, ROOT, runProcess, scratchDir, startProcess, waitForHealth, type RunningProcess } from '../support/processes.js';
-import { freePort, waitUntil } from '../support/helpers.js';
+import { freePort, holdPort, waitUntil, type HeldPort } from '../support/helpers.js';
 
 /**
  * The npm scripts as an operator (or a container runtime, or systemd) runs them: the signal goes
@@ -107,20 +106,15 @@ describe('npm scripts', () => {
     }, 60_000);
 
     describe('when the port is taken', () => {
-      let blocker: Server;
-      let port: number;
-      beforeAll(async () => {
-        blocker = createServer();
-        await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-        port = (blocker.address() as { port: number }).port;
-      });
-      afterAll(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+      let held: HeldPort;
+      beforeAll(async () => (held = await holdPort()));
+      afterAll(() => held.close());
 
       it('says so in one line and exits 1 (regression: a raw EADDRINUSE stack)', async () => {
-        const result = await runProcess('npm', ['run', '-s', 'emulators', '--', '--port', String(port)]);
+        const result = await runProcess('npm', ['run', '-s', 'emulators', '--', '--port', String(held.port)]);
         expect(result.code).toBe(1);
         expect(result.stdout).toBe('');
-        expect(result.stderr).toBe(`provider emulators: 127.0.0.1:${port} is already in use (pick another with --port)\n`);
+        expect(result.stderr).toBe(`provider emulators: 127.0.0.1:${held.port} is already in use (pick another with --port)\n`);
       }, 60_000);
     });
   });

@@ -1,8 +1,9 @@
 /**
  * The repository's generic test helpers, for every suite (apps/, libs/, test/): waiting for a
- * condition and a free loopback port. Processes are in processes.ts, Redis fixtures in the library's
+ * condition, a free loopback port and a held one. Processes are in processes.ts, Redis fixtures in the library's
  * test-support.
  */
+import { createServer, type AddressInfo } from 'node:net';
 
 export { freePort } from '../../scripts/redis-server.mjs';
 
@@ -13,4 +14,19 @@ export async function waitUntil(condition: () => boolean | Promise<boolean>, wha
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** A loopback port some other server holds, for the "port already in use" cases. */
+export interface HeldPort {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function holdPort(): Promise<HeldPort> {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (blocker.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => blocker.close(() => resolve())),
+  };
 }

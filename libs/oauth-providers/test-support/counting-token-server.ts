@@ -37,10 +37,9 @@ export async function startCountingTokenServer(options: { delayMs?: number; expi
       }, options.delayMs ?? 0);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const url = await listenForTokens(server);
   return {
-    url: `http://127.0.0.1:${port}/oauth/token`,
+    url,
     get requests() {
       return requests;
     },
@@ -68,4 +67,10 @@ export function countingStrategy(tokenUrl: string, name = 'counted'): TokenStrat
       return { accessToken: body.access_token, tokenType: body.token_type, expiresIn: body.expires_in, refreshToken: body.refresh_token };
     },
   };
+}
+
+/** Listens on a free loopback port; resolves to the token endpoint's URL there. */
+export async function listenForTokens(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/token`;
 }

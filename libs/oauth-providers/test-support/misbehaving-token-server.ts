@@ -1,5 +1,5 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenForTokens } from './counting-token-server.js';
 
 /** How the endpoint misbehaves: each is an answer a broken partner really gives. */
 export type Misbehaviour =
@@ -33,10 +33,9 @@ export async function startMisbehavingTokenServer(initial: Misbehaviour): Promis
       answer(behaviour, res, timers);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const url = await listenForTokens(server);
   return {
-    url: `http://127.0.0.1:${port}/oauth/token`,
+    url,
     get requests() {
       return requests;
     },

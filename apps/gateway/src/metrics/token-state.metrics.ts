@@ -11,26 +11,26 @@ import { MetricsService } from './metrics.service.js';
 export class TokenStateMetrics {
   constructor(metrics: MetricsService, tokens: TokenService) {
     const registers = [metrics.registry];
-    new Counter({
-      name: 'gateway_token_cache_hits_total',
-      help: 'Token requests served from the local cache without any I/O',
-      labelNames: ['provider'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const { provider, hits } of tokens.cacheCounters()) this.inc({ provider }, hits);
+    const cacheCounters = [
+      { name: 'gateway_token_cache_hits_total', help: 'Token requests served from the local cache without any I/O', count: 'hits' },
+      {
+        name: 'gateway_token_cache_misses_total',
+        help: 'Token requests that found no valid cached token (they join or start a renewal)',
+        count: 'misses',
       },
-    });
-    new Counter({
-      name: 'gateway_token_cache_misses_total',
-      help: 'Token requests that found no valid cached token (they join or start a renewal)',
-      labelNames: ['provider'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const { provider, misses } of tokens.cacheCounters()) this.inc({ provider }, misses);
-      },
-    });
+    ] as const;
+    for (const { name, help, count } of cacheCounters) {
+      new Counter({
+        name,
+        help,
+        labelNames: ['provider'] as const,
+        registers,
+        collect() {
+          this.reset();
+          for (const counters of tokens.cacheCounters()) this.inc({ provider: counters.provider }, counters[count]);
+        },
+      });
+    }
     new Gauge({
       name: 'gateway_token_expiry_seconds',
       help: "Seconds until the provider's cached token expires (negative once expired; absent without a token)",
