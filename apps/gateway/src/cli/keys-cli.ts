@@ -13,8 +13,9 @@ export const KEYS_USAGE = `Usage: npm run -s keys -- new NAME [--providers a,b] 
   --providers a,b      the providers it may use: built-in or OAUTH_PROVIDERS names (default: all, "*")
   --rate-limit N/s     at most N requests per second (N/m: per minute), in bursts of up to N
 
-  stdout: the key on the first line, then the entry, e.g.
-    npm run -s keys -- new partner-a | { read -r KEY; cat >> keys.yaml; }`;
+  Reads OAUTH_PROVIDERS as the gateway does (the environment, ENV_FILE or .env).
+  stdout: the key on the first line, then the entry; to keep the key in $KEY and append the entry:
+    { read -r KEY; cat >> keys.yaml; } < <(npm run -s keys -- new partner-a)`;
 
 /** What the key looks like: a recognisable prefix (for secret scanners) and 256 random bits. */
 export const newApiKey = () => `gwk_${randomBytes(32).toString('base64url')}`;
