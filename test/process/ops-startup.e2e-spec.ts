@@ -7,7 +7,7 @@ import { createGateway } from '../../apps/gateway/src/gateway.factory.js';
 import { runGateway } from '../../apps/gateway/src/gateway.runner.js';
 import { emulatorEnv, KEY_ALL, LogCapture } from '../support/gateway-harness.js';
 import { jsonLines, scratchDir, startProcess, waitForHealth } from '../support/processes.js';
-import { freePort } from '../support/helpers.js';
+import { freePort, waitUntil } from '../support/helpers.js';
 
 const TS_REGISTER = fileURLToPath(new URL('../../libs/oauth-providers/test-support/ts-register.mjs', import.meta.url));
 const NO_PINO_PRETTY = fileURLToPath(new URL('../support/no-pino-pretty.mjs', import.meta.url));
@@ -129,6 +129,20 @@ describe('start-up as a process', () => {
         expect.objectContaining({ msg: 'gateway listening' }),
       );
       expect(gateway.stderr()).toBe('');
+    } finally {
+      gateway.kill();
+    }
+  }, 60_000);
+  it('the listening line names the address really bound (regression: 0.0.0.0 was shown as 127.0.0.1)', async () => {
+    const port = await freePort();
+    const env = { ...emulatorEnv(emulators), ENV_FILE: scratch.envFile('any.env', {}), PORT: String(port), HOST: '0.0.0.0' };
+    const gateway = gatewayProcess({ ...env, NODE_ENV: 'production', LOG_LEVEL: 'info' });
+    try {
+      await waitForHealth(`http://127.0.0.1:${port}/health`, gateway);
+      // The log is written asynchronously: the line may follow the first answer.
+      const listening = () => jsonLines(gateway.stdout()).find((l) => l.msg === 'gateway listening');
+      await waitUntil(() => listening() !== undefined, 'the listening line');
+      expect(listening()).toMatchObject({ address: `0.0.0.0:${port}`, url: `http://127.0.0.1:${port}` });
     } finally {
       gateway.kill();
     }

@@ -16,12 +16,15 @@ export function announceStarted(
   app: NestFastifyApplication,
   logger: Logger,
   config: Pick<GatewayConfig, 'providers'>,
-  { url, adminUrl }: Listening,
+  { url, address, adminUrl, adminAddress }: Listening,
   sandbox: Sandbox | undefined,
   print: (text: string) => void = toStdout,
 ): void {
   app.flushLogs();
-  logger.info({ url, adminUrl, providers: config.providers.map((p) => p.name), sandbox: sandbox !== undefined }, 'gateway listening');
+  logger.info(
+    { address, url, adminAddress, adminUrl, providers: config.providers.map((p) => p.name), sandbox: sandbox !== undefined },
+    'gateway listening',
+  );
   app.get(ApiKeysReloader).announce();
   if (sandbox) print(sandboxBanner(sandbox, url));
 }

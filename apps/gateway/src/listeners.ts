@@ -7,10 +7,13 @@ import type { GatewayServer } from './proxy/gateway-server.js';
 
 /** Where a started gateway listens. */
 export interface Listening {
-  /** `http://host:port`, with a loopback address when bound to every interface. */
+  /** `http://host:port`, with a loopback address when bound to every interface (what this machine can call). */
   url: string;
+  /** The address really bound, `0.0.0.0:3000` when that is every interface. */
+  address: string;
   /** The same for `ADMIN_PORT`, when set. */
   adminUrl?: string;
+  adminAddress?: string;
   /** `ADMIN_PORT`'s server, when set. */
   adminServer?: Server;
 }
@@ -36,9 +39,15 @@ export async function listen(
     if (adminServer) await new Promise((resolve) => adminServer.close(resolve));
     throw error;
   }
-  const url = displayUrl(app.getHttpServer().address() as AddressInfo);
-  const adminUrl = adminServer && displayUrl(adminServer.address() as AddressInfo);
-  return { url, adminUrl, adminServer };
+  const bound = app.getHttpServer().address() as AddressInfo;
+  const adminBound = adminServer?.address() as AddressInfo | undefined;
+  return {
+    url: displayUrl(bound),
+    address: hostPort(bound),
+    adminUrl: adminBound && displayUrl(adminBound),
+    adminAddress: adminBound && hostPort(adminBound),
+    adminServer,
+  };
 }
 
 /** Listens (`listen`: how, default `server.listen`); a port that cannot be had is one plain sentence naming the variables to set. */
@@ -63,5 +72,8 @@ async function listening(
 
 function displayUrl({ address, port }: AddressInfo): string {
   if (address === '0.0.0.0' || address === '::') return `http://127.0.0.1:${port}`;
-  return address.includes(':') ? `http://[${address}]:${port}` : `http://${address}:${port}`;
+  return `http://${hostPort({ address, port })}`;
 }
+
+const hostPort = ({ address, port }: Pick<AddressInfo, 'address' | 'port'>) =>
+  address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;

@@ -70,6 +70,10 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // Gauges named `*_total` break Prometheus' naming rule (promtool check metrics refuses them);
+    // the same counts stay exported as nodejs_active_handles, _requests and _resources.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+      this.registry.removeSingleMetric(name);
     const registers = this.registers;
     const proxySeries = this.proxySeries;
 
