@@ -3,6 +3,7 @@ import { Pool } from 'undici';
 import { TokenService, type TokenObtainedEvent } from '@oauth-gateway/oauth-providers';
 import { GATEWAY_PROVIDERS, gatewayEnv, startProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { createGateway } from '../apps/gateway/src/gateway.factory.js';
+import { readOptions } from './cli-options.js';
 
 /**
  * `npm run soak [-- --duration 60 --rate 200 --lifetime 5]`: the emulators issue tokens that live
@@ -17,16 +18,20 @@ const API_KEY = 'soak-key-4c1d9e7a2b';
 const MAX_IN_FLIGHT = 64;
 const PROVIDERS = GATEWAY_PROVIDERS;
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`);
-  return value;
-}
+export const SOAK_USAGE = `Usage: npm run soak [-- --duration 60] [--rate 200] [--lifetime 5]
 
-const DURATION_S = option('duration', 60);
-const RATE = option('rate', 200);
-const LIFETIME_S = option('lifetime', 5);
+  --duration S   how long the traffic runs, in seconds (default 60)
+  --rate N       requests a second, spread over the providers (default 200)
+  --lifetime S   how long the emulators' tokens live, in seconds (default 5)`;
+
+const options = readOptions(SOAK_USAGE, {
+  duration: { type: 'number', default: 60 },
+  rate: { type: 'number', default: 200 },
+  lifetime: { type: 'number', default: 5 },
+});
+const DURATION_S = options.duration;
+const RATE = options.rate;
+const LIFETIME_S = options.lifetime;
 const t0 = performance.now();
 const log = (line: string) => process.stderr.write(`[soak ${((performance.now() - t0) / 1000).toFixed(1)}s] ${line}\n`);
 
