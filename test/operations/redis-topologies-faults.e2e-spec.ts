@@ -1,8 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { GATEWAY_PROVIDERS, startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
@@ -30,7 +32,12 @@ interface Rig {
   stop(): Promise<void>;
 }
 
-const cli = (port: number, ...args: string[]) => spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout.trim();
+/**
+ * `redis-cli` without blocking: the callers, the watchers and the emulators run in this process, and
+ * a synchronous spawn polled during a failover would stall them all and be counted as the fault's latency.
+ */
+const cli = async (port: number, ...args: string[]) =>
+  (await promisify(execFile)('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' })).stdout.trim();
 
 /** What the callers and the operators of two gateways saw while `rig`'s fault happened under steady traffic. */
 async function underTraffic(rig: Rig) {
@@ -66,7 +73,10 @@ async function underTraffic(rig: Rig) {
     await waitUntil(async () => (await Promise.all(gateways.map(ready))).every((s) => s === 200), 'both gateways ready', 30_000);
 
     running = true;
-    const answers: Array<{ status: number; ms: number; at: number }> = [];
+    // How long this process (the callers' side) could not run: a busy machine's share of the latencies.
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
+    const answers: Array<{ status: number; ms: number; at: number; what: string }> = [];
     const readiness: number[] = [];
     const gauges = gateways.map(() => ({ store: 0, limits: 0 }));
     // Six callers, one request each 50 ms: two on the rate-limited key, every provider through both gateways.
@@ -81,7 +91,8 @@ async function underTraffic(rig: Rig) {
           (a) => a.status,
           () => 0,
         );
-        answers.push({ status, ms: performance.now() - started, at: Date.now() - faultAt });
+        const what = `gateway ${(i + n) % 2} ${PROVIDERS[(i + n) % PROVIDERS.length]}${i < 2 ? ' limited' : ''}`;
+        answers.push({ status, ms: performance.now() - started, at: Date.now() - faultAt, what });
         await sleep(50);
       }
     });
@@ -109,6 +120,7 @@ async function underTraffic(rig: Rig) {
     await sleep(AFTER_MS);
     running = false;
     await Promise.all([...callers, ...watchers]);
+    lag.disable();
     await waitUntil(
       async () =>
         (await Promise.all(gateways.map((g) => metric(g.url, 'gateway_token_store_degraded{shared="true"}')))).every((v) => v === 0),
@@ -126,11 +138,17 @@ async function underTraffic(rig: Rig) {
       answers,
       failed: answers.filter((a) => a.status !== 200 && a.status !== 429),
       maxMs: Math.max(...answers.filter((a) => a.at >= 0).map((a) => a.ms)),
+      slowest: answers
+        .filter((a) => a.at >= 0)
+        .sort((x, y) => y.ms - x.ms)
+        .slice(0, 3)
+        .map((a) => `${Math.round(a.ms)} ms ending ${a.at} ms after the fault (${a.what})`),
       beforeMs: Math.max(...answers.filter((a) => a.at < 0).map((a) => a.ms)),
       p99: [answers.filter((a) => a.at < 0), answers.filter((a) => a.at >= 0 && a.at <= answered - faultAt)].map(p99),
       readiness,
       notReady,
       validAfterMs,
+      loopLagMaxMs: Math.round(lag.max / 1e6),
       gauges,
       warned: lines.map(
         (l) => l.filter((line) => line.level === 40 && /^Redis (commands failing|client error)$/.test(String(line.msg))).length,
@@ -170,7 +188,7 @@ describeTopologies('Redis faults under traffic: two gateway processes, 10-second
   const report = (fault: string, seen: Awaited<ReturnType<typeof underTraffic>>) =>
     reports.push(
       `${fault}: ${seen.answers.length} requests, ${seen.answers.filter((a) => a.status === 429).length} 429, ${seen.failed.length} failed, ` +
-        `max ${Math.round(seen.maxMs)} ms (before the fault ${Math.round(seen.beforeMs)} ms), p99 before/during ${seen.p99.join('/')} ms, tokens valid ${seen.validAfterMs} ms after Redis answered, ` +
+        `max ${Math.round(seen.maxMs)} ms (before the fault ${Math.round(seen.beforeMs)} ms), p99 before/during ${seen.p99.join('/')} ms, tokens valid ${seen.validAfterMs} ms after Redis answered, callers' loop lag max ${seen.loopLagMaxMs} ms, slowest ${seen.slowest.join('; ')}, ` +
         `gauges ${JSON.stringify(seen.gauges)}, outages ${JSON.stringify(seen.recovered)} ms`,
     );
 
@@ -200,11 +218,11 @@ describeTopologies('Redis faults under traffic: two gateway processes, 10-second
         await set.master.stop();
         const promoted = String(set.replicas[0].port);
         await waitUntil(
-          () => cli(sentinelPort, 'sentinel', 'get-master-addr-by-name', set.name).endsWith(promoted),
+          async () => (await cli(sentinelPort, 'sentinel', 'get-master-addr-by-name', set.name)).endsWith(promoted),
           'the failover',
           30_000,
         );
-        await waitUntil(() => cli(set.replicas[0].port, 'role').startsWith('master'), 'the replica to be master', 30_000);
+        await waitUntil(async () => (await cli(set.replicas[0].port, 'role')).startsWith('master'), 'the replica to be master', 30_000);
       },
       stop: () => set.stop(),
     });
@@ -214,10 +232,10 @@ describeTopologies('Redis faults under traffic: two gateway processes, 10-second
 
   it("kill -9 of the Cluster master holding the token key's slot", async () => {
     const cluster = await startRedisCluster(3, { replicas: 1, nodeTimeoutMs: 3000 });
-    const slot = Number(cli(cluster.servers[0].port, 'cluster', 'keyslot', 'prio'));
+    const slot = Number(await cli(cluster.servers[0].port, 'cluster', 'keyslot', 'prio'));
     /** The port of the master serving `slot`, as `port` sees it. */
-    const ownerOf = (port: number) => {
-      for (const line of cli(port, 'cluster', 'nodes').split('\n')) {
+    const ownerOf = async (port: number) => {
+      for (const line of (await cli(port, 'cluster', 'nodes')).split('\n')) {
         const [, address, flags, , , , , state, ...ranges] = line.split(' ');
         if (!flags?.includes('master') || flags.includes('fail') || state !== 'connected') continue;
         const serves = ranges.some((r) => {
@@ -231,12 +249,12 @@ describeTopologies('Redis faults under traffic: two gateway processes, 10-second
     const seen = await underTraffic({
       env: { REDIS_CLUSTER_NODES: cluster.nodes.join(',') },
       fault: async () => {
-        const owner = ownerOf(cluster.servers[0].port)!;
+        const owner = (await ownerOf(cluster.servers[0].port))!;
         const victim = cluster.servers.find((s) => s.port === owner)!;
         const witness = cluster.servers.find((s) => s !== victim)!;
         await victim.stop();
-        await waitUntil(() => ![undefined, owner].includes(ownerOf(witness.port)), 'a replica to take the slot over', 30_000);
-        await waitUntil(() => cli(ownerOf(witness.port)!, 'ping') === 'PONG', 'the new master to answer', 30_000);
+        await waitUntil(async () => ![undefined, owner].includes(await ownerOf(witness.port)), 'a replica to take the slot over', 30_000);
+        await waitUntil(async () => (await cli((await ownerOf(witness.port))!, 'ping')) === 'PONG', 'the new master to answer', 30_000);
       },
       stop: () => cluster.stop(),
     });
