@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -45,7 +45,7 @@ export async function redisHang(upstream: Upstream): Promise<RedisHangResult> {
       logLevel: 'warn',
       name: 'gateway-redis',
       keysFile,
-      env: { REDIS_URL: `redis://127.0.0.1:${port}` },
+      env: { REDIS_URL: `redis://127.0.0.1:${port}`, TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex') },
     });
     try {
       const url = `${gateway.url}/prio/echo`;
