@@ -76,7 +76,7 @@ async function underTraffic(rig: Rig) {
     // How long this process (the callers' side) could not run: a busy machine's share of the latencies.
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
-    const answers: Array<{ status: number; ms: number; at: number; what: string }> = [];
+    const answers: Array<{ status: number; ms: number; at: number; what: string; id: string }> = [];
     const readiness: number[] = [];
     const gauges = gateways.map(() => ({ store: 0, limits: 0 }));
     // Six callers, one request each 50 ms: two on the rate-limited key, every provider through both gateways.
@@ -85,14 +85,14 @@ async function underTraffic(rig: Rig) {
         const gateway = gateways[(i + n) % 2];
         const started = performance.now();
         const status = await fetch(`${gateway.url}/${PROVIDERS[(i + n) % PROVIDERS.length]}/echo`, {
-          headers: { 'x-api-key': i < 2 ? LIMITED : ALL },
+          headers: { 'x-api-key': i < 2 ? LIMITED : ALL, 'x-request-id': `tf-${i}-${n}` },
           signal: AbortSignal.timeout(10_000),
         }).then(
           (a) => a.status,
           () => 0,
         );
         const what = `gateway ${(i + n) % 2} ${PROVIDERS[(i + n) % PROVIDERS.length]}${i < 2 ? ' limited' : ''}`;
-        answers.push({ status, ms: performance.now() - started, at: Date.now() - faultAt, what });
+        answers.push({ status, ms: performance.now() - started, at: Date.now() - faultAt, what, id: `tf-${i}-${n}` });
         await sleep(50);
       }
     });
@@ -142,7 +142,11 @@ async function underTraffic(rig: Rig) {
         .filter((a) => a.at >= 0)
         .sort((x, y) => y.ms - x.ms)
         .slice(0, 3)
-        .map((a) => `${Math.round(a.ms)} ms ending ${a.at} ms after the fault (${a.what})`),
+        .map((a) => {
+          // The gateway's own view of it: the time it held the request, and the part spent upstream.
+          const line = lines.flat().find((l) => l.reqId === a.id);
+          return `${Math.round(a.ms)} ms ending ${a.at} ms after the fault (${a.what}; gateway ${line?.ms} ms, upstream ${line?.upstreamMs} ms)`;
+        }),
       beforeMs: Math.max(...answers.filter((a) => a.at < 0).map((a) => a.ms)),
       p99: [answers.filter((a) => a.at < 0), answers.filter((a) => a.at >= 0 && a.at <= answered - faultAt)].map(p99),
       readiness,
