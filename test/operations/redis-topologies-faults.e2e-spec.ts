@@ -145,7 +145,7 @@ async function underTraffic(rig: Rig) {
         .map((a) => {
           // The gateway's own view of it: the time it held the request, and the part spent upstream.
           const line = lines.flat().find((l) => l.reqId === a.id);
-          return `${Math.round(a.ms)} ms ending ${a.at} ms after the fault (${a.what}; gateway ${line?.ms} ms, upstream ${line?.upstreamMs} ms)`;
+          return `${Math.round(a.ms)} ms ending ${a.at} ms after the fault (${a.what}; gateway ${String(line?.ms)} ms, upstream ${String(line?.upstreamMs)} ms)`;
         }),
       beforeMs: Math.max(...answers.filter((a) => a.at < 0).map((a) => a.ms)),
       p99: [answers.filter((a) => a.at < 0), answers.filter((a) => a.at >= 0 && a.at <= answered - faultAt)].map(p99),
