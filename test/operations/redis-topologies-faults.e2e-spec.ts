@@ -157,6 +157,14 @@ async function underTraffic(rig: Rig) {
       warned: lines.map(
         (l) => l.filter((line) => line.level === 40 && /^Redis (commands failing|client error)$/.test(String(line.msg))).length,
       ),
+      // A caller waits on a renewal only once its token is past its usable life: the slowest renewals tell whether that happened.
+      renewals: lines.map((l) => {
+        const renewed = l.filter((line) => line.msg === 'token renewed');
+        return {
+          longestMs: Math.max(0, ...renewed.map((line) => Number(line.ms))),
+          byCallers: renewed.filter((line) => line.trigger === 'request').length,
+        };
+      }),
       recovered: lines.map((l) => l.filter((line) => line.msg === 'Redis answering again').map((line) => line.outageMs as number)),
     };
   } finally {
@@ -193,7 +201,7 @@ describeTopologies('Redis faults under traffic: two gateway processes, 10-second
     reports.push(
       `${fault}: ${seen.answers.length} requests, ${seen.answers.filter((a) => a.status === 429).length} 429, ${seen.failed.length} failed, ` +
         `max ${Math.round(seen.maxMs)} ms (before the fault ${Math.round(seen.beforeMs)} ms), p99 before/during ${seen.p99.join('/')} ms, tokens valid ${seen.validAfterMs} ms after Redis answered, callers' loop lag max ${seen.loopLagMaxMs} ms, slowest ${seen.slowest.join('; ')}, ` +
-        `gauges ${JSON.stringify(seen.gauges)}, outages ${JSON.stringify(seen.recovered)} ms`,
+        `renewals ${JSON.stringify(seen.renewals)}, gauges ${JSON.stringify(seen.gauges)}, outages ${JSON.stringify(seen.recovered)} ms`,
     );
 
   it('SIGSTOP of a single server for 6 s, then SIGCONT', async () => {
