@@ -26,6 +26,7 @@ import { renderKeyCounts, type KeyCountRow } from './sections/key-counts.js';
 import { renderPeers, type PeerSection } from './sections/peers.js';
 import type { OverheadResult } from './sections/proxy-overhead.js';
 import type { ProfileRun } from './sections/profile.js';
+import { renderRedisHang, type RedisHangResult } from './sections/redis-hang.js';
 import type { SharedOriginResult } from './sections/shared-origin.js';
 import type { StreamResult } from './sections/streaming-memory.js';
 import type { Transfer } from './streaming.js';
@@ -47,6 +48,7 @@ export interface Results extends OverheadResult {
   keyRows: KeyCountRow[];
   peerRows: PeerSection;
   shared: SharedOriginResult;
+  redis: RedisHangResult;
   hot: HotPathResult;
   profiled?: ProfileRun;
 }
@@ -136,6 +138,7 @@ export function render(r: Results): string {
     `| RSS growth, 200 MiB download | ${transferNote(r.stream.download)} | < 64 MiB | ${verdict(r.stream.download.growth < 64 * 1024 * 1024 && transferOk(r.stream.download))} |`,
     `| RSS growth, 200 MiB upload (chunked) | ${transferNote(r.stream.upload)} | < 64 MiB | ${verdict(r.stream.upload.growth < 64 * 1024 * 1024 && transferOk(r.stream.upload))} |`,
     `| another provider on the same origin while ${TRICKLING_UPLOADS} uploads trickle to one (GET at ${SHARED_ORIGIN_RATE} req/s) | p50 ${ms(r.shared.held.p50)} / p99 ${ms(r.shared.held.p99)} ms with ${r.shared.stillHeld} uploads held (without: p50 ${ms(r.shared.idle.p50)} / p99 ${ms(r.shared.idle.p99)} ms); ${int(r.shared.held.errors)} errors, ${int(r.shared.held.non2xx)} non-2xx | served, not queued behind them | ${verdict(r.shared.stillHeld === TRICKLING_UPLOADS && r.shared.held.errors === 0 && r.shared.held.non2xx === 0)} |`,
+    renderRedisHang(r.redis),
   ];
   lines.push('', ...renderKeyCounts(r.keyRows), '', ...renderPeers(r.peerRows));
   if (r.profiled) {

@@ -20,6 +20,7 @@ import { keptNotes, render } from './report.js';
 import { keyCounts, renderKeyCounts } from './sections/key-counts.js';
 import { peers, renderPeers } from './sections/peers.js';
 import { profile } from './sections/profile.js';
+import { redisHang, renderRedisHang } from './sections/redis-hang.js';
 import { proxyOverhead } from './sections/proxy-overhead.js';
 import { sharedOrigin } from './sections/shared-origin.js';
 import { streaming } from './sections/streaming-memory.js';
@@ -27,13 +28,14 @@ import { directAuthorization, startUpstream } from './targets.js';
 import type { HotPathResult } from './token-hot-path.js';
 
 /**
- * `npm run bench [-- --profile] [--duration 6] [--connections 50] [--runs 3] [--only keys|peers|reload]`: the
+ * `npm run bench [-- --profile] [--duration 6] [--connections 50] [--runs 3] [--only keys|peers|reload|redis]`: the
  * gateway against direct calls and a bare proxy, a cold start under 1,000 concurrent callers, the
  * cost per request with 1, 1,000 and 100,000 API keys and the time to load them, the gateway next to
  * the proxies a user would pick instead (bench/peers/), the token hot path, 200 MiB streamed each way,
- * another provider's latency while 128 uploads trickle on the same origin, and (with --profile) a CPU
+ * another provider's latency while 128 uploads trickle on the same origin, p99 while the gateway's
+ * Redis hangs (SIGSTOP) next to it healthy, and (with --profile) a CPU
  * profile of the gateway under load, and p99 while a 100,000-key file reloads back to back.
- * `--only keys`, `--only peers` or `--only reload` runs those rows alone and prints them (bench/results.md is left as it is).
+ * `--only keys`, `--only peers`, `--only reload` or `--only redis` runs those rows alone and prints them (bench/results.md is left as it is).
  * Prints a report and writes it to bench/results.md. Every server and the load generator run in
  * their own processes; all of them are killed when this one ends.
  */
@@ -63,6 +65,12 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${renderKeyCounts(rows).join('\n')}\n`);
     return;
   }
+  if (ONLY === 'redis') {
+    const row = renderRedisHang(await redisHang(upstream));
+    await stopChild(upstream.proc);
+    process.stdout.write(`\n${row}\n`);
+    return;
+  }
   if (ONLY === 'peers') {
     const section = await peers(upstream, authorization, viaGateway);
     await stopChild(upstream.proc);
@@ -77,6 +85,7 @@ async function main(): Promise<void> {
   const keyRows = await keyCounts(upstream, viaGateway);
   const peerRows = await peers(upstream, authorization, viaGateway);
   const shared = await sharedOrigin(upstream, viaGateway);
+  const redis = await redisHang(upstream);
 
   log('getToken hot path');
   const hot = await runJson<HotPathResult>(script('token-hot-path.js'), ['--json'], 60_000);
@@ -85,7 +94,7 @@ async function main(): Promise<void> {
   await stopChild(upstream.proc);
 
   const reload = keysReloadRow();
-  const report = `${render({ ...overhead, stream, keyRows, peerRows, shared, hot, profiled })}\n\n## Reloading 100,000 keys while serving 500 req/s\n\n${reload}`;
+  const report = `${render({ ...overhead, stream, keyRows, peerRows, shared, redis, hot, profiled })}\n\n## Reloading 100,000 keys while serving 500 req/s\n\n${reload}`;
   process.stdout.write(`\n${report}\n`);
   const resultsFile = resolve(repo, 'bench/results.md');
   writeFileSync(resultsFile, `${report}\n${keptNotes(resultsFile)}`);

@@ -1,8 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { GATEWAY_PROVIDERS, startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
@@ -30,7 +32,12 @@ interface Rig {
   stop(): Promise<void>;
 }
 
-const cli = (port: number, ...args: string[]) => spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout.trim();
+/**
+ * `redis-cli` without blocking: the callers, the watchers and the emulators run in this process, and
+ * a synchronous spawn polled during a failover would stall them all and be counted as the fault's latency.
+ */
+const cli = async (port: number, ...args: string[]) =>
+  (await promisify(execFile)('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' })).stdout.trim();
 
 /** What the callers and the operators of two gateways saw while `rig`'s fault happened under steady traffic. */
 async function underTraffic(rig: Rig) {
@@ -66,7 +73,10 @@ async function underTraffic(rig: Rig) {
     await waitUntil(async () => (await Promise.all(gateways.map(ready))).every((s) => s === 200), 'both gateways ready', 30_000);
 
     running = true;
-    const answers: Array<{ status: number; ms: number; at: number }> = [];
+    // How long this process (the callers' side) could not run: a busy machine's share of the latencies.
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
+    const answers: Array<{ status: number; ms: number; at: number; what: string; id: string }> = [];
     const readiness: number[] = [];
     const gauges = gateways.map(() => ({ store: 0, limits: 0 }));
     // Six callers, one request each 50 ms: two on the rate-limited key, every provider through both gateways.
@@ -75,13 +85,14 @@ async function underTraffic(rig: Rig) {
         const gateway = gateways[(i + n) % 2];
         const started = performance.now();
         const status = await fetch(`${gateway.url}/${PROVIDERS[(i + n) % PROVIDERS.length]}/echo`, {
-          headers: { 'x-api-key': i < 2 ? LIMITED : ALL },
+          headers: { 'x-api-key': i < 2 ? LIMITED : ALL, 'x-request-id': `tf-${i}-${n}` },
           signal: AbortSignal.timeout(10_000),
         }).then(
           (a) => a.status,
           () => 0,
         );
-        answers.push({ status, ms: performance.now() - started, at: Date.now() - faultAt });
+        const what = `gateway ${(i + n) % 2} ${PROVIDERS[(i + n) % PROVIDERS.length]}${i < 2 ? ' limited' : ''}`;
+        answers.push({ status, ms: performance.now() - started, at: Date.now() - faultAt, what, id: `tf-${i}-${n}` });
         await sleep(50);
       }
     });
@@ -109,6 +120,7 @@ async function underTraffic(rig: Rig) {
     await sleep(AFTER_MS);
     running = false;
     await Promise.all([...callers, ...watchers]);
+    lag.disable();
     await waitUntil(
       async () =>
         (await Promise.all(gateways.map((g) => metric(g.url, 'gateway_token_store_degraded{shared="true"}')))).every((v) => v === 0),
@@ -126,15 +138,33 @@ async function underTraffic(rig: Rig) {
       answers,
       failed: answers.filter((a) => a.status !== 200 && a.status !== 429),
       maxMs: Math.max(...answers.filter((a) => a.at >= 0).map((a) => a.ms)),
+      slowest: answers
+        .filter((a) => a.at >= 0)
+        .sort((x, y) => y.ms - x.ms)
+        .slice(0, 3)
+        .map((a) => {
+          // The gateway's own view of it: the time it held the request, and the part spent upstream.
+          const line = lines.flat().find((l) => l.reqId === a.id);
+          return `${Math.round(a.ms)} ms ending ${a.at} ms after the fault (${a.what}; gateway ${String(line?.ms)} ms, upstream ${String(line?.upstreamMs)} ms)`;
+        }),
       beforeMs: Math.max(...answers.filter((a) => a.at < 0).map((a) => a.ms)),
       p99: [answers.filter((a) => a.at < 0), answers.filter((a) => a.at >= 0 && a.at <= answered - faultAt)].map(p99),
       readiness,
       notReady,
       validAfterMs,
+      loopLagMaxMs: Math.round(lag.max / 1e6),
       gauges,
       warned: lines.map(
         (l) => l.filter((line) => line.level === 40 && /^Redis (commands failing|client error)$/.test(String(line.msg))).length,
       ),
+      // A caller waits on a renewal only once its token is past its usable life: the slowest renewals tell whether that happened.
+      renewals: lines.map((l) => {
+        const renewed = l.filter((line) => line.msg === 'token renewed');
+        return {
+          longestMs: Math.max(0, ...renewed.map((line) => Number(line.ms))),
+          byCallers: renewed.filter((line) => line.trigger === 'request').length,
+        };
+      }),
       recovered: lines.map((l) => l.filter((line) => line.msg === 'Redis answering again').map((line) => line.outageMs as number)),
     };
   } finally {
@@ -170,8 +200,8 @@ describeTopologies('Redis faults under traffic: two gateway processes, 10-second
   const report = (fault: string, seen: Awaited<ReturnType<typeof underTraffic>>) =>
     reports.push(
       `${fault}: ${seen.answers.length} requests, ${seen.answers.filter((a) => a.status === 429).length} 429, ${seen.failed.length} failed, ` +
-        `max ${Math.round(seen.maxMs)} ms (before the fault ${Math.round(seen.beforeMs)} ms), p99 before/during ${seen.p99.join('/')} ms, tokens valid ${seen.validAfterMs} ms after Redis answered, ` +
-        `gauges ${JSON.stringify(seen.gauges)}, outages ${JSON.stringify(seen.recovered)} ms`,
+        `max ${Math.round(seen.maxMs)} ms (before the fault ${Math.round(seen.beforeMs)} ms), p99 before/during ${seen.p99.join('/')} ms, tokens valid ${seen.validAfterMs} ms after Redis answered, callers' loop lag max ${seen.loopLagMaxMs} ms, slowest ${seen.slowest.join('; ')}, ` +
+        `renewals ${JSON.stringify(seen.renewals)}, gauges ${JSON.stringify(seen.gauges)}, outages ${JSON.stringify(seen.recovered)} ms`,
     );
 
   it('SIGSTOP of a single server for 6 s, then SIGCONT', async () => {
@@ -200,11 +230,11 @@ describeTopologies('Redis faults under traffic: two gateway processes, 10-second
         await set.master.stop();
         const promoted = String(set.replicas[0].port);
         await waitUntil(
-          () => cli(sentinelPort, 'sentinel', 'get-master-addr-by-name', set.name).endsWith(promoted),
+          async () => (await cli(sentinelPort, 'sentinel', 'get-master-addr-by-name', set.name)).endsWith(promoted),
           'the failover',
           30_000,
         );
-        await waitUntil(() => cli(set.replicas[0].port, 'role').startsWith('master'), 'the replica to be master', 30_000);
+        await waitUntil(async () => (await cli(set.replicas[0].port, 'role')).startsWith('master'), 'the replica to be master', 30_000);
       },
       stop: () => set.stop(),
     });
@@ -214,10 +244,10 @@ describeTopologies('Redis faults under traffic: two gateway processes, 10-second
 
   it("kill -9 of the Cluster master holding the token key's slot", async () => {
     const cluster = await startRedisCluster(3, { replicas: 1, nodeTimeoutMs: 3000 });
-    const slot = Number(cli(cluster.servers[0].port, 'cluster', 'keyslot', 'prio'));
+    const slot = Number(await cli(cluster.servers[0].port, 'cluster', 'keyslot', 'prio'));
     /** The port of the master serving `slot`, as `port` sees it. */
-    const ownerOf = (port: number) => {
-      for (const line of cli(port, 'cluster', 'nodes').split('\n')) {
+    const ownerOf = async (port: number) => {
+      for (const line of (await cli(port, 'cluster', 'nodes')).split('\n')) {
         const [, address, flags, , , , , state, ...ranges] = line.split(' ');
         if (!flags?.includes('master') || flags.includes('fail') || state !== 'connected') continue;
         const serves = ranges.some((r) => {
@@ -231,12 +261,12 @@ describeTopologies('Redis faults under traffic: two gateway processes, 10-second
     const seen = await underTraffic({
       env: { REDIS_CLUSTER_NODES: cluster.nodes.join(',') },
       fault: async () => {
-        const owner = ownerOf(cluster.servers[0].port)!;
+        const owner = (await ownerOf(cluster.servers[0].port))!;
         const victim = cluster.servers.find((s) => s.port === owner)!;
         const witness = cluster.servers.find((s) => s !== victim)!;
         await victim.stop();
-        await waitUntil(() => ![undefined, owner].includes(ownerOf(witness.port)), 'a replica to take the slot over', 30_000);
-        await waitUntil(() => cli(ownerOf(witness.port)!, 'ping') === 'PONG', 'the new master to answer', 30_000);
+        await waitUntil(async () => ![undefined, owner].includes(await ownerOf(witness.port)), 'a replica to take the slot over', 30_000);
+        await waitUntil(async () => (await cli((await ownerOf(witness.port))!, 'ping')) === 'PONG', 'the new master to answer', 30_000);
       },
       stop: () => cluster.stop(),
     });

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
-import { FAST_RETRY, KEY_ALL } from '../support/gateway-harness.js';
+import { FAST_RETRY, KEY_ALL, until } from '../support/gateway-harness.js';
 import { GatewayProcess } from '../support/gateway-process.js';
 import { RawCaller } from '../support/raw-http.js';
-import { RawPartner } from '../support/raw-partner.js';
+import { RawPartner, type PartnerBehaviour } from '../support/raw-partner.js';
 import { CONNECTIONS_PER_POOL } from '../../apps/gateway/src/proxy/upstreams.js';
 
 const UPSTREAM_TIMEOUT_MS = 4000;
@@ -139,6 +139,48 @@ describe('a misbehaving partner and hostile callers, on a real gateway process',
     expect(JSON.parse(answer!.body.toString())).toMatchObject({ code: 'upstream_unreachable' });
     expect(await gateway.waitForAccessLine(id)).toMatchObject({ status: 502, outcome: 'upstream_broken' });
     expect(errorCount(await metrics(), 'a', 'upstream_broken', 502)).toBe(errorCount(before, 'a', 'upstream_broken', 502) + 1);
+  });
+
+  /** The API's real answer to a request sent after `behaviour`'s connection was dropped, on the same provider. */
+  async function nextAnswerAfterDropOf(behaviour: PartnerBehaviour) {
+    await until(() => (partner.closed.get(behaviour) ?? 0) >= partner.count(behaviour), `the ${behaviour} connection to be dropped`);
+    const { caller, answer } = await call('GET /a/ok-keep/next');
+    expect(caller.bytes().toString('latin1')).not.toContain('smuggled');
+    return answer;
+  }
+
+  it.each([
+    ['a 204', 'bytes-after-204'],
+    ['a 304', 'bytes-after-304'],
+  ] as const)(
+    'answers 502 to %s followed by bytes nothing announced, and the next request on that provider gets its real answer',
+    async (_what, behaviour) => {
+      const before = await metrics();
+      const { id, caller, answer } = await call(`GET /a/${behaviour}/x`);
+      expect(caller.parsed().answers.map((a) => a.status)).toEqual([502]);
+      expect(JSON.parse(answer!.body.toString())).toMatchObject({ code: 'upstream_unreachable' });
+      expect(await gateway.waitForAccessLine(id)).toMatchObject({ status: 502, outcome: 'upstream_broken' });
+      expect(errorCount(await metrics(), 'a', 'upstream_broken', 502)).toBe(errorCount(before, 'a', 'upstream_broken', 502) + 1);
+      expect(await nextAnswerAfterDropOf(behaviour)).toMatchObject({ status: 200, body: Buffer.from('{"ok":true}') });
+    },
+  );
+
+  it('relays the head of an answer to HEAD followed by bytes (undici reads nothing after it), and the next request gets its real answer', async () => {
+    const id = `pf-${++n}`;
+    const caller = await RawCaller.open(gateway.port);
+    caller.write(`HEAD /a/bytes-after-head/x HTTP/1.1\r\nHost: gw\r\nx-api-key: ${KEY_ALL}\r\nx-request-id: ${id}\r\n\r\n`);
+    await caller.waitFor(() => caller.parsed(true).answers.length > 0, 'the answer');
+    caller.abort();
+    expect(caller.parsed(true).answers.map((a) => a.status)).toEqual([200]);
+    expect(await gateway.waitForAccessLine(id)).toMatchObject({ status: 200, outcome: 'ok' });
+    expect(await nextAnswerAfterDropOf('bytes-after-head')).toMatchObject({ status: 200, body: Buffer.from('{"ok":true}') });
+  });
+
+  it('relays a 204 whose extra bytes come after it was answered, and the next request on that provider gets its real answer', async () => {
+    const { id, answer } = await call('GET /a/late-bytes-after-204/x');
+    expect(answer).toMatchObject({ status: 204, complete: true });
+    expect(await gateway.waitForAccessLine(id)).toMatchObject({ status: 204, outcome: 'ok' });
+    expect(await nextAnswerAfterDropOf('late-bytes-after-204')).toMatchObject({ status: 200, body: Buffer.from('{"ok":true}') });
   });
 
   it('cuts the connection of a caller whose answer broke after part of it was sent, and logs the bytes sent', async () => {

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { renderProblem, type ProblemError } from '../problem/problem.js';
 import type { ShutdownState } from '../shutdown/shutdown-state.js';
 import type { DeadlineSweeper, Expiring } from './deadline-sweeper.js';
+import type { RequestBody } from './request-body.js';
 
 /** What bounds a lingering close: at most this much more of the caller's body is read and dropped… */
 export const LINGER_MAX_BYTES = 16 * 1024 * 1024;
@@ -26,6 +27,15 @@ export function announcesBody(req: IncomingMessage): boolean {
 /** True while part of the caller's body has not been read off the connection yet. */
 export function bodyStillArriving(req: IncomingMessage): boolean {
   return !req.complete && announcesBody(req);
+}
+
+/** Why the caller's body is late, if it is: no byte for `CLIENT_TIMEOUT_MS` (unless held), or not whole within the upload timeout. */
+export function bodyOverdue(body: RequestBody, now: number, terms: CallerTerms, uploadTimeoutMs: number): string | undefined {
+  if (body.ended) return undefined;
+  if (!body.held && now - body.lastByteAt > terms.clientTimeoutMs + terms.sweeper.periodMs) {
+    return `no byte of the body for ${terms.clientTimeoutMs} ms`;
+  }
+  return now - body.startedAt > uploadTimeoutMs ? `the body did not arrive within ${uploadTimeoutMs} ms` : undefined;
 }
 
 /**

@@ -1,17 +1,19 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import type { AccessToken } from '@oauth-gateway/oauth-providers';
 import type { Caller } from '../auth/api-keys.js';
 import { requestIdFor } from '../http/request-id.js';
 import { ProblemError } from '../problem/problem.js';
 import type { Admitted } from './admission.js';
-import { answerProblem, bodyStillArriving, endAnswer } from './caller-answer.js';
+import { answerConnection, refusedBytes } from './answer-connection.js';
+import { answerProblem, bodyOverdue, bodyStillArriving, endAnswer } from './caller-answer.js';
 import type { ProxyContext } from './proxy-context.js';
 import type { FinishedCall, Outcome } from './proxy-log.js';
 import { callerResponseHeaders, withProviderHeaders } from './proxy-headers.js';
 import type { RequestBody } from './request-body.js';
-import { contentOn204, upstreamProblem } from './upstream-problem.js';
+import { contentAfterBodiless, contentOn204, upstreamProblem } from './upstream-problem.js';
 import type { Upstream } from './upstreams.js';
 
 /** What happens to the upstream answer being received: not known yet, read and dropped (a 401 about to be replayed), relayed. */
@@ -60,6 +62,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
   private sentAt = 0;
   /** An informational answer arrived: the sweeper holds the deadline of the final head. */
   private informed = false;
+  /** The connection of a `204`/`304`, checked for bytes after it before the caller's answer ends. */
+  private bodiless: Socket | undefined;
   /** The answer's head, until its first byte or its end is written. */
   private head: OutgoingHttpHeaders | undefined;
   private token: AccessToken | undefined;
@@ -118,21 +122,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
     const { terms, uploadTimeoutMs } = this.context;
     if (this.settled) return terms.sweeper.unwatch(this);
     const body = this.body;
-    if (body !== undefined && !body.ended && !this.expectsContinue) {
-      if (!body.held && now - body.lastByteAt > terms.clientTimeoutMs + terms.sweeper.periodMs) {
-        return this.fail(
-          new ProblemError('request_timeout', { provider: this.provider, detail: `no byte of the body for ${terms.clientTimeoutMs} ms` }),
-        );
-      }
-      if (now - body.startedAt > uploadTimeoutMs) {
-        return this.fail(
-          new ProblemError('request_timeout', {
-            provider: this.provider,
-            detail: `the body did not arrive within ${uploadTimeoutMs} ms`,
-          }),
-        );
-      }
-    }
+    const late = body !== undefined && !this.expectsContinue ? bodyOverdue(body, now, terms, uploadTimeoutMs) : undefined;
+    if (late !== undefined) return this.fail(new ProblemError('request_timeout', { provider: this.provider, detail: late }));
     if (this.informed && this.mode === PENDING && body?.ended !== false && now - this.sentAt > this.context.upstreamTimeoutMs) {
       return this.fail(new ProblemError('upstream_timeout', { provider: this.provider }));
     }
@@ -165,6 +156,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
     }
     const broken = statusCode === 204 ? contentOn204(headers, this.provider) : undefined;
     if (broken !== undefined) return this.fail(broken, 'upstream_broken');
+    // After `HEAD` undici never reuses the connection nor reads on, so only these can be followed by bytes it parses.
+    if (statusCode === 204 || statusCode === 304) this.bodiless = answerConnection();
     this.mode = RELAY;
     this.status = statusCode;
     const out = callerResponseHeaders(headers, this.requestId);
@@ -182,6 +175,15 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
     this.controller = undefined;
     if (this.settled) return;
     if (this.mode === DISCARD) return void this.replayAfter401();
+    if (this.bodiless === undefined) return this.finish();
+    // Bytes read with the answer are parsed right after this call (undici then drops the connection).
+    const connection = this.bodiless;
+    queueMicrotask(() => (refusedBytes(connection) ? this.fail(contentAfterBodiless(this.provider), 'upstream_broken') : this.finish()));
+  }
+
+  /** The upstream answer ended whole: so does the caller's. */
+  private finish(): void {
+    if (this.settled) return;
     this.settled = true;
     this.body?.destroy();
     if (this.head !== undefined) this.writeHead();

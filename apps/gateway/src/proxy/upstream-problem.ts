@@ -16,3 +16,8 @@ export function contentOn204(headers: IncomingHttpHeaders, provider: string): Pr
   if ((length === undefined || length === '0') && headers['transfer-encoding'] === undefined) return undefined;
   return new ProblemError('upstream_unreachable', { provider, detail: 'a 204 answer announcing content' });
 }
+
+/** A `204` or `304` followed by bytes anyway (RFC 9112 §6.3): the connection is out of step. */
+export function contentAfterBodiless(provider: string): ProblemError {
+  return new ProblemError('upstream_unreachable', { provider, detail: 'content after an answer that has none' });
+}

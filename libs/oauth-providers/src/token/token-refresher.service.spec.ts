@@ -7,6 +7,7 @@ import { OAuthModule } from '../oauth.module.js';
 import { TokenService } from './token.service.js';
 import { renewalLeadMs } from './token-refresher.service.js';
 import { rejected, ScriptedStrategy, unavailable } from '../../test-support/scripted-strategy.js';
+import { ScriptedStore } from '../../test-support/scripted-store.js';
 
 /** The real module under Jest's fake timers: Date.now and setTimeout move only when the test says. */
 async function start(strategy: ScriptedStrategy, options: Partial<OAuthModuleOptions> = {}) {
@@ -166,6 +167,21 @@ describe('TokenRefresher', () => {
     expect(strategy.calls).toHaveLength(4);
     expect((await tokens.getToken('acme')).accessToken).toBe('tok-2');
     expect(tokens.status()[0].circuitOpenUntil).toBeUndefined();
+  });
+
+  it('re-arms a renewal that came due while the renewal that armed it was still releasing the shared lock', async () => {
+    // 40 ms tokens with a 10 s skew: usable for 20 ms, renewed 10 ms after they arrive, while the
+    // lock of the renewal that fetched them is released for 50 ms more.
+    const strategy = new ScriptedStrategy().answers(tokenFor(0.04));
+    const release = () => new Promise<void>((resolve) => setTimeout(resolve, 50));
+    const store = new ScriptedStore({ lock: async () => ({ extend: async () => true, release }) });
+    ({ app } = await start(strategy, { store, minRequestIntervalMs: 0 }));
+    // One renewal each 50 ms or so (each waits for the release before it), for as long as it runs.
+    await jest.advanceTimersByTimeAsync(1_000);
+    const firstSecond = strategy.calls.length;
+    expect(firstSecond).toBeGreaterThanOrEqual(10);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(strategy.calls.length - firstSecond).toBeGreaterThanOrEqual(10);
   });
 
   it('catches an error inside its own handlers: the token request still succeeds and the renewal is re-armed', async () => {

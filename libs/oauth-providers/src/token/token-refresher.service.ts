@@ -112,6 +112,8 @@ export class TokenRefresher implements OnApplicationBootstrap, BeforeApplication
     try {
       // Success arms the next timer through the 'obtained' event.
       await this.tokens.refreshInBackground(provider);
+      // Joining a renewal that was still finishing (the one that armed this timer) emits no event of its own.
+      if (!this.registry?.doesExist('timeout', `${TIMER_PREFIX}${provider}`)) this.scheduleRenewal(provider);
     } catch (error) {
       // A provider's failure was reported once, through the service's 'failed' event; anything else is a bug to show.
       if (!(error instanceof OAuthProviderError)) this.logger.error(`${provider}: background renewal failed (${(error as Error).message})`);
