@@ -98,6 +98,17 @@ describe('readCredential and credentialsFingerprint', () => {
     await expect(readCredential('p', 'clientSecret', () => Promise.resolve(SECRET))).resolves.toBe(SECRET);
   });
 
+  it('gives up on a function that never settles, as credential_unavailable, and fingerprints it as unreadable', async () => {
+    const never = () => new Promise<string>(() => undefined);
+    const error = await providerErrorOf(readCredential('p', 'clientSecret', never, 20));
+    expect(error).toMatchObject({
+      kind: 'unavailable',
+      code: 'credential_unavailable',
+      description: 'the clientSecret function gave no value within 20 ms',
+    });
+    expect(await credentialsFingerprint([never], 20)).toBe(await credentialsFingerprint([() => Promise.reject(new Error('x'))]));
+  });
+
   it('tells which parts changed apart, never throws, and keeps adjacent parts from running together', async () => {
     const throwing = () => {
       throw new Error('down');

@@ -52,18 +52,27 @@ export function requireCredential(provider: string, option: string, value: unkno
   if (typeof value !== 'function') requireText(provider, option, value);
 }
 
+/** How long a credential function may take: one that never settles must not hold every caller of its provider. */
+export const CREDENTIAL_TIMEOUT_MS = 5000;
+
 /**
- * A credential's value for one token request. A function that throws or returns anything but a
- * non-empty string fails this request as `unavailable` (retried with backoff, as a secret store
- * that hiccups deserves) with the code `credential_unavailable`; neither its value nor its error's
- * message is repeated, they may hold the secret.
+ * A credential's value for one token request. A function that throws, takes longer than `timeoutMs`
+ * or returns anything but a non-empty string fails this request as `unavailable` (retried with
+ * backoff, as a secret store that hiccups deserves) with the code `credential_unavailable`; neither
+ * its value nor its error's message is repeated, they may hold the secret.
  */
-export async function readCredential(provider: string, option: string, value: Credential): Promise<string> {
+export async function readCredential(
+  provider: string,
+  option: string,
+  value: Credential,
+  timeoutMs = CREDENTIAL_TIMEOUT_MS,
+): Promise<string> {
   if (typeof value === 'string') return value;
   let read: unknown;
   try {
-    read = await value();
+    read = await withTimeout(value, timeoutMs);
   } catch (cause) {
+    if (cause instanceof TimedOut) throw credentialUnavailable(provider, `the ${option} function gave no value within ${timeoutMs} ms`);
     throw credentialUnavailable(provider, `the ${option} function threw (${cause instanceof Error ? cause.name : typeof cause})`);
   }
   if (typeof read !== 'string' || read.trim().length === 0)
@@ -78,14 +87,18 @@ export function credentialUnavailable(provider: string, description: string): OA
 /**
  * A SHA-256 of the credentials' current values (each read as a token request would), for
  * `TokenStrategy.credentialsFingerprint`: it changes when a secret is rotated and never reveals one.
- * A credential that cannot be read counts as a value of its own; this never rejects.
+ * A credential that cannot be read (in `timeoutMs`) counts as a value of its own; this never rejects.
  */
-export async function credentialsFingerprint(credentials: ReadonlyArray<Credential | undefined>): Promise<string> {
+export async function credentialsFingerprint(
+  credentials: ReadonlyArray<Credential | undefined>,
+  timeoutMs = CREDENTIAL_TIMEOUT_MS,
+): Promise<string> {
   const hash = createHash('sha256');
   for (const credential of credentials) {
     let value: string;
     try {
-      value = credential === undefined ? '' : typeof credential === 'string' ? credential : String(await credential());
+      value =
+        credential === undefined ? '' : typeof credential === 'string' ? credential : String(await withTimeout(credential, timeoutMs));
     } catch {
       value = '\u0000unreadable';
     }
@@ -107,4 +120,19 @@ export function providerName(name: unknown, fallback: string): string {
   if (name === undefined) return fallback;
   requireText(fallback, 'name', name);
   return name as string;
+}
+
+class TimedOut extends Error {}
+
+/** `read()`, or a rejection with `TimedOut` once `ms` have passed (the timer never holds the process). */
+async function withTimeout<T>(read: () => T | Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimedOut()), ms).unref();
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(read), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
