@@ -54,12 +54,18 @@ export function clientAuthentication(provider: string, method: ClientAuthMethod,
   if (options.signingAlg !== undefined && method !== 'private_key_jwt')
     throw new OAuthConfigurationError(provider, 'signingAlg', "applies to authMethod 'private_key_jwt' only");
   const { clientId, clientSecret, privateKey } = options;
+  if (method.startsWith('client_secret_')) requireCredential(provider, 'clientSecret', clientSecret);
+  const withSecret = (credentials: (secret: string) => ClientCredentials | Promise<ClientCredentials>) => async () =>
+    credentials(await readCredential(provider, 'clientSecret', clientSecret!));
   switch (method) {
     case 'client_secret_basic':
+      return withSecret((secret) => ({ headers: { authorization: rfc6749BasicAuthorization(clientId, secret) }, fields: {} }));
     case 'client_secret_post':
+      return withSecret((secret) => ({ headers: {}, fields: { client_id: clientId, client_secret: secret } }));
     case 'client_secret_jwt':
-      requireCredential(provider, 'clientSecret', clientSecret);
-      return secretAuthentication(provider, method, options, clientSecret!);
+      return withSecret(async (secret) =>
+        assertionFields(clientId, await signedAssertion(options, 'HS256', new TextEncoder().encode(secret))),
+      );
     case 'private_key_jwt': {
       requireCredential(provider, 'privateKey', privateKey);
       requireOneOf(provider, 'signingAlg', options.signingAlg, SIGNING_ALGS);
@@ -71,21 +77,6 @@ export function clientAuthentication(provider: string, method: ClientAuthMethod,
       // RFC 8705 §2: the certificate presented on the connection authenticates; the body only names the client.
       return () => Promise.resolve({ headers: {}, fields: { client_id: clientId } });
   }
-}
-
-function secretAuthentication(
-  provider: string,
-  method: ClientAuthMethod,
-  options: ClientAuthOptions,
-  secret: Credential,
-): ClientAuthentication {
-  const { clientId } = options;
-  return async () => {
-    const value = await readCredential(provider, 'clientSecret', secret);
-    if (method === 'client_secret_basic') return { headers: { authorization: rfc6749BasicAuthorization(clientId, value) }, fields: {} };
-    if (method === 'client_secret_post') return { headers: {}, fields: { client_id: clientId, client_secret: value } };
-    return assertionFields(clientId, await signedAssertion(options, 'HS256', new TextEncoder().encode(value)));
-  };
 }
 
 function privateKeyJwt(provider: string, options: ClientAuthOptions, privateKey: Credential): ClientAuthentication {
