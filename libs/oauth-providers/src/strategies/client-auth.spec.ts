@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { OAuthConfigurationError } from '../errors/oauth-configuration.error.js';
@@ -172,6 +173,24 @@ describe('client authentication options are checked when the strategy is built',
     for (const resource of ['api', '/v1', 'https://api.example/#x']) {
       expect(configurationErrorOf(() => build({ clientSecret: SECRET, resource }))).toMatchObject({ option: 'resource' });
     }
+  });
+
+  it('PEM-shaped garbage is refused when built, and fails the request when read, never echoed (fast-check)', async () => {
+    const garbage = fc
+      .tuple(fc.constantFrom('PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY'), fc.base64String({ minLength: 16, maxLength: 400 }))
+      .filter(([, body]) => body.replace(/=+$/, '').length >= 16)
+      .map(([label, body]) => ({ body, pem: `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n` }));
+    await fc.assert(
+      fc.asyncProperty(garbage, async ({ body, pem }) => {
+        expect(configurationErrorOf(() => build({ authMethod: 'private_key_jwt', privateKey: pem })).message).not.toContain(body);
+        const failure = await providerErrorOf(
+          build({ authMethod: 'private_key_jwt', privateKey: () => pem }).requestToken(recordingContext()),
+        );
+        expect(failure).toMatchObject({ kind: 'unavailable', code: 'credential_unavailable' });
+        expect(failure.message).not.toContain(body);
+      }),
+      { numRuns: 50 },
+    );
   });
 
   it('a private key given as a function is checked when it is read: an unusable one fails that request, naming no key', async () => {
