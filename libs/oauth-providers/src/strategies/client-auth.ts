@@ -22,7 +22,7 @@ export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = [
   'private_key_jwt',
   'tls_client_auth',
 ];
-const SIGNING_ALGS: readonly SigningAlg[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
+export const SIGNING_ALGS: readonly SigningAlg[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
 
 /** RFC 7523 §2.2: the value of `client_assertion_type` for a JWT assertion. */
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
