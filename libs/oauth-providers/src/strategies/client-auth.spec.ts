@@ -115,6 +115,30 @@ describe('client_secret_jwt and private_key_jwt assertions (RFC 7523 §2.2, §3)
   });
 });
 
+describe('identity', () => {
+  it('differs with every option that changes the token, and never holds a secret or key', () => {
+    const key = clientKeyPair('P-256').privateKeyPem;
+    const variants: Array<Partial<OAuth2Options>> = [
+      { clientSecret: SECRET },
+      { clientSecret: SECRET, scope: 'read' },
+      { clientSecret: SECRET, audience: 'https://api' },
+      { clientSecret: SECRET, resource: 'https://api.example/' },
+      { clientSecret: SECRET, authMethod: 'client_secret_post' },
+      { clientSecret: SECRET, clientId: 'app-2' },
+      { clientSecret: SECRET, grantType: 'password', username: 'svc', password: SECRET },
+      { clientSecret: SECRET, grantType: 'password', username: 'svc-2', password: SECRET },
+      { authMethod: 'private_key_jwt', privateKey: key },
+    ];
+    const identities = variants.map((options) => build(options).identity);
+    expect(new Set(identities).size).toBe(variants.length);
+    for (const identity of identities) {
+      expect(identity).not.toContain(SECRET);
+      expect(identity).not.toContain(key.slice(40, 80));
+    }
+    expect(build({ clientSecret: () => 'rotated' }).identity).toBe(build({ clientSecret: SECRET }).identity);
+  });
+});
+
 describe('client authentication options are checked when the strategy is built', () => {
   const rsa = clientKeyPair('rsa').privateKeyPem;
   const p256 = clientKeyPair('P-256', 'sec1').privateKeyPem;
