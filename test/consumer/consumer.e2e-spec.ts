@@ -20,6 +20,7 @@ const PACKAGE = '@oauth-gateway/oauth-providers';
 
 /** The runtime exports of each entry point: one added or lost by accident fails here. */
 const MAIN_EXPORTS = [
+  'CLIENT_AUTH_METHODS',
   'FORM_CONTENT_TYPE',
   'InMemoryTokenStore',
   'JSON_CONTENT_TYPE',
@@ -32,11 +33,13 @@ const MAIN_EXPORTS = [
   'PROVIDER_TOKEN_STATES',
   'PaymeStrategy',
   'PrioStrategy',
+  'SIGNING_ALGS',
   'SabreStrategy',
   'TokenService',
   'TokenStore',
   'TransatelStrategy',
   'UnknownProviderError',
+  'credentialsFingerprint',
   'failureKind',
   'formBody',
   'grantFrom',
@@ -45,6 +48,7 @@ const MAIN_EXPORTS = [
   'payme',
   'prio',
   'rawBasicAuthorization',
+  'readCredential',
   'readTokenAnswer',
   'requestTokenAnswer',
   'rfc6749BasicAuthorization',

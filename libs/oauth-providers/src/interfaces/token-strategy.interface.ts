@@ -37,7 +37,8 @@ export interface TokenStrategy {
   /** Provider name, e.g. `latam`; also the gateway's route prefix. */
   readonly name: string;
   /**
-   * Who the token belongs to, without the secret: token URL, client id, grant, scope.
+   * Who the token belongs to, without the secret: token URL, client id, grant, scope, and anything
+   * else that changes the token (audience, resource, user, client authentication method).
    * The service hashes it into the shared store's key, so two differently configured
    * clients never share a token.
    */
@@ -46,6 +47,11 @@ export interface TokenStrategy {
   requestToken(ctx: TokenRequestContext): Promise<TokenGrant>;
   /** Refresh grant, for providers that issue refresh tokens. */
   refreshToken?(refreshToken: string, ctx: TokenRequestContext): Promise<TokenGrant>;
+  /**
+   * A hash of the credentials' current values (`credentialsFingerprint` in the strategies' helpers),
+   * never a secret: a rejected-credentials cool-down ends as soon as it changes, e.g. after a rotation.
+   */
+  credentialsFingerprint?(): Promise<string>;
   /** Headers the provider's API wants; default `{ authorization: 'Bearer <token>' }`. */
   requestHeaders?(token: AccessToken): Record<string, string>;
 }

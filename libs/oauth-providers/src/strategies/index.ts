@@ -10,6 +10,11 @@ export { SabreStrategy, sabre } from './sabre.strategy.js';
 export type { SabreOptions } from './sabre.strategy.js';
 export { OAuth2Strategy, oauth2 } from './oauth2.strategy.js';
 export type { OAuth2Options } from './oauth2.strategy.js';
+export { CLIENT_AUTH_METHODS, SIGNING_ALGS } from './client-auth.js';
+export type { ClientAuthMethod, SigningAlg } from './client-auth.js';
+export type { Credential } from './strategy-options.js';
+// A custom strategy's credentials as functions: read each at a request, fingerprint them for the cool-down.
+export { readCredential, credentialsFingerprint } from './strategy-options.js';
 // What an app's own strategy needs to speak to a token endpoint (see the README's custom strategy).
 export {
   requestTokenAnswer,

@@ -10,14 +10,14 @@ import {
   strategyIdentity,
   stringField,
 } from './token-wire.js';
-import { providerName, requireClientOptions } from './strategy-options.js';
+import { credentialsFingerprint, providerName, readCredential, requireClientOptions, type Credential } from './strategy-options.js';
 
 export interface LatamPassOptions {
   /** Default `latam`. */
   name?: string;
   tokenUrl: string;
   clientId: string;
-  clientSecret: string;
+  clientSecret: Credential;
   /** LATAM's test environment (`LATAM_TEST_ENV`): adds `x-latam-test: LatamPass` to every request. */
   testEnvironment?: boolean;
 }
@@ -47,7 +47,11 @@ export class LatamPassStrategy implements TokenStrategy {
     const { tokenUrl, clientId, clientSecret } = this.#options;
     const request = {
       url: tokenUrl,
-      headers: { authorization: rawBasicAuthorization(clientId, clientSecret), ...this.#extraHeaders, 'content-type': FORM_CONTENT_TYPE },
+      headers: {
+        authorization: rawBasicAuthorization(clientId, await readCredential(this.name, 'clientSecret', clientSecret)),
+        ...this.#extraHeaders,
+        'content-type': FORM_CONTENT_TYPE,
+      },
       body: formBody({ grant_type: 'client_credentials' }),
     };
     return grantFrom(this.name, await requestTokenAnswer(ctx, this.name, request, latamErrorFields));
@@ -56,6 +60,9 @@ export class LatamPassStrategy implements TokenStrategy {
   /** LATAM APIs take the token in an `access_token` header next to `client_id`, never in Authorization (https://portal.api.latampass.com/en/docs/yj99oeb452y4axe4v17xio2h). */
   requestHeaders(token: AccessToken): Record<string, string> {
     return { ...this.#extraHeaders, access_token: token.accessToken };
+  }
+  credentialsFingerprint(): Promise<string> {
+    return credentialsFingerprint([this.#options.clientSecret]);
   }
 }
 

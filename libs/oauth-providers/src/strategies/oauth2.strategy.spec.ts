@@ -23,7 +23,9 @@ describe('OAuth2Strategy', () => {
     const s = strategy({ scope: 'read', audience: 'https://api' });
     expect(s).toBeInstanceOf(OAuth2Strategy);
     expect(s.name).toBe('acme');
-    expect(s.identity).toBe(`${emu.tokenUrl('oauth2')}|${emu.credentials.oauth2.clientId}|client_credentials|read||https://api`);
+    expect(s.identity).toBe(
+      `${emu.tokenUrl('oauth2')}|${emu.credentials.oauth2.clientId}|client_credentials|read||https://api||client_secret_basic`,
+    );
     expect(s.identity).not.toContain(emu.credentials.oauth2.clientSecret);
   });
 

@@ -1,34 +1,58 @@
 import type { TokenGrant } from '../interfaces/access-token.interface.js';
 import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
+import { clientAuthentication, type ClientAuthentication, type ClientAuthMethod, type SigningAlg } from './client-auth.js';
 import {
   FORM_CONTENT_TYPE,
   formBody,
   grantFrom,
   JSON_CONTENT_TYPE,
   requestTokenAnswer,
-  rfc6749BasicAuthorization,
   rfc6749ErrorFields,
   strategyIdentity,
 } from './token-wire.js';
-import { requireClientOptions, requireOneOf, requireText } from './strategy-options.js';
+import {
+  credentialsFingerprint,
+  readCredential,
+  requireCredential,
+  requireOneOf,
+  requireResource,
+  requireText,
+  requireTokenUrl,
+  type Credential,
+} from './strategy-options.js';
 
 export interface OAuth2Options {
   name: string;
   tokenUrl: string;
   clientId: string;
-  clientSecret: string;
+  /** For the `client_secret_*` methods; a function is read at each token request (rotation). */
+  clientSecret?: Credential;
   /** Default `client_credentials`; `password` needs `username` and `password`. */
   grantType?: 'client_credentials' | 'password';
   username?: string;
-  password?: string;
-  /** Default `client_secret_basic` (RFC 6749 §2.3.1); `client_secret_post` sends them in the body. */
-  authMethod?: 'client_secret_basic' | 'client_secret_post';
+  password?: Credential;
+  /**
+   * Default `client_secret_basic` (RFC 6749 §2.3.1); `client_secret_post` sends id and secret in the
+   * body; `client_secret_jwt` and `private_key_jwt` send a JWT assertion (RFC 7523 §2.2, OpenID
+   * Connect Core §9) signed with the secret (HS256) or `privateKey`; `tls_client_auth` (RFC 8705 §2)
+   * sends only `client_id`, the client certificate of the connection authenticating.
+   */
+  authMethod?: ClientAuthMethod;
+  /** `private_key_jwt`: a PEM private key (PKCS#8, PKCS#1 or SEC1; RSA or EC P-256/P-384/P-521). */
+  privateKey?: Credential;
+  /** `private_key_jwt`: default RS256 for RSA keys, ES256 for P-256, ES384 for P-384, ES512 for P-521. */
+  signingAlg?: SigningAlg;
+  /** `private_key_jwt`: the assertion header's `kid`, for servers that hold several of the client's keys. */
+  keyId?: string;
+  /** The assertions' `aud`; default the token URL (some servers want their issuer identifier). */
+  assertionAudience?: string;
   scope?: string;
   audience?: string;
+  /** RFC 8707 resource indicator: the absolute URI of the API the token is for. */
+  resource?: string;
 }
 
 const GRANT_TYPES: ReadonlyArray<NonNullable<OAuth2Options['grantType']>> = ['client_credentials', 'password'];
-const AUTH_METHODS: ReadonlyArray<NonNullable<OAuth2Options['authMethod']>> = ['client_secret_basic', 'client_secret_post'];
 
 /**
  * Any RFC 6749 authorization server. Unlike the five built-in providers, it follows the RFC to the
@@ -40,19 +64,25 @@ export class OAuth2Strategy implements TokenStrategy {
   readonly identity: string;
   readonly #options: OAuth2Options;
   readonly #grantType: 'client_credentials' | 'password';
+  readonly #authenticate: ClientAuthentication;
 
   constructor(options: OAuth2Options) {
     requireText('oauth2', 'name', options.name);
-    requireClientOptions(options.name, options);
-    requireOneOf(options.name, 'grantType', options.grantType, GRANT_TYPES);
-    requireOneOf(options.name, 'authMethod', options.authMethod, AUTH_METHODS);
+    const { name } = options;
+    requireTokenUrl(name, options.tokenUrl);
+    requireText(name, 'clientId', options.clientId);
+    requireOneOf(name, 'grantType', options.grantType, GRANT_TYPES);
     this.#grantType = options.grantType ?? 'client_credentials';
     if (this.#grantType === 'password') {
-      requireText(options.name, 'username', options.username);
-      requireText(options.name, 'password', options.password);
+      requireText(name, 'username', options.username);
+      requireCredential(name, 'password', options.password);
     }
+    if (options.assertionAudience !== undefined) requireText(name, 'assertionAudience', options.assertionAudience);
+    if (options.resource !== undefined) requireResource(name, options.resource);
+    const authMethod = options.authMethod ?? 'client_secret_basic';
+    this.#authenticate = clientAuthentication(name, authMethod, { ...options, audience: options.assertionAudience ?? options.tokenUrl });
     this.#options = options;
-    this.name = options.name;
+    this.name = name;
     this.identity = strategyIdentity(
       options.tokenUrl,
       options.clientId,
@@ -60,28 +90,32 @@ export class OAuth2Strategy implements TokenStrategy {
       options.scope,
       this.#grantType === 'password' ? options.username : undefined,
       options.audience,
+      options.resource,
+      authMethod,
     );
   }
 
   async requestToken(ctx: TokenRequestContext): Promise<TokenGrant> {
-    const { tokenUrl, clientId, clientSecret, username, password, scope, audience } = this.#options;
-    const post = this.#options.authMethod === 'client_secret_post';
+    const { tokenUrl, username, password, scope, audience, resource } = this.#options;
+    const client = await this.#authenticate();
     const request = {
       url: tokenUrl,
-      headers: {
-        ...(!post && { authorization: rfc6749BasicAuthorization(clientId, clientSecret) }),
-        'content-type': FORM_CONTENT_TYPE,
-        accept: JSON_CONTENT_TYPE,
-      },
+      headers: { ...client.headers, 'content-type': FORM_CONTENT_TYPE, accept: JSON_CONTENT_TYPE },
       body: formBody({
         grant_type: this.#grantType,
-        ...(this.#grantType === 'password' && { username, password }),
+        ...(this.#grantType === 'password' && { username, password: await readCredential(this.name, 'password', password!) }),
         scope,
         audience,
-        ...(post && { client_id: clientId, client_secret: clientSecret }),
+        resource,
+        ...client.fields,
       }),
     };
     return grantFrom(this.name, await requestTokenAnswer(ctx, this.name, request, rfc6749ErrorFields));
+  }
+
+  credentialsFingerprint(): Promise<string> {
+    const { clientSecret, password, privateKey } = this.#options;
+    return credentialsFingerprint([clientSecret, password, privateKey]);
   }
 }
 

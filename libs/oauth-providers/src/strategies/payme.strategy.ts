@@ -3,18 +3,26 @@ import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-str
 import { OAuthProviderError } from '../errors/oauth-provider.error.js';
 import type { JsonObject, ProviderErrorFields } from './token-wire.js';
 import { grantFrom, invalidResponse, JSON_CONTENT_TYPE, requestTokenAnswer, strategyIdentity, stringField } from './token-wire.js';
-import { providerName, requireClientOptions, requireText } from './strategy-options.js';
+import {
+  credentialsFingerprint,
+  providerName,
+  readCredential,
+  requireClientOptions,
+  requireCredential,
+  requireText,
+  type Credential,
+} from './strategy-options.js';
 
 export interface PaymeOptions {
   /** Default `payme`. */
   name?: string;
   tokenUrl: string;
   clientId: string;
-  clientSecret: string;
+  clientSecret: Credential;
   audience: string;
   /** Both set: the password grant; neither: client_credentials (Pay-me's token API takes either). */
   username?: string;
-  password?: string;
+  password?: Credential;
   /** Default `create:token post:charges offline_access` (offline_access brings a refresh token). */
   scope?: string;
   /** `ALG-API-VERSION`, default `1618440906` (the token API's documented value; newer pages use `1709847567`). */
@@ -45,7 +53,7 @@ export class PaymeStrategy implements TokenStrategy {
     requireText(this.name, 'audience', options.audience);
     if (options.username !== undefined || options.password !== undefined) {
       requireText(this.name, 'username', options.username);
-      requireText(this.name, 'password', options.password);
+      requireCredential(this.name, 'password', options.password);
     }
     this.#scope = options.scope ?? DEFAULT_SCOPE;
     this.#apiVersion = options.apiVersion ?? DEFAULT_API_VERSION;
@@ -60,9 +68,10 @@ export class PaymeStrategy implements TokenStrategy {
     );
   }
 
-  requestToken(ctx: TokenRequestContext): Promise<TokenGrant> {
+  async requestToken(ctx: TokenRequestContext): Promise<TokenGrant> {
     const { username, password } = this.#options;
-    return this.#authorize(ctx, { grant_type: this.#grant, ...(this.#grant === 'password' && { username, password }) });
+    if (this.#grant === 'client_credentials') return this.#authorize(ctx, { grant_type: this.#grant });
+    return this.#authorize(ctx, { grant_type: this.#grant, username, password: await readCredential(this.name, 'password', password!) });
   }
 
   /** Same endpoint and fields, `grant_type: refresh_token`; the service keeps the old refresh token when none comes back. */
@@ -83,7 +92,7 @@ export class PaymeStrategy implements TokenStrategy {
         action: 'authorize',
         ...grant,
         client_id: clientId,
-        client_secret: clientSecret,
+        client_secret: await readCredential(this.name, 'clientSecret', clientSecret),
         audience,
         scope: this.#scope,
       }),
@@ -96,6 +105,9 @@ export class PaymeStrategy implements TokenStrategy {
       throw new OAuthProviderError({ provider: this.name, kind: 'rejected', status: answer.status, code, description });
     }
     throw invalidResponse(this.name, answer.status, 'the answer has neither success:true nor status code "00"');
+  }
+  credentialsFingerprint(): Promise<string> {
+    return credentialsFingerprint([this.#options.clientSecret, this.#options.password]);
   }
 }
 

@@ -2,14 +2,14 @@ import type { AccessToken, TokenGrant } from '../interfaces/access-token.interfa
 import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import type { JsonObject, ProviderErrorFields } from './token-wire.js';
 import { grantFrom, JSON_CONTENT_TYPE, rawBasicAuthorization, requestTokenAnswer, strategyIdentity, stringField } from './token-wire.js';
-import { providerName, requireClientOptions } from './strategy-options.js';
+import { credentialsFingerprint, providerName, readCredential, requireClientOptions, type Credential } from './strategy-options.js';
 
 export interface PrioOptions {
   /** Default `prio`. */
   name?: string;
   tokenUrl: string;
   clientId: string;
-  clientSecret: string;
+  clientSecret: Credential;
   /** e.g. `https://www.prioticketapis.com/auth/distributor.booking`; sent only when set. */
   scope?: string;
 }
@@ -37,7 +37,7 @@ export class PrioStrategy implements TokenStrategy {
     const request = {
       url: tokenUrl,
       headers: {
-        authorization: rawBasicAuthorization(clientId, clientSecret),
+        authorization: rawBasicAuthorization(clientId, await readCredential(this.name, 'clientSecret', clientSecret)),
         'content-type': JSON_CONTENT_TYPE,
         accept: JSON_CONTENT_TYPE,
       },
@@ -49,6 +49,9 @@ export class PrioStrategy implements TokenStrategy {
   /** Prio's API takes `Authorization: <token_type> <access_token>`. */
   requestHeaders(token: AccessToken): Record<string, string> {
     return { authorization: `${token.tokenType} ${token.accessToken}` };
+  }
+  credentialsFingerprint(): Promise<string> {
+    return credentialsFingerprint([this.#options.clientSecret]);
   }
 }
 

@@ -11,17 +11,25 @@ import {
   strategyIdentity,
   stringField,
 } from './token-wire.js';
-import { providerName, requireClientOptions, requireText } from './strategy-options.js';
+import {
+  credentialsFingerprint,
+  providerName,
+  readCredential,
+  requireClientOptions,
+  requireCredential,
+  requireText,
+  type Credential,
+} from './strategy-options.js';
 
 export interface SabreOptions {
   /** Default `sabre`. */
   name?: string;
   tokenUrl: string;
   clientId: string;
-  clientSecret: string;
+  clientSecret: Credential;
   /** EPR as `user-group-domain`. */
   username: string;
-  password: string;
+  password: Credential;
 }
 
 /**
@@ -41,7 +49,7 @@ export class SabreStrategy implements TokenStrategy {
     this.name = providerName(options.name, 'sabre');
     requireClientOptions(this.name, options);
     requireText(this.name, 'username', options.username);
-    requireText(this.name, 'password', options.password);
+    requireCredential(this.name, 'password', options.password);
     this.identity = strategyIdentity(options.tokenUrl, options.clientId, 'password', undefined, options.username);
   }
 
@@ -49,10 +57,16 @@ export class SabreStrategy implements TokenStrategy {
     const { tokenUrl, clientId, clientSecret, username, password } = this.#options;
     const request = {
       url: tokenUrl,
-      headers: { authorization: rawBasicAuthorization(clientId, clientSecret), 'content-type': FORM_CONTENT_TYPE },
-      body: formBody({ grant_type: 'password', username, password }),
+      headers: {
+        authorization: rawBasicAuthorization(clientId, await readCredential(this.name, 'clientSecret', clientSecret)),
+        'content-type': FORM_CONTENT_TYPE,
+      },
+      body: formBody({ grant_type: 'password', username, password: await readCredential(this.name, 'password', password) }),
     };
     return grantFrom(this.name, await requestTokenAnswer(ctx, this.name, request, sabreErrorFields));
+  }
+  credentialsFingerprint(): Promise<string> {
+    return credentialsFingerprint([this.#options.clientSecret, this.#options.password]);
   }
 }
 

@@ -110,7 +110,7 @@ describe('built-in strategies refuse options that cannot work, when they are bui
       option: 'grantType',
       message: `OAuth provider "idp": grantType must be one of 'client_credentials', 'password'`,
     });
-    expect(configurationErrorOf(() => oauth2({ ...client, name: 'idp', authMethod: 'private_key_jwt' as never }))).toMatchObject({
+    expect(configurationErrorOf(() => oauth2({ ...client, name: 'idp', authMethod: 'none' as never }))).toMatchObject({
       option: 'authMethod',
     });
     expect(configurationErrorOf(() => oauth2({ ...client, name: 'idp', grantType: 'password', username: 'svc' }))).toMatchObject({

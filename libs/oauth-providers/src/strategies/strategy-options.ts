@@ -1,4 +1,12 @@
+import { createHash } from 'node:crypto';
 import { OAuthConfigurationError } from '../errors/oauth-configuration.error.js';
+import { OAuthProviderError } from '../errors/oauth-provider.error.js';
+
+/**
+ * A secret (`clientSecret`, `password`, `privateKey`): its value, or a function that returns it,
+ * called at each token request, so that a rotated secret is used without rebuilding the strategy.
+ */
+export type Credential = string | (() => string | Promise<string>);
 
 /**
  * Checks made when a built-in strategy is built, so a mistake stops start-up with the provider and
@@ -25,11 +33,79 @@ export function requireTokenUrl(provider: string, value: unknown, option = 'toke
     throw new OAuthConfigurationError(provider, option, 'must be an http: or https: URL');
 }
 
+/** RFC 8707 §2: a resource indicator is an absolute URI without a fragment. */
+export function requireResource(provider: string, value: unknown): void {
+  requireText(provider, 'resource', value);
+  if (!URL.canParse(value as string) || (value as string).includes('#'))
+    throw new OAuthConfigurationError(provider, 'resource', 'must be an absolute URI without a fragment (RFC 8707)');
+}
+
 /** What every built-in strategy needs: where to ask, and the client's id and secret. */
 export function requireClientOptions(provider: string, options: { tokenUrl: unknown; clientId: unknown; clientSecret: unknown }): void {
   requireTokenUrl(provider, options.tokenUrl);
   requireText(provider, 'clientId', options.clientId);
-  requireText(provider, 'clientSecret', options.clientSecret);
+  requireCredential(provider, 'clientSecret', options.clientSecret);
+}
+
+/** A `Credential`: a non-empty string is checked now; a function only when a token request calls it. */
+export function requireCredential(provider: string, option: string, value: unknown): void {
+  if (typeof value !== 'function') requireText(provider, option, value);
+}
+
+/** How long a credential function may take: one that never settles must not hold every caller of its provider. */
+export const CREDENTIAL_TIMEOUT_MS = 5000;
+
+/**
+ * A credential's value for one token request. A function that throws, takes longer than `timeoutMs`
+ * or returns anything but a non-empty string fails this request as `unavailable` (retried with
+ * backoff, as a secret store that hiccups deserves) with the code `credential_unavailable`; neither
+ * its value nor its error's message is repeated, they may hold the secret.
+ */
+export async function readCredential(
+  provider: string,
+  option: string,
+  value: Credential,
+  timeoutMs = CREDENTIAL_TIMEOUT_MS,
+): Promise<string> {
+  if (typeof value === 'string') return value;
+  let read: unknown;
+  try {
+    read = await withTimeout(value, timeoutMs);
+  } catch (cause) {
+    if (cause instanceof TimedOut) throw credentialUnavailable(provider, `the ${option} function gave no value within ${timeoutMs} ms`);
+    throw credentialUnavailable(provider, `the ${option} function threw (${cause instanceof Error ? cause.name : typeof cause})`);
+  }
+  if (typeof read !== 'string' || read.trim().length === 0)
+    throw credentialUnavailable(provider, `the ${option} function returned no value`);
+  return read;
+}
+
+export function credentialUnavailable(provider: string, description: string): OAuthProviderError {
+  return new OAuthProviderError({ provider, kind: 'unavailable', code: 'credential_unavailable', description });
+}
+
+/**
+ * A SHA-256 of the credentials' current values (each read as a token request would), for
+ * `TokenStrategy.credentialsFingerprint`: it changes when a secret is rotated and never reveals one.
+ * A credential that cannot be read (in `timeoutMs`) counts as a value of its own; this never rejects.
+ */
+export async function credentialsFingerprint(
+  credentials: ReadonlyArray<Credential | undefined>,
+  timeoutMs = CREDENTIAL_TIMEOUT_MS,
+): Promise<string> {
+  const hash = createHash('sha256');
+  for (const credential of credentials) {
+    let value: string;
+    try {
+      value =
+        credential === undefined ? '' : typeof credential === 'string' ? credential : String(await withTimeout(credential, timeoutMs));
+    } catch {
+      value = '\u0000unreadable';
+    }
+    // Length-prefixed, so that two credentials never run together into the same bytes.
+    hash.update(`${Buffer.byteLength(value)}:${value}`);
+  }
+  return hash.digest('hex');
 }
 
 /** One of `allowed`, when given at all. */
@@ -44,4 +120,19 @@ export function providerName(name: unknown, fallback: string): string {
   if (name === undefined) return fallback;
   requireText(fallback, 'name', name);
   return name as string;
+}
+
+class TimedOut extends Error {}
+
+/** `read()`, or a rejection with `TimedOut` once `ms` have passed (the timer never holds the process). */
+async function withTimeout<T>(read: () => T | Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimedOut()), ms).unref();
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(read), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

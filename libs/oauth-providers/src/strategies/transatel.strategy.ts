@@ -11,14 +11,14 @@ import {
   strategyIdentity,
   stringField,
 } from './token-wire.js';
-import { providerName, requireClientOptions } from './strategy-options.js';
+import { credentialsFingerprint, providerName, readCredential, requireClientOptions, type Credential } from './strategy-options.js';
 
 export interface TransatelOptions {
   /** Default `transatel`. */
   name?: string;
   tokenUrl: string;
   clientId: string;
-  clientSecret: string;
+  clientSecret: Credential;
   /** Space-separated; sent only when set. */
   scope?: string;
 }
@@ -45,10 +45,16 @@ export class TransatelStrategy implements TokenStrategy {
     const { tokenUrl, clientId, clientSecret, scope } = this.#options;
     const request = {
       url: tokenUrl,
-      headers: { authorization: rawBasicAuthorization(clientId, clientSecret), 'content-type': FORM_CONTENT_TYPE },
+      headers: {
+        authorization: rawBasicAuthorization(clientId, await readCredential(this.name, 'clientSecret', clientSecret)),
+        'content-type': FORM_CONTENT_TYPE,
+      },
       body: formBody({ grant_type: 'client_credentials', scope }),
     };
     return grantFrom(this.name, await requestTokenAnswer(ctx, this.name, request, transatelErrorFields));
+  }
+  credentialsFingerprint(): Promise<string> {
+    return credentialsFingerprint([this.#options.clientSecret]);
   }
 }
 

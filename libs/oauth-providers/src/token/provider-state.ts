@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
+import type { OAuthProviderError } from '../errors/oauth-provider.error.js';
 import type { AccessToken } from '../interfaces/access-token.interface.js';
 import type { ResolvedOAuthOptions } from '../interfaces/oauth-module-options.interface.js';
 import type { TokenHttpClient, TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import { TokenEndpointBreaker } from './token-endpoint.breaker.js';
 import { validUntil } from './token-lifetime.js';
 import type { TokenServiceEvents } from './token.events.js';
-import { TokenFetcher } from './token.fetcher.js';
+import { credentialsFingerprintOf, TokenFetcher } from './token.fetcher.js';
 
 /** One provider: its strategy, what this process caches, and the parts that renew its token. */
 export interface ProviderState {
@@ -74,4 +75,17 @@ export function servableToken(
 /** Whether refusing `accessToken` leads to another token now: it was already replaced, or a renewal is under way or may start. */
 export function renewsNow(state: ProviderState, accessToken: string, now: number, intervalMs: number): boolean {
   return state.local?.accessToken !== accessToken || state.inflight !== undefined || renewalWaitMs(state, now, intervalMs) === 0;
+}
+
+/**
+ * The breaker's refusal at `now`, except that a rejected-credentials cool-down ends as soon as the
+ * credentials differ from those refused (a secret rotated): waiting on would only delay the fix.
+ */
+export async function refusalUnlessRotated(state: ProviderState, now: () => number): Promise<OAuthProviderError | undefined> {
+  const refused = state.breaker.cooldownFingerprint(now());
+  if (refused !== undefined) {
+    const current = await credentialsFingerprintOf(state.strategy);
+    if (current !== undefined && current !== refused) state.breaker.endCooldown();
+  }
+  return state.breaker.refusal(now());
 }

@@ -36,7 +36,9 @@ const CIRCUIT_OPEN_DESCRIPTION = 'circuit open after repeated token endpoint fai
  */
 export class TokenEndpointBreaker {
   private consecutiveFailures = 0;
-  private rejection?: { error: OAuthProviderError; until: number };
+  private rejection?: { error: OAuthProviderError; until: number; fingerprint?: string };
+  /** The credentials' fingerprint of the last call refused, for the cool-down that follows. */
+  private refusedFingerprint?: string;
   private circuit?: { openUntil: number; openMs: number };
   private lastError?: { error: OAuthProviderError; at: number };
   private failingSince?: number;
@@ -59,9 +61,23 @@ export class TokenEndpointBreaker {
     this.consecutiveFailures = 0;
   }
 
-  /** One call to the token endpoint failed; a rejection is the cool-down's business, not the circuit's. */
-  callFailed(error: OAuthProviderError): void {
+  /**
+   * One call to the token endpoint failed, made with credentials of `fingerprint` (when the strategy
+   * tells it); a rejection is the cool-down's business, not the circuit's.
+   */
+  callFailed(error: OAuthProviderError, fingerprint?: string): void {
     if (error.kind !== 'rejected') this.consecutiveFailures++;
+    else this.refusedFingerprint = fingerprint;
+  }
+
+  /** The fingerprint of the credentials refused, while their cool-down lasts (undefined when unknown). */
+  cooldownFingerprint(now: number): string | undefined {
+    return this.rejection && this.rejection.until > now ? this.rejection.fingerprint : undefined;
+  }
+
+  /** The credentials changed since they were refused: the endpoint may be asked again at once. */
+  endCooldown(): void {
+    this.rejection = undefined;
   }
 
   /** A renewal ended with a token, fetched or adopted from the shared store: the endpoint is trusted again. */
@@ -81,7 +97,7 @@ export class TokenEndpointBreaker {
     // Callers are told when asking again makes sense: the wait, or the endpoint's own Retry-After if longer.
     const waiting = (waitMs: number) => error.with({ retryAfterMs: Math.max(waitMs, error.retryAfterMs ?? 0) });
     if (error.kind === 'rejected' && rejectedCooldownMs > 0) {
-      this.rejection = { error, until: at + rejectedCooldownMs };
+      this.rejection = { error, until: at + rejectedCooldownMs, fingerprint: this.refusedFingerprint };
       return { reason: 'cooling_down', error: waiting(rejectedCooldownMs), cooldownUntil: this.rejection.until, consecutiveFailures };
     }
     if (error.kind !== 'rejected' && consecutiveFailures >= circuit.failureThreshold) {

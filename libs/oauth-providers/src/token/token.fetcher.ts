@@ -74,8 +74,10 @@ export class TokenFetcher {
   /** One call; whatever the strategy throws or returns that is not a grant becomes an `OAuthProviderError`, here only. */
   private async callOnce(refreshToken: string | undefined): Promise<TokenGrant> {
     const { clock, onRequest } = this.options;
-    const started = clock.now();
     const provider = this.strategy.name;
+    // Taken before the call, so that a secret rotated while it was under way ends the cool-down that follows.
+    const fingerprint = await credentialsFingerprintOf(this.strategy);
+    const started = clock.now();
     try {
       const grant = checkedGrant(
         provider,
@@ -87,7 +89,7 @@ export class TokenFetcher {
       return grant;
     } catch (cause) {
       const error = asProviderError(provider, cause);
-      this.breaker.callFailed(error);
+      this.breaker.callFailed(error, fingerprint);
       onRequest({ provider, outcome: error.kind, durationMs: clock.now() - started });
       throw error;
     }
@@ -101,4 +103,13 @@ export class TokenFetcher {
 function asProviderError(provider: string, cause: unknown): OAuthProviderError {
   if (cause instanceof OAuthProviderError) return cause;
   return strategyError(provider, cause);
+}
+
+/** The strategy's `credentialsFingerprint()`, or undefined when it has none or its code throws. */
+export async function credentialsFingerprintOf(strategy: TokenStrategy): Promise<string | undefined> {
+  try {
+    return await strategy.credentialsFingerprint?.();
+  } catch {
+    return undefined;
+  }
 }

@@ -10,7 +10,7 @@ import type { TokenHttpClient, TokenStrategy } from '../interfaces/token-strateg
 import { RESOLVED_OAUTH_OPTIONS, TOKEN_HTTP_CLIENT } from '../oauth.constants.js';
 import { TokenStore } from '../stores/token-store.interface.js';
 import { toAccessToken, validUntil } from './token-lifetime.js';
-import { providerState, renewalWaitMs, renewsNow, servableToken, type ProviderState } from './provider-state.js';
+import { providerState, refusalUnlessRotated, renewalWaitMs, renewsNow, servableToken, type ProviderState } from './provider-state.js';
 import { tokenStatus } from './token-status.projection.js';
 import { TokenStoreSync } from './token-store.sync.js';
 import { describeFailure, type TokenFailedEvent, type TokenServiceEvents } from './token.events.js';
@@ -217,10 +217,12 @@ export class TokenService implements OnApplicationShutdown {
   private renew(state: ProviderState, background: boolean): Promise<AccessToken> {
     if (state.inflight) return state.inflight;
     // During a cool-down or while the circuit is open, callers are answered at once; once the open
-    // period has passed, the next renewal is the probe (single flight makes it one).
-    const refusal = state.breaker.refusal(this.options.clock.now());
-    if (refusal) return Promise.reject(refusal);
-    const inflight = this.renewPaced(state, background).finally(() => {
+    // period has passed, the next renewal is the probe (single flight makes it one). A cool-down
+    // with the refused credentials' fingerprint first checks, for all callers at once, for a rotation.
+    const now = this.options.clock.now();
+    const refusal = state.breaker.refusal(now);
+    if (refusal && state.breaker.cooldownFingerprint(now) === undefined) return Promise.reject(refusal);
+    const inflight = this.renewPaced(state, background, refusal !== undefined).finally(() => {
       state.inflight = undefined;
     });
     state.inflight = inflight;
@@ -228,7 +230,9 @@ export class TokenService implements OnApplicationShutdown {
   }
 
   /** One renewal, started once `minRequestIntervalMs` has passed since the last one, whoever asked for it. */
-  private async renewPaced(state: ProviderState, background: boolean): Promise<AccessToken> {
+  private async renewPaced(state: ProviderState, background: boolean, coolingDown: boolean): Promise<AccessToken> {
+    const refusal = coolingDown ? await refusalUnlessRotated(state, () => this.options.clock.now()) : undefined;
+    if (refusal) throw refusal;
     const wait = renewalWaitMs(state, this.options.clock.now(), this.options.minRequestIntervalMs);
     const shuttingDown = () => {
       throw new OAuthProviderError({ provider: state.strategy.name, kind: 'unavailable', description: 'shutting down' });
