@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import pino from 'pino';
 import { waitUntil } from '../../../../test/support/helpers.js';
 import {
   clientSecret,
@@ -12,7 +13,7 @@ import {
   tempDirectory,
   type WatcherRig,
 } from '../../../../test/support/secret-files.js';
-import type { SecretFile } from './secret-file.watcher.js';
+import { SecretFileWatcher, type SecretFile } from './secret-file.watcher.js';
 
 let dir: ReturnType<typeof tempDirectory>;
 let rig: WatcherRig | undefined;
@@ -86,6 +87,13 @@ describe('SecretFileWatcher: a changed file is in use without a restart', () => 
     expect(watcher.current('prio', 'clientSecret')).toBe('prio-1');
     expect(changes).toEqual(['sabre.password']);
     expect(watcher.providers()).toEqual(['prio', 'sabre']);
+  });
+
+  it('refuses the same provider and field twice (one value each)', () => {
+    const file = plainFile('prio-secret', 'first');
+    expect(() => new SecretFileWatcher([file, { ...file, variable: 'OTHER_FILE' }], { logger: pino({ enabled: false }) })).toThrow(
+      'SecretFileWatcher: a provider and field given twice',
+    );
   });
 
   it('reads at start a file changed between the start-up read and the watch', async () => {

@@ -69,6 +69,8 @@ export class SecretFileWatcher {
 
   constructor(files: readonly SecretFile[], options: SecretFileWatcherOptions) {
     this.files = files.map((file) => ({ ...file, failed: false }));
+    const fields = new Set(files.map((file) => `${file.provider} ${file.field}`));
+    if (fields.size < files.length) throw new Error('SecretFileWatcher: a provider and field given twice');
     this.logger = options.logger;
     this.settleMs = options.settleMs ?? 100;
     this.maxWaitMs = options.maxWaitMs ?? 1000;
