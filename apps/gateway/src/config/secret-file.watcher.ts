@@ -119,6 +119,11 @@ export class SecretFileWatcher {
     for (const watcher of this.watchers.splice(0)) watcher.close();
   }
 
+  /** Nest calls this at shutdown when the watcher is one of its providers. */
+  onModuleDestroy(): void {
+    this.close();
+  }
+
   private find(provider: string, field: string): Watched | undefined {
     return this.files.find((file) => file.provider === provider && file.field === field);
   }
