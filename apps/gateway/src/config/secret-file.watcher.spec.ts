@@ -174,29 +174,31 @@ describe('SecretFileWatcher: bursts and clean-up', () => {
   });
 
   it('close() leaves no watch, timer or file handle behind', async () => {
-    const resources = () =>
-      process
-        .getActiveResourcesInfo()
-        .filter((type) => type !== 'TTYWrap')
-        .sort();
-    const files = (types: string[]) => types.filter((type) => /^(FSEventWrap|FileHandle|FSReq|CloseReq)/.test(type));
-    const timers = (types: string[]) => types.filter((type) => type === 'Timeout').length;
-    // The previous test's watcher may still be closing.
-    await waitUntil(() => files(resources()).length === 0, 'a quiet start');
-    const baseline = resources();
+    const resources = () => process.getActiveResourcesInfo();
+    const count = (types: string[], type: string) => types.filter((t) => t === type).length;
+    const files = (types: string[]) => types.filter((type) => /^(FSEventWrap|FileHandle|FSReq)/.test(type));
     const mount = kubernetesMount(join(dir.path, 'prio'), 'client-secret', 'first');
-    const entries = [clientSecret('prio', mount.path, 'first'), plainFile('prio-password', 'pw')].map((f, i) => ({ ...f, field: `f${i}` }));
-    const { watcher } = await startWatcher(entries);
-    expect(files(resources())).toContain('FSEventWrap');
-    expect(timers(resources())).toBeGreaterThan(timers(baseline));
-    mount.update('second');
-    rewrite(entries[1].path, 'pw-2');
-    await watcher.reloadAll();
-    mount.update('third');
-    watcher.close();
-    await waitUntil(
-      () => files(resources()).length === 0 && timers(resources()) <= timers(baseline),
-      'every watch, timer and file handle to be released',
-    );
+    const entries = [clientSecret('prio', mount.path, 'first'), { ...plainFile('prio-password', 'pw'), field: 'password' }];
+    // Settling takes a minute here, so that both changes below are waiting on their timers when it closes.
+    const watcher = new SecretFileWatcher(entries, { logger: pino({ enabled: false }), settleMs: 60_000, maxWaitMs: 60_000 });
+    try {
+      // Counted synchronously around each call: other timers of the process come and go in between.
+      const before = resources();
+      const starting = watcher.start();
+      const started = resources();
+      expect(count(started, 'FSEventWrap') - count(before, 'FSEventWrap')).toBe(2);
+      expect(count(started, 'Timeout') - count(before, 'Timeout')).toBe(1);
+      await starting;
+      mount.update('second');
+      rewrite(entries[1].path, 'pw-2');
+      await waitUntil(() => count(resources(), 'Timeout') - count(started, 'Timeout') === 2, 'both changes to be settling');
+      const open = resources();
+      watcher.close();
+      expect(count(open, 'Timeout') - count(resources(), 'Timeout')).toBe(3);
+      await waitUntil(() => files(resources()).length === 0, 'the watches to be closed');
+      expect(watcher.current('prio', 'clientSecret')).toBe('first');
+    } finally {
+      watcher.close();
+    }
   });
 });
