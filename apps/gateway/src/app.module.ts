@@ -23,6 +23,7 @@ import { MetricsService } from './metrics/metrics.service.js';
 import { TokenEventMetrics } from './metrics/token-events.metrics.js';
 import { TokenStateMetrics } from './metrics/token-state.metrics.js';
 import { RedisMetrics } from './metrics/redis.metrics.js';
+import { SecretMetrics } from './metrics/secret.metrics.js';
 import type { AccessLog } from './logging/access-log.js';
 import { proxyProviders } from './proxy/proxy.providers.js';
 import { ProblemExceptionFilter } from './problem/problem.filter.js';
@@ -97,6 +98,7 @@ export class AppModule {
         },
         CallerMetrics,
         RedisMetrics,
+        SecretMetrics,
         { provide: APP_FILTER, useClass: ProblemExceptionFilter },
         ShutdownState,
         ...proxyProviders(accessLog, upstreamConnections),

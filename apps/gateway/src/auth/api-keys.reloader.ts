@@ -1,11 +1,12 @@
 import { statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Logger } from 'pino';
 import { loadKeysFile, type KeysFileRequest } from '../config/api-keys-file.loader.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
+import { SecretFileWatcher } from '../config/secret-file.watcher.js';
 import { GATEWAY_LOGGER } from '../logging/gateway-logger.js';
 import { ApiKeys } from './api-keys.js';
 
@@ -47,6 +48,7 @@ export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
     config: ConfigService,
     @Inject(GATEWAY_LOGGER) private readonly logger: Logger,
     @Inject(KEYS_REPLACED) private readonly keysReplaced: KeysReplaced,
+    @Optional() private readonly secretFiles?: SecretFileWatcher,
   ) {
     const gateway = config.getOrThrow<GatewayConfig>('gateway');
     this.file = gateway.apiKeysFile;
@@ -78,8 +80,9 @@ export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
     this.stopWatching();
   }
 
-  /** SIGHUP: reload the file now, changed or not; without a file there is nothing to reload. */
+  /** SIGHUP: reload the file now, changed or not; without a file there is nothing to reload. Secret files are read again too. */
   hangup(): void {
+    void this.secretFiles?.reloadAll();
     if (this.file === undefined) {
       this.logger.info('SIGHUP ignored: no GATEWAY_API_KEYS_FILE to reload');
       return;

@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { Env } from './env.js';
+import { readSecretFile } from './secret-file.read.js';
 
 /**
  * Variables whose value may come from a file named by `<NAME>_FILE` instead, as Docker and
@@ -7,9 +7,6 @@ import type { Env } from './env.js';
  * included), the encryption keys and the Redis URL (it may carry a password).
  */
 const SECRET_NAME = /(_CLIENT_SECRET|_PASSWORD)$|^(TOKEN_ENCRYPTION_KEY|TOKEN_ENCRYPTION_PREVIOUS_KEYS|REDIS_URL)$/;
-
-/** A secret is a line; anything bigger is the wrong file (a device, a log...), and is not read whole. */
-const MAX_SECRET_BYTES = 64 * 1024;
 
 /**
  * The environment with each `<SECRET>_FILE` replaced by the file's content under `<SECRET>`
@@ -33,25 +30,4 @@ export function withSecretFiles(env: Env, problems: string[]): Env {
     else out[name] = read.value;
   }
   return out;
-}
-
-function readSecretFile(path: string): { value: string; problem?: undefined } | { problem: string } {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    return { problem: `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) return { problem: `${path} is not a regular file` };
-    if (stat.size > MAX_SECRET_BYTES) return { problem: `${path} is larger than ${MAX_SECRET_BYTES / 1024} KiB (not a secret file?)` };
-    const value = readFileSync(fd, 'utf8').replace(/\r?\n$/, '');
-    if (value.trim() === '') return { problem: `${path} is empty` };
-    return { value };
-  } catch (error) {
-    return { problem: `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
-  } finally {
-    closeSync(fd);
-  }
 }
