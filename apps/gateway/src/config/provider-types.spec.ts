@@ -3,6 +3,7 @@ import { PaymeStrategy, PrioStrategy, SabreStrategy } from '@oauth-gateway/oauth
 import { keyDigest } from './api-keys.config.js';
 import { oauthOptions } from './oauth-options.js';
 import { parseGatewayConfig } from './parse-config.js';
+import { startupSecrets } from './runtime-secrets.js';
 import { PRIO, problems } from '../../../../test/support/gateway-config.js';
 
 /** The common variables of a provider named by `prefix`. */
@@ -130,5 +131,40 @@ describe('<NAME>_TYPE: several accounts of one partner', () => {
     expect(parseGatewayConfig({ ...PRIO, PRIO_TYPE: 'sabre' }).providers).toEqual([
       expect.objectContaining({ name: 'prio', kind: 'prio' }),
     ]);
+  });
+});
+
+describe('RuntimeSecrets: where strategies take their secrets from', () => {
+  it('is asked for every secret of every type, by provider name', () => {
+    const config = parseGatewayConfig({
+      ...PRIO,
+      OAUTH_PROVIDERS: 'sb-apac,idp',
+      SB_APAC_TYPE: 'sabre',
+      ...endpoints('SB_APAC', 'sb'),
+      SB_APAC_USERNAME: 'pcc-apac',
+      SB_APAC_PASSWORD: 'pw',
+      ...endpoints('IDP', 'idp'),
+    });
+    const asked: string[] = [];
+    const secrets = {
+      current: (provider: string, field: string) => {
+        asked.push(`${provider}.${field}`);
+        return `rotated-${provider}-${field}`;
+      },
+    };
+    expect(oauthOptions(config, secrets).providers).toHaveLength(3);
+    expect(asked.sort()).toEqual(['idp.clientSecret', 'idp.password', 'prio.clientSecret', 'sb-apac.clientSecret', 'sb-apac.password']);
+  });
+
+  it('starts with the values read at start-up', () => {
+    const config = parseGatewayConfig({ ...PRIO, ...twoPrios });
+    const secrets = startupSecrets(config.providers);
+    expect(['prio', 'prio-eu', 'prio-us'].map((name) => secrets.current(name, 'clientSecret'))).toEqual([
+      'prio-secret-value',
+      'eu.prio.example-secret',
+      'us.prio.example-secret',
+    ]);
+    expect(secrets.current('prio', 'password')).toBeUndefined();
+    expect(secrets.current('sabre', 'clientSecret')).toBeUndefined();
   });
 });
