@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { expectNoSecretIn } from '../support/gateway-harness.js';
-import { GatewayProcess } from '../support/gateway-process.js';
+import { GatewayProcess, runGatewayToExit } from '../support/gateway-process.js';
 
 const PRIO_US = { clientId: 'prio-distributor.us', clientSecret: 'us:pr%41io+/=' };
 const SABRE_APAC = { clientId: 'V1-apac-app', clientSecret: 'apac:S%41+b/=', username: 'pcc-apac', password: 'apac:12%34+/=' };
@@ -136,5 +136,19 @@ describe('several accounts of one partner, side by side (real gateway process)',
 
   it('never writes a secret to its output', () => {
     expectNoSecretIn(gateway.output(), secrets);
+  });
+});
+
+describe('a bad <NAME>_TYPE (real gateway process)', () => {
+  it('exits 1 with one line naming the variable and the types, nothing else about that name, no secret', async () => {
+    const { code, output } = await runGatewayToExit({
+      OAUTH_PROVIDERS: 'sabre-apac',
+      SABRE_APAC_TYPE: 'sabre-v2',
+      SABRE_APAC_CLIENT_SECRET: 'apac-secret-value-9',
+      SANDBOX: 'false',
+    });
+    expect(code).toBe(1);
+    expect(output).toContain('Invalid configuration:\n  SABRE_APAC_TYPE: must be one of latam, transatel, payme, prio, sabre, oauth2\n');
+    expect(output).not.toMatch(/SABRE_APAC_(?!TYPE)|apac-secret-value-9/);
   });
 });
