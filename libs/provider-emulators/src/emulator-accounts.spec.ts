@@ -65,4 +65,10 @@ describe('emulators holding several accounts of one partner', () => {
     expect(res.status).toBe(200);
     await res.arrayBuffer();
   });
+
+  it('refuses an empty list of accounts when starting, rather than an endpoint that accepts nobody', async () => {
+    await expect(startProviderEmulators({ credentials: { sabre: [] } })).rejects.toThrow(
+      'credentials.sabre: an empty list accepts nobody; give at least one account',
+    );
+  });
 });

@@ -31,6 +31,7 @@ export function mergeAccounts(overrides: EmulatorCredentialsOption = {}): { [P i
   for (const key of Object.keys(DEFAULT_EMULATOR_CREDENTIALS) as EmulatedEndpoint[]) {
     const given = overrides[key];
     const sets: object[] = Array.isArray(given) ? given : [given ?? {}];
+    if (sets.length === 0) throw new Error(`credentials.${key}: an empty list accepts nobody; give at least one account`);
     merged[key] = sets.map((set) => ({ ...DEFAULT_EMULATOR_CREDENTIALS[key], ...set }));
   }
   return merged as { [P in EmulatedEndpoint]: Array<EmulatorCredentials[P]> };
