@@ -9,7 +9,7 @@ import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IContainer, IProbe, IService, IVolume } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
 import { parseApiKeysYaml } from '../../apps/gateway/src/config/api-keys-file.parse.js';
-import { BUILT_IN_PROVIDERS } from '../../apps/gateway/src/config/gateway-config.js';
+import { BUILT_IN_PROVIDERS } from '../../apps/gateway/src/config/providers/provider-registry.js';
 import { prometheusRule, PROMETHEUS_RULE } from '../../scripts/k8s-prometheus-rule.mjs';
 import { cleanEnv, ROOT, scratchDir } from '../support/processes.js';
 

@@ -1,6 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { ConfigModule, ConfigService, registerAs } from '@nestjs/config';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import type { Cluster, Redis } from 'ioredis';
@@ -9,8 +8,9 @@ import { OAuthModule } from '@oauth-gateway/oauth-providers';
 import { AllProvidersKeyGuard } from './auth/all-providers-key.guard.js';
 import { ApiKeys } from './auth/api-keys.js';
 import { ApiKeysReloader, KEYS_REPLACED, type KeysReplaced } from './auth/api-keys.reloader.js';
-import type { GatewayConfig } from './config/gateway-config.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config.js';
 import { oauthOptions, type OAuthOverrides } from './config/oauth-options.js';
+import { RuntimeSecrets, startupSecrets } from './config/runtime-secrets.js';
 import { GATEWAY_LOGGER } from './logging/gateway-logger.js';
 import { TokenEventsLogger } from './logging/token-events.logger.js';
 import { HealthController } from './health/health.controller.js';
@@ -44,9 +44,6 @@ export interface AppModuleOptions {
   upstreamConnections?: number;
 }
 
-/** `ConfigService.get('gateway')`: the validated configuration. */
-const gatewayConfig = (config: GatewayConfig) => registerAs('gateway', () => config);
-
 /**
  * The gateway: configuration, the OAuth library, the operator routes and the proxy's objects. The
  * proxy works on Node's raw requests, ahead of Fastify (see `proxy/gateway-server.ts`). Nest logs
@@ -55,24 +52,17 @@ const gatewayConfig = (config: GatewayConfig) => registerAs('gateway', () => con
 @Module({})
 export class AppModule {
   static forGateway({ config, logger, oauth, redis, accessLog, upstreamConnections }: AppModuleOptions): DynamicModule {
+    // Secrets as read at start-up, behind the interface through which rotated values will reach the token requests.
+    const secrets = startupSecrets(config.providers);
     return {
       module: AppModule,
       imports: [
-        // Parsed and validated before Nest starts (see parse-config.ts); here it is only served.
-        ConfigModule.forRoot({
-          isGlobal: true,
-          ignoreEnvFile: true,
-          ignoreEnvVars: true,
-          skipProcessEnv: true,
-          load: [gatewayConfig(config)],
-        }),
         ScheduleModule.forRoot(),
         // Failed readiness checks are answered (503, per provider), not logged: token failures are logged as they happen.
         TerminusModule.forRoot({ logger: false }),
         OAuthModule.forRootAsync({
           isGlobal: true,
-          inject: [ConfigService],
-          useFactory: (configService: ConfigService) => oauthOptions(configService.getOrThrow<GatewayConfig>('gateway'), oauth, redis),
+          useFactory: () => oauthOptions(config, secrets, oauth, redis),
         }),
       ],
       controllers: [HealthController, ReadinessController, TokensController, MetricsController],
@@ -83,6 +73,9 @@ export class AppModule {
         TokenEventsLogger,
         ProviderTokensHealth,
         ProcessHealth,
+        // Parsed and validated before Nest starts (see parse-config.ts); here it is only served.
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: RuntimeSecrets, useValue: secrets },
         { provide: GATEWAY_LOGGER, useValue: logger },
         AllProvidersKeyGuard,
         { provide: ApiKeys, useValue: new ApiKeys(config.apiKeys) },

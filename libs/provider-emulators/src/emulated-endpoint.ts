@@ -8,6 +8,7 @@ import type {
   EmulatorCredentials,
   FailureMode,
   ProviderEmulator,
+  ReceivedRequest,
   TokenIssuer,
   TokenRequestRecord,
 } from './emulator.types.js';
@@ -35,12 +36,14 @@ export class MountedEndpoint {
   private lifetime?: { value: unknown };
   /** Token requests held by a `hang` failure, with what answers them when released. */
   private readonly hanging = new Map<ServerResponse, () => void>();
-  private readonly issuer: TokenIssuer;
+  /** One issuer per account, so that each token records whom it was issued to. */
+  private readonly issuers: TokenIssuer[];
 
   constructor(
     readonly name: EmulatedEndpoint,
     private readonly emulator: ProviderEmulator,
-    private readonly credentials: EmulatorCredentials[EmulatedEndpoint],
+    /** The accounts this endpoint accepts, each on its own; the first answers refusals. */
+    readonly accounts: ReadonlyArray<EmulatorCredentials[EmulatedEndpoint]>,
     private readonly now: () => number,
     /** Slow API answers register here so the server's `close()` can cancel their timers. */
     private readonly timers: Set<NodeJS.Timeout>,
@@ -48,11 +51,11 @@ export class MountedEndpoint {
     this.tokenPath = emulator.tokenPath;
     this.apiBase = `/${name}/api`;
     this.tokens = new IssuedTokens(now);
-    this.issuer = {
+    this.issuers = accounts.map((_account, owner) => ({
       issue: () => {
         const token = opaqueToken(this.emulator.tokenShape);
         const expiresIn = this.lifetime ? this.lifetime.value : this.emulator.defaultExpiresIn;
-        this.tokens.addAccess(token, expiresIn);
+        this.tokens.addAccess(token, expiresIn, owner);
         return expiresIn === undefined ? { access_token: token } : { access_token: token, expires_in: expiresIn };
       },
       issueRefreshToken: () => {
@@ -61,7 +64,24 @@ export class MountedEndpoint {
         return token;
       },
       knowsRefreshToken: (token) => this.tokens.hasRefresh(token),
-    };
+    }));
+  }
+
+  /** The account that issued `token`, if any. */
+  tokenOwner(token: string): EmulatorCredentials[EmulatedEndpoint] | undefined {
+    const owner = this.tokens.ownerOf(token);
+    return owner === undefined ? undefined : this.accounts[owner];
+  }
+
+  /** The first account's answer that grants a token, else the first account's refusal. */
+  private answerToken(received: ReceivedRequest): Answer {
+    let refusal: Answer | undefined;
+    for (const [owner, account] of this.accounts.entries()) {
+      const answer = this.emulator.token(received, account, this.issuers[owner]);
+      if (answer.status < 300) return answer;
+      refusal ??= answer;
+    }
+    return refusal!;
   }
 
   /** Whether `path` is this provider's API (`/{name}/api` or below). */
@@ -75,7 +95,7 @@ export class MountedEndpoint {
     const received = { method: req.method ?? 'GET', path, headers: req.headers, body };
     this.records.push({ ...received, headers: { ...req.headers }, at: this.now() });
     const failure = this.failure;
-    if (!failure) return send(res, this.emulator.token(received, this.credentials, this.issuer));
+    if (!failure) return send(res, this.answerToken(received));
     if (--failure.left <= 0) this.failure = undefined;
     if (failure.mode.kind !== 'hang') return send(res, failureAnswer(this.emulator, failure.mode, url));
     // Released: answered as the endpoint would answer now (a failure still set, else a token).
@@ -85,14 +105,14 @@ export class MountedEndpoint {
         if (--current.left <= 0) this.failure = undefined;
         return send(res, failureAnswer(this.emulator, current.mode, url));
       }
-      send(res, this.emulator.token(received, this.credentials, this.issuer));
+      send(res, this.answerToken(received));
     });
     res.on('close', () => this.hanging.delete(res));
   }
 
   async serveApi(path: string, query: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.apiCount++;
-    const refusal = this.emulator.authorizeApi(req.headers, this.credentials, (token) => this.tokens.isValid(token));
+    const refusal = this.authorizeApi(req);
     if (refusal) {
       this.apiRejected++;
       return send(res, refusal);
@@ -101,6 +121,17 @@ export class MountedEndpoint {
     const own = this.emulator.api?.(req.method ?? 'GET', subPath);
     if (own) return send(res, own);
     return serveApi(subPath, query, req, res, { timers: this.timers, downloads: this.downloadList });
+  }
+
+  /** Granted when one account accepts the request with a token issued to it; else the first account's refusal. */
+  private authorizeApi(req: IncomingMessage): Answer | undefined {
+    let refusal: Answer | undefined;
+    for (const [owner, account] of this.accounts.entries()) {
+      const answer = this.emulator.authorizeApi(req.headers, account, (token) => this.tokens.isValid(token, owner));
+      if (!answer) return undefined;
+      refusal ??= answer;
+    }
+    return refusal;
   }
 
   tokenRequests(): TokenRequestRecord[] {

@@ -1,4 +1,4 @@
-import type { EmulatorCredentials } from './emulator.types.js';
+import type { EmulatedEndpoint, EmulatorCredentials, EmulatorCredentialsOption } from './emulator.types.js';
 
 /**
  * Sandbox credentials. The secrets deliberately hold `:`, `%`, `+`, `/` and `=` (and a literal
@@ -25,10 +25,14 @@ export const DEFAULT_EMULATOR_CREDENTIALS: EmulatorCredentials = Object.freeze({
   oauth2: { clientId: 'gateway client/1', clientSecret: 'o2:%41+b/c==', username: 'svc user', password: 'pw:%41+/=' },
 });
 
-export function mergeCredentials(overrides: Partial<EmulatorCredentials> = {}): EmulatorCredentials {
-  const merged = {} as Record<keyof EmulatorCredentials, unknown>;
-  for (const key of Object.keys(DEFAULT_EMULATOR_CREDENTIALS) as Array<keyof EmulatorCredentials>) {
-    merged[key] = { ...DEFAULT_EMULATOR_CREDENTIALS[key], ...overrides[key] };
+/** Every endpoint's accounts, each merged over the defaults: one unless the option lists several. */
+export function mergeAccounts(overrides: EmulatorCredentialsOption = {}): { [P in EmulatedEndpoint]: Array<EmulatorCredentials[P]> } {
+  const merged = {} as Record<EmulatedEndpoint, unknown[]>;
+  for (const key of Object.keys(DEFAULT_EMULATOR_CREDENTIALS) as EmulatedEndpoint[]) {
+    const given = overrides[key];
+    const sets: object[] = Array.isArray(given) ? given : [given ?? {}];
+    if (sets.length === 0) throw new Error(`credentials.${key}: an empty list accepts nobody; give at least one account`);
+    merged[key] = sets.map((set) => ({ ...DEFAULT_EMULATOR_CREDENTIALS[key], ...set }));
   }
-  return merged as EmulatorCredentials;
+  return merged as { [P in EmulatedEndpoint]: Array<EmulatorCredentials[P]> };
 }

@@ -16,6 +16,17 @@ export interface EmulatorCredentials {
   oauth2: { clientId: string; clientSecret: string; username: string; password: string };
 }
 
+/** One account's credentials per endpoint, as `EmulatorCredentials` holds them. */
+export type EmulatorAccount<P extends EmulatedEndpoint = EmulatedEndpoint> = EmulatorCredentials[P];
+
+/**
+ * Credentials to accept, per endpoint: one set (merged over the defaults), or a list of sets, one
+ * per account of the partner (each merged over the defaults; the first is `credentials`).
+ */
+export type EmulatorCredentialsOption = {
+  [P in EmulatedEndpoint]?: Partial<EmulatorCredentials[P]> | Array<Partial<EmulatorCredentials[P]>>;
+};
+
 /** What the token endpoint does instead of its normal answer. `times` omitted: until `clearFailures`. */
 export type FailureMode =
   | { kind: 'status'; status: number; times?: number }
@@ -44,8 +55,12 @@ export interface DownloadRecord {
 export interface ProviderEmulators {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
-  /** The credentials every token endpoint accepts (defaults merged with the overrides). */
+  /** The credentials each token endpoint accepts (defaults merged with the overrides); its first account's with several. */
   readonly credentials: EmulatorCredentials;
+  /** Every account an endpoint accepts, `credentials[p]` first. */
+  accounts<P extends EmulatedEndpoint>(p: P): ReadonlyArray<EmulatorAccount<P>>;
+  /** The account an access token was issued to (undefined: not issued by `p`). */
+  tokenOwner<P extends EmulatedEndpoint>(p: P, accessToken: string): EmulatorAccount<P> | undefined;
   tokenUrl(p: EmulatedEndpoint): string;
   /** `${url}/${p}/api` */
   apiUrl(p: EmulatedEndpoint): string;
@@ -86,7 +101,7 @@ export interface StartProviderEmulatorsOptions {
   port?: number;
   /** Default `127.0.0.1`. */
   host?: string;
-  credentials?: Partial<EmulatorCredentials>;
+  credentials?: EmulatorCredentialsOption;
   /** Clock for token expiry and request records (default `Date.now`). */
   now?: () => number;
   /**

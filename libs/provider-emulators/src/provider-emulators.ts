@@ -1,7 +1,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mergeCredentials } from './emulator-credentials.js';
-import type { EmulatedEndpoint, ProviderEmulator, ProviderEmulators, StartProviderEmulatorsOptions } from './emulator.types.js';
+import { mergeAccounts } from './emulator-credentials.js';
+import type {
+  EmulatedEndpoint,
+  EmulatorAccount,
+  EmulatorCredentials,
+  ProviderEmulator,
+  ProviderEmulators,
+  StartProviderEmulatorsOptions,
+} from './emulator.types.js';
 import { MountedEndpoint } from './emulated-endpoint.js';
 import { sendJson } from './http-answer.js';
 import { latamEmulator } from './providers/latam.emulator.js';
@@ -26,12 +33,13 @@ const EMULATORS: { [P in EmulatedEndpoint]: ProviderEmulator<P> } = {
  * upstream, hence no framework and keep-alive on.
  */
 export async function startProviderEmulators(opts: StartProviderEmulatorsOptions = {}): Promise<ProviderEmulators> {
-  const credentials = mergeCredentials(opts.credentials);
+  const accounts = mergeAccounts(opts.credentials);
+  const credentials = Object.fromEntries(Object.entries(accounts).map(([name, sets]) => [name, sets[0]])) as unknown as EmulatorCredentials;
   const timers = new Set<NodeJS.Timeout>();
   const mounted = new Map<EmulatedEndpoint, MountedEndpoint>();
   const byTokenPath = new Map<string, MountedEndpoint>();
   for (const name of Object.keys(EMULATORS) as EmulatedEndpoint[]) {
-    const endpoint = new MountedEndpoint(name, EMULATORS[name], credentials[name], opts.now ?? Date.now, timers);
+    const endpoint = new MountedEndpoint(name, EMULATORS[name], accounts[name], opts.now ?? Date.now, timers);
     mounted.set(name, endpoint);
     byTokenPath.set(endpoint.tokenPath, endpoint);
   }
@@ -80,6 +88,8 @@ export async function startProviderEmulators(opts: StartProviderEmulatorsOptions
   return {
     url: baseUrl,
     credentials,
+    accounts: <P extends EmulatedEndpoint>(p: P) => endpoint(p).accounts as ReadonlyArray<EmulatorAccount<P>>,
+    tokenOwner: <P extends EmulatedEndpoint>(p: P, token: string) => endpoint(p).tokenOwner(token) as EmulatorAccount<P> | undefined,
     tokenUrl: (p) => `${baseUrl}${endpoint(p).tokenPath}`,
     apiUrl: (p) => `${baseUrl}${endpoint(p).apiBase}`,
     tokenRequests: (p) => endpoint(p).tokenRequests(),

@@ -2,10 +2,9 @@ import { statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import type { Logger } from 'pino';
 import { loadKeysFile, type KeysFileRequest } from '../config/api-keys-file.loader.js';
-import type { GatewayConfig } from '../config/gateway-config.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { SecretFileWatcher } from '../config/secret-file.watcher.js';
 import { GATEWAY_LOGGER } from '../logging/gateway-logger.js';
 import { ApiKeys } from './api-keys.js';
@@ -45,12 +44,11 @@ export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly apiKeys: ApiKeys,
-    config: ConfigService,
+    @Inject(GATEWAY_CONFIG) gateway: GatewayConfig,
     @Inject(GATEWAY_LOGGER) private readonly logger: Logger,
     @Inject(KEYS_REPLACED) private readonly keysReplaced: KeysReplaced,
     @Optional() private readonly secretFiles?: SecretFileWatcher,
   ) {
-    const gateway = config.getOrThrow<GatewayConfig>('gateway');
     this.file = gateway.apiKeysFile;
     this.request = { path: gateway.apiKeysFile ?? '', known: [...gateway.knownProviders], maxBytes: gateway.keysFileLimits.maxBytes };
     this.settleMs = gateway.keysFileLimits.settleMs;

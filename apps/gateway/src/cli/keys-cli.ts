@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { KEY_NAME, keyDigest } from '../config/api-keys.config.js';
-import { BUILT_IN_PROVIDERS } from '../config/gateway-config.js';
+import { BUILT_IN_PROVIDERS } from '../config/providers/provider-registry.js';
 import type { Env } from '../config/parse-config.js';
 import { parseRateLimit } from '../config/rate-limit.policy.js';
 import type { CliIo } from './cli-io.js';

@@ -1,47 +1,12 @@
+import type { ProviderConfig } from './providers/provider-registry.js';
 import type { RateLimitPolicy } from './rate-limit.policy.js';
+
+export type { ProviderConfig } from './providers/provider-registry.js';
 
 /** The gateway's whole configuration, parsed and validated from the environment (README, "Configuration"). */
 
-export const BUILT_IN_PROVIDERS = ['latam', 'transatel', 'payme', 'prio', 'sabre'] as const;
-export type BuiltInProvider = (typeof BUILT_IN_PROVIDERS)[number];
-
-/** Route names of the gateway itself: never provider names. */
-export const RESERVED_NAMES: readonly string[] = ['health', 'metrics', 'tokens'];
-
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-interface ProviderEndpoints {
-  name: string;
-  tokenUrl: string;
-  /** Base URL requests are forwarded under, without a trailing slash. */
-  apiUrl: string;
-  clientId: string;
-  clientSecret: string;
-}
-
-export type ProviderConfig =
-  | (ProviderEndpoints & { kind: 'latam'; testEnvironment: boolean })
-  | (ProviderEndpoints & { kind: 'transatel'; scope?: string })
-  | (ProviderEndpoints & {
-      kind: 'payme';
-      audience: string;
-      username?: string;
-      password?: string;
-      scope?: string;
-      apiVersion?: string;
-    })
-  | (ProviderEndpoints & { kind: 'prio'; scope?: string })
-  | (ProviderEndpoints & { kind: 'sabre'; username: string; password: string })
-  | (ProviderEndpoints & {
-      kind: 'oauth2';
-      grantType: 'client_credentials' | 'password';
-      authMethod: 'client_secret_basic' | 'client_secret_post';
-      username?: string;
-      password?: string;
-      scope?: string;
-      audience?: string;
-    });
 
 /** A caller: its name and the SHA-256 of its key (a plain key is hashed when read, then forgotten). */
 export interface ApiKeyEntry {
@@ -139,3 +104,9 @@ export interface GatewayConfig {
   /** Every name a request may address: built-ins (enabled or not) and `OAUTH_PROVIDERS`. */
   knownProviders: ReadonlySet<string>;
 }
+
+/**
+ * The gateway's configuration as Nest serves it: parsed once before Nest starts, injected only
+ * where needed, never registered in `ConfigService` (whose values any provider may read).
+ */
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

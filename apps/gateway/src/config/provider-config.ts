@@ -1,118 +1,80 @@
-import { BUILT_IN_PROVIDERS, RESERVED_NAMES, type BuiltInProvider, type ProviderConfig } from './gateway-config.js';
+import { COMMON_OPTIONAL, COMMON_REQUIRED, envPrefix, providerVariables, readCommon } from './providers/common.variables.js';
+import {
+  BUILT_IN_PROVIDERS,
+  descriptorOf,
+  isProviderType,
+  PROVIDER_TYPES,
+  RESERVED_NAMES,
+  type ProviderConfig,
+  type ProviderType,
+} from './providers/provider-registry.js';
 
 const PROVIDER_NAME = /^[a-z][a-z0-9-]*$/;
+const TYPE_NAMES = Object.keys(PROVIDER_TYPES).join(', ');
 
 /**
- * Every provider the environment enables, built-in and generic, and every name a caller key may
- * refer to; `partlyConfigured` says some provider variables were set but wrong or incomplete.
+ * Every provider the environment enables, built-in and from `OAUTH_PROVIDERS`, and every name a
+ * caller key may refer to; `partlyConfigured` says some provider variables were set but wrong or incomplete.
  */
 export function readProviders(env: Record<string, string>, problems: string[]) {
   const beforeProviders = problems.length;
-  const generic = parseGenericNames(env.OAUTH_PROVIDERS, problems);
-  const knownProviders = new Set<string>([...BUILT_IN_PROVIDERS, ...generic]);
-  const providers = [
-    ...BUILT_IN_PROVIDERS.flatMap((name) => readBuiltIn(name, env, problems)),
-    ...generic.flatMap((name) => readGeneric(name, env, problems)),
+  const listed = parseListedNames(env.OAUTH_PROVIDERS, problems);
+  const knownProviders = new Set<string>([...BUILT_IN_PROVIDERS, ...listed]);
+  const typed = [
+    ...BUILT_IN_PROVIDERS.map((name) => ({ name, type: name, listed: false })),
+    ...listed.flatMap((name) => {
+      const type = listedType(name, env, problems);
+      return type ? [{ name, type, listed: true }] : [];
+    }),
   ];
+  sharedVariables(typed, problems);
+  const providers = typed.flatMap(({ name, type, listed }) => readProvider(name, type, listed, env, problems));
   return { providers, knownProviders, partlyConfigured: problems.length > beforeProviders };
 }
 
-/** `LATAM`, `MY_IDP` for `my-idp`. */
-const envPrefix = (provider: string) => provider.toUpperCase().replace(/-/g, '_');
-
-/** What each built-in needs beyond the common variables; the rest of each is optional. */
-const BUILT_IN_REQUIRED: Record<BuiltInProvider, string[]> = {
-  latam: [],
-  transatel: [],
-  payme: ['AUDIENCE'],
-  prio: [],
-  sabre: ['USERNAME', 'PASSWORD'],
-};
-const COMMON_REQUIRED = ['TOKEN_URL', 'API_URL', 'CLIENT_ID', 'CLIENT_SECRET'];
-
-/**
- * Reads a provider's variables: none of the required ones set means "not enabled" (undefined);
- * some but not all is a problem per missing variable.
- */
-function readRequired(name: string, env: Record<string, string>, suffixes: string[], problems: string[], optionalIfNone: boolean) {
-  const prefix = envPrefix(name);
-  const missing = suffixes.filter((s) => env[`${prefix}_${s}`] === undefined);
-  if (optionalIfNone && missing.length === suffixes.length) return undefined;
-  if (missing.length > 0) {
-    const why = optionalIfNone ? `${name} is partly configured` : `${name} is listed in OAUTH_PROVIDERS`;
-    for (const s of missing)
-      problems.push(`${prefix}_${s}: missing (${why}; it needs ${suffixes.map((x) => `${prefix}_${x}`).join(', ')})`);
-    return undefined;
-  }
-  const get = (suffix: string) => env[`${prefix}_${suffix}`];
-  const urlProblem = (suffix: 'TOKEN_URL' | 'API_URL') => {
-    const problem = httpUrlProblem(get(suffix), suffix === 'API_URL');
-    if (problem) problems.push(`${prefix}_${suffix}: ${problem}`);
-    return problem !== undefined;
-  };
-  const bad = [urlProblem('TOKEN_URL'), urlProblem('API_URL')].some(Boolean);
-  if (bad) return undefined;
-  return {
-    get,
-    endpoints: {
-      name,
-      tokenUrl: get('TOKEN_URL'),
-      apiUrl: get('API_URL').replace(/\/+$/, ''),
-      clientId: get('CLIENT_ID'),
-      clientSecret: get('CLIENT_SECRET'),
-    },
-  };
-}
-
-function httpUrlProblem(value: string, isBase: boolean): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'must be an absolute http(s) URL';
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an absolute http(s) URL';
-  if (url.username || url.password) return 'must not carry credentials (use the *_CLIENT_ID / *_CLIENT_SECRET variables)';
-  if (isBase && (url.search || url.hash || value.includes('?') || value.includes('#'))) return 'must not have a query or fragment';
+/** `<NAME>_TYPE`: `oauth2` unless it names another type. */
+function listedType(name: string, env: Record<string, string>, problems: string[]): ProviderType | undefined {
+  const type = env[`${envPrefix(name)}_TYPE`] ?? 'oauth2';
+  if (isProviderType(type)) return type;
+  problems.push(`${envPrefix(name)}_TYPE: must be one of ${TYPE_NAMES}`);
   return undefined;
 }
 
-function readBuiltIn(name: BuiltInProvider, env: Record<string, string>, problems: string[]): ProviderConfig[] {
-  const prefix = envPrefix(name);
-  const read = readRequired(name, env, [...COMMON_REQUIRED, ...BUILT_IN_REQUIRED[name]], problems, true);
-  if (!read) return [];
-  const { get, endpoints } = read;
-  switch (name) {
-    case 'latam': {
-      const testEnv = get('TEST_ENV');
-      if (testEnv !== undefined && testEnv !== 'true' && testEnv !== 'false') {
-        problems.push('LATAM_TEST_ENV: must be true or false');
-      }
-      return [{ ...endpoints, kind: 'latam', testEnvironment: testEnv === 'true' }];
-    }
-    case 'transatel':
-      return [{ ...endpoints, kind: 'transatel', scope: get('SCOPE') }];
-    case 'prio':
-      return [{ ...endpoints, kind: 'prio', scope: get('SCOPE') }];
-    case 'sabre':
-      return [{ ...endpoints, kind: 'sabre', username: get('USERNAME'), password: get('PASSWORD') }];
-    case 'payme': {
-      const username = get('USERNAME');
-      const password = get('PASSWORD');
-      // Both: the password grant; neither: client_credentials (Pay-me's token API takes either).
-      if ((username === undefined) !== (password === undefined)) {
-        problems.push(
-          `${prefix}_${username === undefined ? 'USERNAME' : 'PASSWORD'}: missing (PAYME_USERNAME and PAYME_PASSWORD go together)`,
-        );
-      }
-      return [
-        { ...endpoints, kind: 'payme', audience: get('AUDIENCE'), username, password, scope: get('SCOPE'), apiVersion: get('API_VERSION') },
-      ];
+/**
+ * A built-in is enabled once any of its required variables is set (then all of them must be); a
+ * listed name always is. The common variables and the type's own are checked alike.
+ */
+function readProvider(name: string, type: ProviderType, listed: boolean, env: Record<string, string>, problems: string[]) {
+  const descriptor = descriptorOf(type);
+  const vars = providerVariables(name, env, problems);
+  const required = [...COMMON_REQUIRED, ...descriptor.required];
+  if (!listed && required.every((suffix) => vars.get(suffix) === undefined)) return [];
+  const why = listed ? `${name} is listed in OAUTH_PROVIDERS` : `${name} is partly configured`;
+  const endpoints = readCommon(vars, required, why);
+  const settings = descriptor.read(vars);
+  return endpoints && settings ? [{ ...endpoints, ...settings, kind: type } as ProviderConfig] : [];
+}
+
+/** Every suffix a provider of `type` reads, `_TYPE` included for listed names. */
+const suffixesOf = (type: ProviderType, listed: boolean) => {
+  const descriptor = descriptorOf(type);
+  return [...COMMON_REQUIRED, ...COMMON_OPTIONAL, ...descriptor.required, ...descriptor.optional, ...(listed ? ['TYPE'] : [])];
+};
+
+/** Two names whose variables overlap (`x` reads `X_GRANT_TYPE`, which is `x-grant`'s `_TYPE`) would configure each other. */
+function sharedVariables(typed: Array<{ name: string; type: ProviderType; listed: boolean }>, problems: string[]) {
+  const readers = new Map<string, string>();
+  for (const { name, type, listed } of typed) {
+    for (const suffix of suffixesOf(type, listed)) {
+      const variable = `${envPrefix(name)}_${suffix}`;
+      const other = readers.get(variable);
+      if (other !== undefined) problems.push(`OAUTH_PROVIDERS: "${other}" and "${name}" would both read ${variable}`);
+      readers.set(variable, name);
     }
   }
 }
 
-function parseGenericNames(value: string | undefined, problems: string[]): string[] {
+function parseListedNames(value: string | undefined, problems: string[]): string[] {
   if (value === undefined) return [];
   const names: string[] = [];
   for (const name of value.split(',').map((n) => n.trim())) {
@@ -126,45 +88,5 @@ function parseGenericNames(value: string | undefined, problems: string[]): strin
       names.push(name);
     }
   }
-  const prefixes = new Map<string, string>();
-  for (const name of names) {
-    const clash = prefixes.get(envPrefix(name));
-    if (clash) problems.push(`OAUTH_PROVIDERS: "${clash}" and "${name}" would read the same ${envPrefix(name)}_* variables`);
-    prefixes.set(envPrefix(name), name);
-  }
   return names;
-}
-
-function readGeneric(name: string, env: Record<string, string>, problems: string[]): ProviderConfig[] {
-  const prefix = envPrefix(name);
-  const read = readRequired(name, env, COMMON_REQUIRED, problems, false);
-  const grantType = env[`${prefix}_GRANT_TYPE`] ?? 'client_credentials';
-  const authMethod = env[`${prefix}_AUTH_METHOD`] ?? 'client_secret_basic';
-  if (grantType !== 'client_credentials' && grantType !== 'password') {
-    problems.push(`${prefix}_GRANT_TYPE: must be client_credentials or password`);
-    return [];
-  }
-  if (authMethod !== 'client_secret_basic' && authMethod !== 'client_secret_post') {
-    problems.push(`${prefix}_AUTH_METHOD: must be client_secret_basic or client_secret_post`);
-    return [];
-  }
-  const username = env[`${prefix}_USERNAME`];
-  const password = env[`${prefix}_PASSWORD`];
-  if (grantType === 'password') {
-    if (username === undefined) problems.push(`${prefix}_USERNAME: missing (required by ${prefix}_GRANT_TYPE=password)`);
-    if (password === undefined) problems.push(`${prefix}_PASSWORD: missing (required by ${prefix}_GRANT_TYPE=password)`);
-  }
-  if (!read) return [];
-  return [
-    {
-      ...read.endpoints,
-      kind: 'oauth2',
-      grantType,
-      authMethod,
-      username,
-      password,
-      scope: env[`${prefix}_SCOPE`],
-      audience: env[`${prefix}_AUDIENCE`],
-    },
-  ];
 }

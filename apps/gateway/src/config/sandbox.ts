@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { EmulatorCredentials, ProviderEmulators } from '@oauth-gateway/provider-emulators';
+import type { ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { keyDigest } from './api-keys.config.js';
-import { BUILT_IN_PROVIDERS, type BuiltInProvider, type GatewayConfig, type ProviderConfig } from './gateway-config.js';
+import type { GatewayConfig } from './gateway-config.js';
+import { BUILT_IN_PROVIDERS, descriptorOf, type ProviderConfig } from './providers/provider-registry.js';
 
 export interface Sandbox {
   emulators: ProviderEmulators;
@@ -49,7 +50,9 @@ export async function startSandbox(config: GatewayConfig): Promise<{ config: Gat
   const { startProviderEmulators } = await import('@oauth-gateway/provider-emulators');
   const emulators = await startProviderEmulators({ host: '127.0.0.1', port: 0 });
   const configured = new Set(config.providers.map((p) => p.name));
-  const added = BUILT_IN_PROVIDERS.filter((name) => !configured.has(name)).map((name) => emulated(name, emulators, emulators.credentials));
+  const added = BUILT_IN_PROVIDERS.filter((name) => !configured.has(name)).map(
+    (name) => ({ ...descriptorOf(name).sandbox(emulators), name }) as ProviderConfig,
+  );
   const devApiKey =
     config.apiKeys.length === 0 && config.apiKeysFile === undefined ? `dev-${randomBytes(24).toString('base64url')}` : undefined;
   return {
@@ -60,22 +63,6 @@ export async function startSandbox(config: GatewayConfig): Promise<{ config: Gat
     },
     sandbox: { emulators, devApiKey, providers: added.map((p) => p.name) },
   };
-}
-
-function emulated(name: BuiltInProvider, emulators: ProviderEmulators, credentials: EmulatorCredentials): ProviderConfig {
-  const base = { name, tokenUrl: emulators.tokenUrl(name), apiUrl: emulators.apiUrl(name) };
-  switch (name) {
-    case 'latam':
-      return { ...base, ...credentials.latam, kind: 'latam', testEnvironment: false };
-    case 'transatel':
-      return { ...base, ...credentials.transatel, kind: 'transatel' };
-    case 'payme':
-      return { ...base, ...credentials.payme, kind: 'payme' };
-    case 'prio':
-      return { ...base, ...credentials.prio, kind: 'prio' };
-    case 'sabre':
-      return { ...base, ...credentials.sabre, kind: 'sabre' };
-  }
 }
 
 /** What sandbox mode prints at start: where the emulators are and one working `curl` per provider. */

@@ -1,5 +1,4 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigService } from '@nestjs/config';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import type { ProviderTokenStatus, TokenService } from '@oauth-gateway/oauth-providers';
 import { DRAINING_CHECK, ProcessHealth } from './process.health.js';
@@ -22,7 +21,7 @@ function status(state: ProviderTokenStatus['state'], extra: Partial<ProviderToke
 
 function providerHealth(warmOnStart: boolean, store = { shared: true, degraded: false }): ProviderTokensHealth {
   const tokens = { storeStatus: () => store } as unknown as TokenService;
-  return new ProviderTokensHealth(tokens, new HealthIndicatorService(), new ConfigService({ gateway: { tokens: { warmOnStart } } }));
+  return new ProviderTokensHealth(tokens, new HealthIndicatorService(), { tokens: { warmOnStart } });
 }
 
 describe('ProviderTokensHealth', () => {

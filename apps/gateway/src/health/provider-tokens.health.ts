@@ -1,8 +1,7 @@
-import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { TokenService, type ProviderTokenStatus } from '@oauth-gateway/oauth-providers';
-import type { GatewayConfig } from '../config/gateway-config.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { isoTime as iso } from '../logging/iso-time.js';
 
 /** No token yet, or one that lapsed while unused: fetched on the next request, when tokens are fetched on demand. */
@@ -22,9 +21,9 @@ export class ProviderTokensHealth {
   constructor(
     private readonly tokens: TokenService,
     private readonly indicators: HealthIndicatorService,
-    config: ConfigService,
+    @Inject(GATEWAY_CONFIG) config: { tokens: Pick<GatewayConfig['tokens'], 'warmOnStart'> },
   ) {
-    this.warmOnStart = config.getOrThrow<GatewayConfig>('gateway').tokens.warmOnStart;
+    this.warmOnStart = config.tokens.warmOnStart;
   }
 
   /**

@@ -1,9 +1,8 @@
 import type { Provider } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import type { Logger } from 'pino';
 import { TokenService } from '@oauth-gateway/oauth-providers';
 import { ApiKeys } from '../auth/api-keys.js';
-import type { GatewayConfig } from '../config/gateway-config.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { AccessLog } from '../logging/access-log.js';
 import { GATEWAY_LOGGER } from '../logging/gateway-logger.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -18,8 +17,6 @@ import { ProxyTokens } from './proxy-tokens.js';
 import { ProxyHandler } from './proxy.handler.js';
 import { CONNECTIONS_PER_POOL, Upstreams } from './upstreams.js';
 
-const gatewayConfig = (configService: ConfigService) => configService.getOrThrow<GatewayConfig>('gateway');
-
 /**
  * The proxy's objects as Nest providers, so that Nest's lifecycle opens and closes them (the
  * sweeper's interval, the upstream pools), and the one `ProxyContext` every request is handed,
@@ -30,9 +27,8 @@ export function proxyProviders(accessLog: AccessLog, upstreamConnections = CONNE
     { provide: AccessLog, useValue: accessLog },
     {
       provide: DeadlineSweeper,
-      inject: [ConfigService, GATEWAY_LOGGER],
-      useFactory: (configService: ConfigService, logger: Logger) => {
-        const { clientTimeoutMs, uploadTimeoutMs, upstreamTimeoutMs } = gatewayConfig(configService);
+      inject: [GATEWAY_CONFIG, GATEWAY_LOGGER],
+      useFactory: ({ clientTimeoutMs, uploadTimeoutMs, upstreamTimeoutMs }: GatewayConfig, logger: Logger) => {
         return new DeadlineSweeper(sweepPeriodFor(clientTimeoutMs, uploadTimeoutMs, upstreamTimeoutMs), (error) =>
           logger.error({ err: error }, 'caller deadline check failed'),
         );
@@ -40,13 +36,13 @@ export function proxyProviders(accessLog: AccessLog, upstreamConnections = CONNE
     },
     {
       provide: Upstreams,
-      inject: [ConfigService],
-      useFactory: (configService: ConfigService) => new Upstreams(gatewayConfig(configService), upstreamConnections),
+      inject: [GATEWAY_CONFIG],
+      useFactory: (config: GatewayConfig) => new Upstreams(config, upstreamConnections),
     },
     {
       provide: ProxyHandler,
       inject: [
-        ConfigService,
+        GATEWAY_CONFIG,
         TokenService,
         ApiKeys,
         RateLimiter,
@@ -58,7 +54,7 @@ export function proxyProviders(accessLog: AccessLog, upstreamConnections = CONNE
         GATEWAY_LOGGER,
       ],
       useFactory: (
-        configService: ConfigService,
+        config: GatewayConfig,
         tokens: TokenService,
         apiKeys: ApiKeys,
         rateLimiter: RateLimiter,
@@ -69,7 +65,6 @@ export function proxyProviders(accessLog: AccessLog, upstreamConnections = CONNE
         log: AccessLog,
         logger: Logger,
       ) => {
-        const config = gatewayConfig(configService);
         const forwardedFor = new ForwardedFor(config.trustedProxies);
         const context: ProxyContext = {
           admission: new Admission(config, apiKeys, upstreams, forwardedFor, sweeper, rateLimiter, metrics),
