@@ -24,6 +24,7 @@ import { TokenEventMetrics } from './metrics/token-events.metrics.js';
 import { TokenStateMetrics } from './metrics/token-state.metrics.js';
 import { RedisMetrics } from './metrics/redis.metrics.js';
 import { SecretMetrics } from './metrics/secret.metrics.js';
+import { SecretFileWatcher } from './config/secret-file.watcher.js';
 import type { AccessLog } from './logging/access-log.js';
 import { proxyProviders } from './proxy/proxy.providers.js';
 import { ProblemExceptionFilter } from './problem/problem.filter.js';
@@ -52,7 +53,7 @@ export interface AppModuleOptions {
 @Module({})
 export class AppModule {
   static forGateway({ config, logger, oauth, redis, accessLog, upstreamConnections }: AppModuleOptions): DynamicModule {
-    // Secrets as read at start-up, behind the interface through which rotated values will reach the token requests.
+    // Secrets as read at start-up, then as the watcher of their files reads them again: token requests read them when they are made.
     const secrets = startupSecrets(config.providers);
     return {
       module: AppModule,
@@ -92,6 +93,20 @@ export class AppModule {
         CallerMetrics,
         RedisMetrics,
         SecretMetrics,
+        ...(config.secretFiles.length === 0
+          ? []
+          : [
+              {
+                provide: SecretFileWatcher,
+                inject: [GATEWAY_LOGGER],
+                useFactory: async (gatewayLogger: Logger) => {
+                  const watcher = new SecretFileWatcher(config.secretFiles, { logger: gatewayLogger });
+                  await watcher.start();
+                  secrets.follow(watcher);
+                  return watcher;
+                },
+              },
+            ]),
         { provide: APP_FILTER, useClass: ProblemExceptionFilter },
         ShutdownState,
         ...proxyProviders(accessLog, upstreamConnections),

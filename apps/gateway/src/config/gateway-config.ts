@@ -1,3 +1,4 @@
+import type { SecretFile } from './secret-file.watcher.js';
 import type { ProviderConfig } from './providers/provider-registry.js';
 import type { RateLimitPolicy } from './rate-limit.policy.js';
 
@@ -102,6 +103,8 @@ export interface GatewayConfig {
   /** Enabled providers (all required variables set, or filled in by sandbox mode). */
   providers: ProviderConfig[];
   /** Every name a request may address: built-ins (enabled or not) and `OAUTH_PROVIDERS`. */
+  /** Provider secrets given as `*_FILE`: read again when they change and on SIGHUP. */
+  secretFiles: SecretFile[];
   knownProviders: ReadonlySet<string>;
 }
 

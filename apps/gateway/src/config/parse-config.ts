@@ -3,6 +3,7 @@ import { defaultMaxConnections } from './connection-limit.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { gatewaySchema } from './gateway-schema.js';
 import { readProviders } from './provider-config.js';
+import { providerSecretFiles } from './provider-secret-files.js';
 import { noProviderProblem, sandboxWanted, SANDBOX_DEFAULT_HOST } from './sandbox.js';
 import { withSecretFiles } from './secret-files.js';
 import type { Env } from './env.js';
@@ -93,6 +94,7 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
     sandbox: v.SANDBOX,
     providers,
     knownProviders,
+    secretFiles: providerSecretFiles(rawEnv, providers),
   };
 }
 

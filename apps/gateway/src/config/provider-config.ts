@@ -47,7 +47,8 @@ function listedType(name: string, env: Record<string, string>, problems: string[
 function readProvider(name: string, type: ProviderType, listed: boolean, env: Record<string, string>, problems: string[]) {
   const descriptor = descriptorOf(type);
   const vars = providerVariables(name, env, problems);
-  const required = [...COMMON_REQUIRED, ...descriptor.required];
+  const secretless = descriptor.withoutClientSecret?.(vars) === true;
+  const required = [...COMMON_REQUIRED.filter((s) => !(secretless && s === 'CLIENT_SECRET')), ...descriptor.required];
   if (!listed && required.every((suffix) => vars.get(suffix) === undefined)) return [];
   const why = listed ? `${name} is listed in OAUTH_PROVIDERS` : `${name} is partly configured`;
   const endpoints = readCommon(vars, required, why);

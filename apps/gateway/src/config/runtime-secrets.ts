@@ -1,5 +1,5 @@
 /** A provider's values that may change while the gateway runs (a rotated `*_FILE`). */
-export type SecretField = 'clientSecret' | 'password';
+export type SecretField = 'clientSecret' | 'password' | 'privateKey';
 
 /**
  * Where a provider's secrets are read when a token is requested, rather than copied into the
@@ -11,8 +11,22 @@ export interface RuntimeSecrets {
 }
 export const RuntimeSecrets = Symbol('RuntimeSecrets');
 
-/** The secrets as read at start-up, which stay in force until something feeds new ones. */
-export function startupSecrets(providers: ReadonlyArray<{ name: string; clientSecret: string; password?: string }>): RuntimeSecrets {
-  const values = new Map(providers.map((p) => [p.name, { clientSecret: p.clientSecret, password: p.password }]));
-  return { current: (provider, field) => values.get(provider)?.[field] };
+/** Where rotated values come from: the secret files' watcher, once it runs. */
+export interface SecretSource {
+  current(provider: string, field: string): string | undefined;
+}
+
+/**
+ * The secrets as read at start-up, in force until `follow` hands over a source of current values
+ * (the `*_FILE` watcher), which then wins for the secrets it holds.
+ */
+export function startupSecrets(
+  providers: ReadonlyArray<{ name: string; clientSecret: string; password?: string; privateKey?: string }>,
+): RuntimeSecrets & { follow(source: SecretSource): void } {
+  const values = new Map(providers.map((p) => [p.name, { clientSecret: p.clientSecret, password: p.password, privateKey: p.privateKey }]));
+  let source: SecretSource | undefined;
+  return {
+    current: (provider, field) => source?.current(provider, field) ?? values.get(provider)?.[field],
+    follow: (next) => (source = next),
+  };
 }

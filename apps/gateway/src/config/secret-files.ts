@@ -6,7 +6,7 @@ import { readSecretFile } from './secret-file.read.js';
  * Kubernetes mount secrets: every provider's client secret and password (generic providers'
  * included), the encryption keys and the Redis URL (it may carry a password).
  */
-const SECRET_NAME = /(_CLIENT_SECRET|_PASSWORD)$|^(TOKEN_ENCRYPTION_KEY|TOKEN_ENCRYPTION_PREVIOUS_KEYS|REDIS_URL)$/;
+const SECRET_NAME = /(_CLIENT_SECRET|_PASSWORD|_PRIVATE_KEY)$|^(TOKEN_ENCRYPTION_KEY|TOKEN_ENCRYPTION_PREVIOUS_KEYS|REDIS_URL)$/;
 
 /**
  * The environment with each `<SECRET>_FILE` replaced by the file's content under `<SECRET>`

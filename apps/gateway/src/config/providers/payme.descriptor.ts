@@ -1,5 +1,5 @@
 import { payme } from '@oauth-gateway/oauth-providers';
-import { clientOptions, type ProviderDescriptor, type TypedConfig } from './provider-descriptor.js';
+import { clientOptions, rotatingIfSet, type ProviderDescriptor, type TypedConfig } from './provider-descriptor.js';
 
 export type PaymeConfig = TypedConfig<
   'payme',
@@ -29,7 +29,7 @@ export const paymeDescriptor: ProviderDescriptor<PaymeConfig> = {
       ...clientOptions(p, secrets),
       audience: p.audience,
       username: p.username,
-      password: secrets.current(p.name, 'password') ?? p.password,
+      password: rotatingIfSet(secrets, p.name, 'password', p.password),
       scope: p.scope,
       apiVersion: p.apiVersion,
     }),

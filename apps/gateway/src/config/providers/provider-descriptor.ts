@@ -1,6 +1,6 @@
 import type { TokenStrategy } from '@oauth-gateway/oauth-providers';
 import type { ProviderEmulators } from '@oauth-gateway/provider-emulators';
-import type { RuntimeSecrets } from '../runtime-secrets.js';
+import type { RuntimeSecrets, SecretField } from '../runtime-secrets.js';
 
 /** What every provider has, whatever its type: read by `readCommon` under the provider's prefix. */
 export interface ProviderEndpoints {
@@ -36,6 +36,8 @@ export interface ProviderDescriptor<C extends TypedConfig<string>> {
   readonly required: readonly string[];
   /** Every other suffix it reads (optional ones): with `required`, what no second name may read too. */
   readonly optional: readonly string[];
+  /** True when these variables authenticate the client without `CLIENT_SECRET` (a private key, a client certificate). */
+  readonly withoutClientSecret?: (vars: ProviderVariables) => boolean;
   /** The type's own settings; a bad value is a `vars.problem` line and undefined. */
   read(vars: ProviderVariables): Omit<C, keyof ProviderEndpoints | 'kind'> | undefined;
   /** The library strategy, registered under the provider's name; secrets come from `secrets`, read when used. */
@@ -44,12 +46,22 @@ export interface ProviderDescriptor<C extends TypedConfig<string>> {
   sandbox(emulators: ProviderEmulators): Omit<C, 'name'>;
 }
 
-/** The strategy options every type shares: the provider's name, token URL, client and current client secret. */
+/** A secret as the library takes it: read at each token request, so that a rotated `*_FILE` is used from the next one. */
+export function rotating(secrets: RuntimeSecrets, provider: string, field: SecretField, startup: string): () => string {
+  return () => secrets.current(provider, field) ?? startup;
+}
+
+/** The same for a secret a provider may not have (`undefined` or empty: none). */
+export function rotatingIfSet(secrets: RuntimeSecrets, provider: string, field: SecretField, startup: string | undefined) {
+  return startup ? rotating(secrets, provider, field, startup) : undefined;
+}
+
+/** The strategy options every type shares: the provider's name, token URL, client and client secret (read when used). */
 export function clientOptions(p: ProviderEndpoints, secrets: RuntimeSecrets) {
   return {
     name: p.name,
     tokenUrl: p.tokenUrl,
     clientId: p.clientId,
-    clientSecret: secrets.current(p.name, 'clientSecret') ?? p.clientSecret,
+    clientSecret: rotating(secrets, p.name, 'clientSecret', p.clientSecret),
   };
 }

@@ -1,5 +1,5 @@
 import { sabre } from '@oauth-gateway/oauth-providers';
-import { clientOptions, type ProviderDescriptor, type TypedConfig } from './provider-descriptor.js';
+import { clientOptions, rotating, type ProviderDescriptor, type TypedConfig } from './provider-descriptor.js';
 
 export type SabreConfig = TypedConfig<'sabre', { username: string; password: string }>;
 
@@ -10,6 +10,6 @@ export const sabreDescriptor: ProviderDescriptor<SabreConfig> = {
   optional: [],
   read: (vars) => ({ username: vars.get('USERNAME') ?? '', password: vars.get('PASSWORD') ?? '' }),
   strategy: (p, secrets) =>
-    sabre({ ...clientOptions(p, secrets), username: p.username, password: secrets.current(p.name, 'password') ?? p.password }),
+    sabre({ ...clientOptions(p, secrets), username: p.username, password: rotating(secrets, p.name, 'password', p.password) }),
   sandbox: (e) => ({ kind: 'sabre', tokenUrl: e.tokenUrl('sabre'), apiUrl: e.apiUrl('sabre'), ...e.credentials.sabre }),
 };
