@@ -1,5 +1,6 @@
 import type { TokenGrant } from '../interfaces/access-token.interface.js';
 import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
+import type { TokenTransport } from '../interfaces/token-transport.interface.js';
 import {
   FORM_CONTENT_TYPE,
   formBody,
@@ -10,7 +11,7 @@ import {
   rfc6749ErrorFields,
   strategyIdentity,
 } from './token-wire.js';
-import { requireClientOptions, requireOneOf, requireText } from './strategy-options.js';
+import { requireClientOptions, requireOneOf, requireText, requireTransport } from './strategy-options.js';
 
 export interface OAuth2Options {
   name: string;
@@ -25,6 +26,8 @@ export interface OAuth2Options {
   authMethod?: 'client_secret_basic' | 'client_secret_post';
   scope?: string;
   audience?: string;
+  /** Private CA, client certificate and egress proxy for the token endpoint (default: direct, Node's roots). */
+  transport?: TokenTransport;
 }
 
 const GRANT_TYPES: ReadonlyArray<NonNullable<OAuth2Options['grantType']>> = ['client_credentials', 'password'];
@@ -38,12 +41,15 @@ const AUTH_METHODS: ReadonlyArray<NonNullable<OAuth2Options['authMethod']>> = ['
 export class OAuth2Strategy implements TokenStrategy {
   readonly name: string;
   readonly identity: string;
+  readonly transport?: TokenTransport;
   readonly #options: OAuth2Options;
   readonly #grantType: 'client_credentials' | 'password';
 
   constructor(options: OAuth2Options) {
     requireText('oauth2', 'name', options.name);
     requireClientOptions(options.name, options);
+    requireTransport(options.name, options.transport);
+    this.transport = options.transport;
     requireOneOf(options.name, 'grantType', options.grantType, GRANT_TYPES);
     requireOneOf(options.name, 'authMethod', options.authMethod, AUTH_METHODS);
     this.#grantType = options.grantType ?? 'client_credentials';

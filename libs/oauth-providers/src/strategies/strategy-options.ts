@@ -1,4 +1,6 @@
+import { createSecureContext } from 'node:tls';
 import { OAuthConfigurationError } from '../errors/oauth-configuration.error.js';
+import type { TokenTransport } from '../interfaces/token-transport.interface.js';
 
 /**
  * Checks made when a built-in strategy is built, so a mistake stops start-up with the provider and
@@ -44,4 +46,34 @@ export function providerName(name: unknown, fallback: string): string {
   if (name === undefined) return fallback;
   requireText(fallback, 'name', name);
   return name as string;
+}
+
+/**
+ * A transport that can work: a proxy that is `'none'` or an http(s) URL, and PEM material that
+ * Node accepts (`tls.createSecureContext` throws on a key that does not match its certificate).
+ */
+export function requireTransport(provider: string, transport: TokenTransport | undefined): void {
+  if (transport === undefined) return;
+  const { proxy, ca, cert, key, passphrase } = transport;
+  if (proxy !== undefined && proxy !== 'none') {
+    let url: URL | undefined;
+    try {
+      url = new URL(proxy);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      throw new OAuthConfigurationError(provider, 'transport.proxy', "must be an http: or https: URL, or 'none'");
+  }
+  if ((cert === undefined) !== (key === undefined))
+    throw new OAuthConfigurationError(
+      provider,
+      cert === undefined ? 'transport.cert' : 'transport.key',
+      'goes with transport.key and transport.cert',
+    );
+  try {
+    createSecureContext({ ca, cert, key, passphrase });
+  } catch (error) {
+    throw new OAuthConfigurationError(provider, 'transport', `is not usable (${(error as Error).message})`);
+  }
 }
