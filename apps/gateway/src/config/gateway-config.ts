@@ -1,3 +1,4 @@
+import type { ProviderTransport } from './provider-transport.js';
 import type { RateLimitPolicy } from './rate-limit.policy.js';
 
 /** The gateway's whole configuration, parsed and validated from the environment (README, "Configuration"). */
@@ -5,8 +6,8 @@ import type { RateLimitPolicy } from './rate-limit.policy.js';
 export const BUILT_IN_PROVIDERS = ['latam', 'transatel', 'payme', 'prio', 'sabre'] as const;
 export type BuiltInProvider = (typeof BUILT_IN_PROVIDERS)[number];
 
-/** Route names of the gateway itself: never provider names. */
-export const RESERVED_NAMES: readonly string[] = ['health', 'metrics', 'tokens'];
+/** Route names of the gateway itself, and names whose `<NAME>_PROXY` is a standard proxy variable: never provider names. */
+export const RESERVED_NAMES: readonly string[] = ['health', 'metrics', 'tokens', 'http', 'https', 'no'];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -18,6 +19,8 @@ interface ProviderEndpoints {
   apiUrl: string;
   clientId: string;
   clientSecret: string;
+  /** `<NAME>_TLS_*` and the proxies of its two URLs; undefined: direct, Node's roots. */
+  transport?: ProviderTransport;
 }
 
 export type ProviderConfig =

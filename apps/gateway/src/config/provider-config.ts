@@ -1,3 +1,4 @@
+import { readTransport } from './provider-transport.js';
 import { BUILT_IN_PROVIDERS, RESERVED_NAMES, type BuiltInProvider, type ProviderConfig } from './gateway-config.js';
 
 const PROVIDER_NAME = /^[a-z][a-z0-9-]*$/;
@@ -52,14 +53,15 @@ function readRequired(name: string, env: Record<string, string>, suffixes: strin
   };
   const bad = [urlProblem('TOKEN_URL'), urlProblem('API_URL')].some(Boolean);
   if (bad) return undefined;
+  const urls = { tokenUrl: get('TOKEN_URL'), apiUrl: get('API_URL').replace(/\/+$/, '') };
   return {
     get,
     endpoints: {
       name,
-      tokenUrl: get('TOKEN_URL'),
-      apiUrl: get('API_URL').replace(/\/+$/, ''),
+      ...urls,
       clientId: get('CLIENT_ID'),
       clientSecret: get('CLIENT_SECRET'),
+      transport: readTransport(prefix, env, problems, urls),
     },
   };
 }

@@ -35,7 +35,8 @@ export function withSecretFiles(env: Env, problems: string[]): Env {
   return out;
 }
 
-function readSecretFile(path: string): { value: string; problem?: undefined } | { problem: string } {
+/** A regular file of at most `maxBytes`, trailing line break removed; the problem names the path, never the content. */
+export function readSecretFile(path: string, maxBytes = MAX_SECRET_BYTES): { value: string; problem?: undefined } | { problem: string } {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -45,7 +46,7 @@ function readSecretFile(path: string): { value: string; problem?: undefined } | 
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) return { problem: `${path} is not a regular file` };
-    if (stat.size > MAX_SECRET_BYTES) return { problem: `${path} is larger than ${MAX_SECRET_BYTES / 1024} KiB (not a secret file?)` };
+    if (stat.size > maxBytes) return { problem: `${path} is larger than ${maxBytes / 1024} KiB (not a secret file?)` };
     const value = readFileSync(fd, 'utf8').replace(/\r?\n$/, '');
     if (value.trim() === '') return { problem: `${path} is empty` };
     return { value };
