@@ -86,7 +86,7 @@ function readTls(prefix: string, env: Record<string, string>, problems: string[]
       return (error as Error).message;
     }
   };
-  const caProblem = tls.ca === undefined ? undefined : failure({ ca: tls.ca });
+  const caProblem = tls.ca === undefined ? undefined : certificatesProblem(tls.ca);
   if (caProblem !== undefined) problems.push(`${prefix}_TLS_CA: not a PEM certificate bundle (${caProblem})`);
   if (tls.cert === undefined) return caProblem === undefined ? { tls } : {};
   const pairProblem = failure({ cert: tls.cert, key: tls.key, passphrase: tls.passphrase });
@@ -114,6 +114,18 @@ function readPem(name: string, env: Record<string, string>, problems: string[]):
   if (read.problem === undefined) return read.value;
   problems.push(`${name}_FILE: ${read.problem}`);
   return undefined;
+}
+
+/** Node takes a CA bundle without a certificate in it silently: each PEM block must parse, and there must be one. */
+function certificatesProblem(bundle: string): string | undefined {
+  const blocks = bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  if (blocks === null) return 'no BEGIN CERTIFICATE block';
+  try {
+    for (const block of blocks) new X509Certificate(block);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 function isProxyUrl(value: string): boolean {
