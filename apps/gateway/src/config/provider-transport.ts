@@ -28,7 +28,7 @@ export interface ProviderTransport {
 const MAX_PEM_BYTES = 1024 * 1024;
 
 /** The proxy variables `proxy-from-env` reads, in both cases, as curl and axios honour them. */
-const PROXY_VARIABLES = ['HTTPS_PROXY', 'HTTP_PROXY', 'ALL_PROXY', 'NO_PROXY'].flatMap((name) => [name, name.toLowerCase()]);
+const PROXY_VARIABLES = 'HTTPS_PROXY HTTP_PROXY ALL_PROXY NO_PROXY'.split(' ').flatMap((name) => [name, name.toLowerCase()]);
 
 /**
  * Reads `<PREFIX>_PROXY` and `<PREFIX>_TLS_CA`, `_TLS_CERT`, `_TLS_KEY`, `_TLS_KEY_PASSPHRASE` (each
@@ -68,8 +68,8 @@ export function tokenTransport(transport: ProviderTransport | undefined) {
 
 function readTls(prefix: string, env: Record<string, string>, problems: string[], now: number) {
   const before = problems.length;
-  const read = (suffix: string) => readPem(`${prefix}_${suffix}`, env, problems);
-  const tls: ProviderTls = { ca: read('TLS_CA'), cert: read('TLS_CERT'), key: read('TLS_KEY'), passphrase: read('TLS_KEY_PASSPHRASE') };
+  const get = (suffix: string) => readPem(`${prefix}_${suffix}`, env, problems);
+  const tls: ProviderTls = { ca: get('TLS_CA'), cert: get('TLS_CERT'), key: get('TLS_KEY'), passphrase: get('TLS_KEY_PASSPHRASE') };
   if (problems.length > before) return {};
   if (tls.ca === undefined && tls.cert === undefined && tls.key === undefined) return {};
   if ((tls.cert === undefined) !== (tls.key === undefined)) {
