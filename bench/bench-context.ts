@@ -19,8 +19,8 @@ export function option(name: string, fallback: number): number {
 }
 export const PROFILE = process.argv.includes('--profile');
 export const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-if (ONLY !== undefined && !['keys', 'peers', 'reload', 'redis'].includes(ONLY))
-  throw new Error('--only takes keys, peers, reload or redis');
+if (ONLY !== undefined && !['keys', 'peers', 'reload', 'redis', 'egress'].includes(ONLY))
+  throw new Error('--only takes keys, peers, reload, redis or egress');
 export const KEY_COUNTS = [1, 1000, 100_000];
 export const DURATION_S = option('duration', 3);
 export const CONNECTIONS = option('connections', 50);

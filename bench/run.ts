@@ -17,6 +17,7 @@ import {
 } from './bench-context.js';
 import { killAll, runBench, runJson, stopChild } from './children.js';
 import { keptNotes, render } from './report.js';
+import { egress, renderEgress } from './sections/egress.js';
 import { keyCounts, renderKeyCounts } from './sections/key-counts.js';
 import { peers, renderPeers } from './sections/peers.js';
 import { profile } from './sections/profile.js';
@@ -28,14 +29,14 @@ import { directAuthorization, startUpstream } from './targets.js';
 import type { HotPathResult } from './token-hot-path.js';
 
 /**
- * `npm run bench [-- --profile] [--duration 6] [--connections 50] [--runs 3] [--only keys|peers|reload|redis]`: the
+ * `npm run bench [-- --profile] [--duration 6] [--connections 50] [--runs 3] [--only keys|peers|reload|redis|egress]`: the
  * gateway against direct calls and a bare proxy, a cold start under 1,000 concurrent callers, the
  * cost per request with 1, 1,000 and 100,000 API keys and the time to load them, the gateway next to
  * the proxies a user would pick instead (bench/peers/), the token hot path, 200 MiB streamed each way,
  * another provider's latency while 128 uploads trickle on the same origin, p99 while the gateway's
  * Redis hangs (SIGSTOP) next to it healthy, and (with --profile) a CPU
  * profile of the gateway under load, and p99 while a 100,000-key file reloads back to back.
- * `--only keys`, `--only peers`, `--only reload` or `--only redis` runs those rows alone and prints them (bench/results.md is left as it is).
+ * `--only keys`, `--only peers`, `--only reload`, `--only redis` or `--only egress` (through a local forward proxy) runs those rows alone and prints them (bench/results.md is left as it is).
  * Prints a report and writes it to bench/results.md. Every server and the load generator run in
  * their own processes; all of them are killed when this one ends.
  */
@@ -69,6 +70,12 @@ async function main(): Promise<void> {
     const row = renderRedisHang(await redisHang(upstream));
     await stopChild(upstream.proc);
     process.stdout.write(`\n${row}\n`);
+    return;
+  }
+  if (ONLY === 'egress') {
+    const section = await egress(upstream, viaGateway);
+    await stopChild(upstream.proc);
+    process.stdout.write(`\n${renderEgress(section).join('\n')}\n`);
     return;
   }
   if (ONLY === 'peers') {

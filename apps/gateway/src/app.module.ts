@@ -19,6 +19,7 @@ import { ProviderTokensHealth } from './health/provider-tokens.health.js';
 import { ReadinessController } from './health/readiness.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { CallerMetrics } from './metrics/caller.metrics.js';
+import { ClientCertificateMetrics } from './metrics/client-certificate.metrics.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { TokenEventMetrics } from './metrics/token-events.metrics.js';
 import { TokenStateMetrics } from './metrics/token-state.metrics.js';
@@ -107,6 +108,11 @@ export class AppModule {
                 },
               },
             ]),
+        {
+          provide: ClientCertificateMetrics,
+          inject: [MetricsService],
+          useFactory: (metrics: MetricsService) => new ClientCertificateMetrics(metrics, config.providers),
+        },
         { provide: APP_FILTER, useClass: ProblemExceptionFilter },
         ShutdownState,
         ...proxyProviders(accessLog, upstreamConnections),

@@ -1,3 +1,4 @@
+import { readTransport } from './provider-transport.js';
 import { COMMON_OPTIONAL, COMMON_REQUIRED, envPrefix, providerVariables, readCommon } from './providers/common.variables.js';
 import {
   BUILT_IN_PROVIDERS,
@@ -53,7 +54,8 @@ function readProvider(name: string, type: ProviderType, listed: boolean, env: Re
   const why = listed ? `${name} is listed in OAUTH_PROVIDERS` : `${name} is partly configured`;
   const endpoints = readCommon(vars, required, why);
   const settings = descriptor.read(vars);
-  return endpoints && settings ? [{ ...endpoints, ...settings, kind: type } as ProviderConfig] : [];
+  const transport = endpoints && readTransport(vars.prefix, env, problems, endpoints);
+  return endpoints && settings ? [{ ...endpoints, transport, ...settings, kind: type } as ProviderConfig] : [];
 }
 
 /** Every suffix a provider of `type` reads, `_TYPE` included for listed names. */

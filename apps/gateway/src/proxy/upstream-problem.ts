@@ -7,7 +7,8 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEO
 export function upstreamProblem(error: Error, provider: string): ProblemError {
   const code = (error as { code?: string }).code;
   if (code !== undefined && TIMEOUT_CODES.has(code)) return new ProblemError('upstream_timeout', { provider });
-  return new ProblemError('upstream_unreachable', { provider, detail: code });
+  // An egress proxy's failure carries a detail naming the proxy (see egress-dispatcher.ts).
+  return new ProblemError('upstream_unreachable', { provider, detail: (error as { detail?: string }).detail ?? code });
 }
 
 /** A 204 whose head announces content (RFC 9110 §8.6 forbids it): what follows its head would be taken for the next answer. */

@@ -1,4 +1,5 @@
 import type { AccessToken, TokenGrant } from './access-token.interface.js';
+import type { TokenTransport } from './token-transport.interface.js';
 
 /** The raw answer of a token endpoint: strategies parse it, the service never does. */
 export interface TokenHttpResponse {
@@ -19,13 +20,16 @@ export interface TokenHttpRequest {
 /**
  * Sends one HTTP request to a token endpoint with the module's timeout. Network errors and
  * timeouts reject with an `OAuthProviderError` of kind `unavailable`; any HTTP status resolves.
+ * `transport`: the provider's CA, client certificate and proxy, when it has any.
  */
 export interface TokenHttpClient {
-  post(provider: string, request: TokenHttpRequest): Promise<TokenHttpResponse>;
+  post(provider: string, request: TokenHttpRequest, transport?: TokenTransport): Promise<TokenHttpResponse>;
 }
 
 export interface TokenRequestContext {
   http: TokenHttpClient;
+  /** The strategy's transport, passed on with each request. */
+  transport?: TokenTransport;
 }
 
 /**
@@ -43,6 +47,8 @@ export interface TokenStrategy {
    * clients never share a token.
    */
   readonly identity: string;
+  /** Private CA, client certificate and egress proxy for the token endpoint; absent: direct, Node's roots. */
+  readonly transport?: TokenTransport;
   /** Primary grant. Rejects with `OAuthProviderError` only. */
   requestToken(ctx: TokenRequestContext): Promise<TokenGrant>;
   /** Refresh grant, for providers that issue refresh tokens. */

@@ -1,5 +1,6 @@
 import type { AccessToken, TokenGrant } from '../interfaces/access-token.interface.js';
 import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
+import type { TokenTransport } from '../interfaces/token-transport.interface.js';
 import type { JsonObject, ProviderErrorFields } from './token-wire.js';
 import {
   FORM_CONTENT_TYPE,
@@ -10,7 +11,14 @@ import {
   strategyIdentity,
   stringField,
 } from './token-wire.js';
-import { credentialsFingerprint, providerName, readCredential, requireClientOptions, type Credential } from './strategy-options.js';
+import {
+  credentialsFingerprint,
+  providerName,
+  readCredential,
+  requireClientOptions,
+  requireTransport,
+  type Credential,
+} from './strategy-options.js';
 
 export interface LatamPassOptions {
   /** Default `latam`. */
@@ -20,6 +28,8 @@ export interface LatamPassOptions {
   clientSecret: Credential;
   /** LATAM's test environment (`LATAM_TEST_ENV`): adds `x-latam-test: LatamPass` to every request. */
   testEnvironment?: boolean;
+  /** Private CA, client certificate and egress proxy for the token endpoint (default: direct, Node's roots). */
+  transport?: TokenTransport;
 }
 
 /**
@@ -31,6 +41,7 @@ export interface LatamPassOptions {
 export class LatamPassStrategy implements TokenStrategy {
   readonly name: string;
   readonly identity: string;
+  readonly transport?: TokenTransport;
   readonly #options: LatamPassOptions;
   readonly #extraHeaders: Record<string, string>;
 
@@ -38,6 +49,8 @@ export class LatamPassStrategy implements TokenStrategy {
     this.#options = options;
     this.name = providerName(options.name, 'latam');
     requireClientOptions(this.name, options);
+    requireTransport(this.name, options.transport);
+    this.transport = options.transport;
     this.identity = strategyIdentity(options.tokenUrl, options.clientId, 'client_credentials');
     // `client_id` is "mandatory in all requests", the token call included.
     this.#extraHeaders = { client_id: options.clientId, ...(options.testEnvironment && { 'x-latam-test': 'LatamPass' }) };

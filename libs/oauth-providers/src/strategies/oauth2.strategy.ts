@@ -1,6 +1,7 @@
 import type { TokenGrant } from '../interfaces/access-token.interface.js';
 import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import { clientAuthentication, type ClientAuthentication, type ClientAuthMethod, type SigningAlg } from './client-auth.js';
+import type { TokenTransport } from '../interfaces/token-transport.interface.js';
 import {
   FORM_CONTENT_TYPE,
   formBody,
@@ -18,6 +19,7 @@ import {
   requireResource,
   requireText,
   requireTokenUrl,
+  requireTransport,
   type Credential,
 } from './strategy-options.js';
 
@@ -50,6 +52,8 @@ export interface OAuth2Options {
   audience?: string;
   /** RFC 8707 resource indicator: the absolute URI of the API the token is for. */
   resource?: string;
+  /** Private CA, client certificate and egress proxy for the token endpoint (default: direct, Node's roots). */
+  transport?: TokenTransport;
 }
 
 const GRANT_TYPES: ReadonlyArray<NonNullable<OAuth2Options['grantType']>> = ['client_credentials', 'password'];
@@ -62,6 +66,7 @@ const GRANT_TYPES: ReadonlyArray<NonNullable<OAuth2Options['grantType']>> = ['cl
 export class OAuth2Strategy implements TokenStrategy {
   readonly name: string;
   readonly identity: string;
+  readonly transport?: TokenTransport;
   readonly #options: OAuth2Options;
   readonly #grantType: 'client_credentials' | 'password';
   readonly #authenticate: ClientAuthentication;
@@ -72,6 +77,8 @@ export class OAuth2Strategy implements TokenStrategy {
     requireTokenUrl(name, options.tokenUrl);
     requireText(name, 'clientId', options.clientId);
     requireOneOf(name, 'grantType', options.grantType, GRANT_TYPES);
+    requireTransport(name, options.transport);
+    this.transport = options.transport;
     this.#grantType = options.grantType ?? 'client_credentials';
     if (this.#grantType === 'password') {
       requireText(name, 'username', options.username);

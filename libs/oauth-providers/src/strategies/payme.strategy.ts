@@ -1,5 +1,6 @@
 import type { AccessToken, TokenGrant } from '../interfaces/access-token.interface.js';
 import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
+import type { TokenTransport } from '../interfaces/token-transport.interface.js';
 import { OAuthProviderError } from '../errors/oauth-provider.error.js';
 import type { JsonObject, ProviderErrorFields } from './token-wire.js';
 import { grantFrom, invalidResponse, JSON_CONTENT_TYPE, requestTokenAnswer, strategyIdentity, stringField } from './token-wire.js';
@@ -8,6 +9,7 @@ import {
   providerName,
   readCredential,
   requireClientOptions,
+  requireTransport,
   requireCredential,
   requireText,
   type Credential,
@@ -27,6 +29,8 @@ export interface PaymeOptions {
   scope?: string;
   /** `ALG-API-VERSION`, default `1618440906` (the token API's documented value; newer pages use `1709847567`). */
   apiVersion?: string;
+  /** Private CA, client certificate and egress proxy for the token endpoint (default: direct, Node's roots). */
+  transport?: TokenTransport;
 }
 
 const DEFAULT_SCOPE = 'create:token post:charges offline_access';
@@ -41,6 +45,7 @@ const DEFAULT_API_VERSION = '1618440906';
 export class PaymeStrategy implements TokenStrategy {
   readonly name: string;
   readonly identity: string;
+  readonly transport?: TokenTransport;
   readonly #options: PaymeOptions;
   readonly #scope: string;
   readonly #apiVersion: string;
@@ -50,6 +55,8 @@ export class PaymeStrategy implements TokenStrategy {
     this.#options = options;
     this.name = providerName(options.name, 'payme');
     requireClientOptions(this.name, options);
+    requireTransport(this.name, options.transport);
+    this.transport = options.transport;
     requireText(this.name, 'audience', options.audience);
     if (options.username !== undefined || options.password !== undefined) {
       requireText(this.name, 'username', options.username);

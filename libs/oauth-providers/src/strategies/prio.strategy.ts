@@ -1,8 +1,16 @@
 import type { AccessToken, TokenGrant } from '../interfaces/access-token.interface.js';
 import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
+import type { TokenTransport } from '../interfaces/token-transport.interface.js';
 import type { JsonObject, ProviderErrorFields } from './token-wire.js';
 import { grantFrom, JSON_CONTENT_TYPE, rawBasicAuthorization, requestTokenAnswer, strategyIdentity, stringField } from './token-wire.js';
-import { credentialsFingerprint, providerName, readCredential, requireClientOptions, type Credential } from './strategy-options.js';
+import {
+  credentialsFingerprint,
+  providerName,
+  readCredential,
+  requireClientOptions,
+  requireTransport,
+  type Credential,
+} from './strategy-options.js';
 
 export interface PrioOptions {
   /** Default `prio`. */
@@ -12,6 +20,8 @@ export interface PrioOptions {
   clientSecret: Credential;
   /** e.g. `https://www.prioticketapis.com/auth/distributor.booking`; sent only when set. */
   scope?: string;
+  /** Private CA, client certificate and egress proxy for the token endpoint (default: direct, Node's roots). */
+  transport?: TokenTransport;
 }
 
 /**
@@ -23,12 +33,15 @@ export interface PrioOptions {
 export class PrioStrategy implements TokenStrategy {
   readonly name: string;
   readonly identity: string;
+  readonly transport?: TokenTransport;
   readonly #options: PrioOptions;
 
   constructor(options: PrioOptions) {
     this.#options = options;
     this.name = providerName(options.name, 'prio');
     requireClientOptions(this.name, options);
+    requireTransport(this.name, options.transport);
+    this.transport = options.transport;
     this.identity = strategyIdentity(options.tokenUrl, options.clientId, 'client_credentials', options.scope);
   }
 

@@ -1,5 +1,6 @@
 import type { TokenGrant } from '../interfaces/access-token.interface.js';
 import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
+import type { TokenTransport } from '../interfaces/token-transport.interface.js';
 import type { JsonObject, ProviderErrorFields } from './token-wire.js';
 import {
   FORM_CONTENT_TYPE,
@@ -16,6 +17,7 @@ import {
   providerName,
   readCredential,
   requireClientOptions,
+  requireTransport,
   requireCredential,
   requireText,
   type Credential,
@@ -30,6 +32,8 @@ export interface SabreOptions {
   /** EPR as `user-group-domain`. */
   username: string;
   password: Credential;
+  /** Private CA, client certificate and egress proxy for the token endpoint (default: direct, Node's roots). */
+  transport?: TokenTransport;
 }
 
 /**
@@ -42,12 +46,15 @@ export interface SabreOptions {
 export class SabreStrategy implements TokenStrategy {
   readonly name: string;
   readonly identity: string;
+  readonly transport?: TokenTransport;
   readonly #options: SabreOptions;
 
   constructor(options: SabreOptions) {
     this.#options = options;
     this.name = providerName(options.name, 'sabre');
     requireClientOptions(this.name, options);
+    requireTransport(this.name, options.transport);
+    this.transport = options.transport;
     requireText(this.name, 'username', options.username);
     requireCredential(this.name, 'password', options.password);
     this.identity = strategyIdentity(options.tokenUrl, options.clientId, 'password', undefined, options.username);

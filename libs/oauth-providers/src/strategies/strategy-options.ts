@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
 import { OAuthConfigurationError } from '../errors/oauth-configuration.error.js';
 import { OAuthProviderError } from '../errors/oauth-provider.error.js';
+import type { TokenTransport } from '../interfaces/token-transport.interface.js';
 
 /**
  * A secret (`clientSecret`, `password`, `privateKey`): its value, or a function that returns it,
@@ -134,5 +136,35 @@ async function withTimeout<T>(read: () => T | Promise<T>, ms: number): Promise<T
     return await Promise.race([Promise.resolve().then(read), expired]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * A transport that can work: a proxy that is `'none'` or an http(s) URL, and PEM material that
+ * Node accepts (`tls.createSecureContext` throws on a key that does not match its certificate).
+ */
+export function requireTransport(provider: string, transport: TokenTransport | undefined): void {
+  if (transport === undefined) return;
+  const { proxy, ca, cert, key, passphrase } = transport;
+  if (proxy !== undefined && proxy !== 'none') {
+    let url: URL | undefined;
+    try {
+      url = new URL(proxy);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      throw new OAuthConfigurationError(provider, 'transport.proxy', "must be an http: or https: URL, or 'none'");
+  }
+  if ((cert === undefined) !== (key === undefined))
+    throw new OAuthConfigurationError(
+      provider,
+      cert === undefined ? 'transport.cert' : 'transport.key',
+      'goes with transport.key and transport.cert',
+    );
+  try {
+    createSecureContext({ ca, cert, key, passphrase });
+  } catch (error) {
+    throw new OAuthConfigurationError(provider, 'transport', `is not usable (${(error as Error).message})`);
   }
 }

@@ -98,7 +98,7 @@ export async function requestTokenAnswer(
   request: TokenHttpRequest,
   errorFields: ErrorFieldsReader = rfc6749ErrorFields,
 ): Promise<TokenAnswer> {
-  return readTokenAnswer(provider, await ctx.http.post(provider, request), errorFields);
+  return readTokenAnswer(provider, await ctx.http.post(provider, request, ctx.transport), errorFields);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { TokenGrant } from '../interfaces/access-token.interface.js';
 import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
+import type { TokenTransport } from '../interfaces/token-transport.interface.js';
 import type { JsonObject, ProviderErrorFields } from './token-wire.js';
 import {
   FORM_CONTENT_TYPE,
@@ -11,7 +12,14 @@ import {
   strategyIdentity,
   stringField,
 } from './token-wire.js';
-import { credentialsFingerprint, providerName, readCredential, requireClientOptions, type Credential } from './strategy-options.js';
+import {
+  credentialsFingerprint,
+  providerName,
+  readCredential,
+  requireClientOptions,
+  requireTransport,
+  type Credential,
+} from './strategy-options.js';
 
 export interface TransatelOptions {
   /** Default `transatel`. */
@@ -21,6 +29,8 @@ export interface TransatelOptions {
   clientSecret: Credential;
   /** Space-separated; sent only when set. */
   scope?: string;
+  /** Private CA, client certificate and egress proxy for the token endpoint (default: direct, Node's roots). */
+  transport?: TokenTransport;
 }
 
 /**
@@ -32,12 +42,15 @@ export interface TransatelOptions {
 export class TransatelStrategy implements TokenStrategy {
   readonly name: string;
   readonly identity: string;
+  readonly transport?: TokenTransport;
   readonly #options: TransatelOptions;
 
   constructor(options: TransatelOptions) {
     this.#options = options;
     this.name = providerName(options.name, 'transatel');
     requireClientOptions(this.name, options);
+    requireTransport(this.name, options.transport);
+    this.transport = options.transport;
     this.identity = strategyIdentity(options.tokenUrl, options.clientId, 'client_credentials', options.scope);
   }
 

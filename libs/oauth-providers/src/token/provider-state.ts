@@ -45,7 +45,7 @@ export function providerState(
     fetcher: new TokenFetcher(
       strategy,
       breaker,
-      { http },
+      { http, transport: strategy.transport },
       { retry, clock, maxTokenBytes, signal: hooks.signal, onRequest: hooks.onRequest },
     ),
     hits: 0,

@@ -4,7 +4,7 @@ import type { ProviderEndpoints, ProviderVariables } from './provider-descriptor
 export const COMMON_REQUIRED = ['TOKEN_URL', 'API_URL', 'CLIENT_ID', 'CLIENT_SECRET'] as const;
 
 /** Optional variables every provider reads, whatever its type (the connection's settings belong here). */
-export const COMMON_OPTIONAL: readonly string[] = [];
+export const COMMON_OPTIONAL: readonly string[] = ['PROXY', 'TLS_CA', 'TLS_CERT', 'TLS_KEY', 'TLS_KEY_PASSPHRASE'];
 
 /** `LATAM`, `MY_IDP` for `my-idp`. */
 export const envPrefix = (provider: string) => provider.toUpperCase().replace(/-/g, '_');

@@ -57,7 +57,7 @@ export const oauth2Descriptor: ProviderDescriptor<OAuth2Config> = {
     if (signingAlg !== undefined && !oneOf(SIGNING_ALGS, signingAlg)) return undefined;
     if (authMethod === 'private_key_jwt' && vars.get('PRIVATE_KEY') === undefined)
       vars.problem('PRIVATE_KEY', `missing (required by ${vars.prefix}_AUTH_METHOD=private_key_jwt; or ${vars.prefix}_PRIVATE_KEY_FILE)`);
-    if (authMethod === 'tls_client_auth' && vars.get('TLS_CERT') === undefined)
+    if (authMethod === 'tls_client_auth' && vars.get('TLS_CERT') === undefined && vars.get('TLS_CERT_FILE') === undefined)
       vars.problem('TLS_CERT', `missing (required by ${vars.prefix}_AUTH_METHOD=tls_client_auth, with ${vars.prefix}_TLS_KEY)`);
     const username = vars.get('USERNAME');
     const password = vars.get('PASSWORD');

@@ -1,5 +1,7 @@
 import type { TokenStrategy } from '@oauth-gateway/oauth-providers';
 import type { ProviderEmulators } from '@oauth-gateway/provider-emulators';
+import type { ProviderTransport } from '../provider-transport.js';
+import { tokenTransport } from '../provider-transport.js';
 import type { RuntimeSecrets, SecretField } from '../runtime-secrets.js';
 
 /** What every provider has, whatever its type: read by `readCommon` under the provider's prefix. */
@@ -10,6 +12,8 @@ export interface ProviderEndpoints {
   apiUrl: string;
   clientId: string;
   clientSecret: string;
+  /** `<NAME>_PROXY`, `<NAME>_TLS_*`: the proxies of its two URLs and its TLS material; undefined: direct, Node's roots. */
+  transport?: ProviderTransport;
 }
 
 /** A provider's configuration: the common part and its type's own settings, `kind` naming the type. */
@@ -63,5 +67,6 @@ export function clientOptions(p: ProviderEndpoints, secrets: RuntimeSecrets) {
     tokenUrl: p.tokenUrl,
     clientId: p.clientId,
     clientSecret: rotating(secrets, p.name, 'clientSecret', p.clientSecret),
+    transport: tokenTransport(p.transport),
   };
 }
