@@ -14,6 +14,7 @@ export default {
     // The workspace packages as their `@oauth-gateway/source` export condition names them: tests need no build.
     '^@oauth-gateway/oauth-providers$': '<rootDir>/libs/oauth-providers/src/index.ts',
     '^@oauth-gateway/oauth-providers/redis$': '<rootDir>/libs/oauth-providers/src/redis.ts',
+    '^@oauth-gateway/oauth-providers/testing$': '<rootDir>/libs/oauth-providers/src/testing.ts',
     '^@oauth-gateway/provider-emulators$': '<rootDir>/libs/provider-emulators/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
