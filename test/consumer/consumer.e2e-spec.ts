@@ -1,10 +1,10 @@
-import { execFile, type ExecFileException } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { npm, outsideEnv, run } from './consumer-support.js';
 import { startProviderEmulators, type EmulatedEndpoint, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 
 /**
@@ -79,36 +79,6 @@ interface Report {
   unknownProviderError: boolean;
   exports: Record<string, string[]>;
 }
-
-/** This run's environment without what `npm test` and Jest add: the fixture runs as a user's app would. */
-function outsideEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) => !/^(npm_(package|lifecycle)_|npm_config_local_prefix$|NODE_OPTIONS$|JEST_WORKER_ID$|INIT_CWD$)/.test(name),
-    ),
-  );
-  return { ...env, ...extra };
-}
-
-/** Runs a command to its end; a failure carries the command's own output (tsc writes its errors to stdout). */
-function run(file: string, args: string[], cwd: string, timeoutMs: number, env = outsideEnv()): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      file,
-      args,
-      { cwd, env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
-      (error: ExecFileException | null, stdout, stderr) => {
-        if (error)
-          reject(
-            new Error(`${file} ${args.join(' ')} failed (${error.killed ? 'timed out' : `exit ${error.code}`}):\n${stdout}\n${stderr}`),
-          );
-        else resolve(stdout);
-      },
-    );
-  });
-}
-
-const npm = (args: string[], cwd: string, timeoutMs: number) => run('npm', [...args, '--no-audit', '--no-fund'], cwd, timeoutMs);
 
 /** The JSON report an app process prints last. */
 function reportOf(stdout: string): Report {

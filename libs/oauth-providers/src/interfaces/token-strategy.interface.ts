@@ -9,6 +9,7 @@ export interface TokenHttpResponse {
   body: string;
 }
 
+/** One token request as a strategy builds it for `TokenHttpClient.post`. */
 export interface TokenHttpRequest {
   url: string;
   headers: Record<string, string>;
@@ -24,6 +25,7 @@ export interface TokenHttpClient {
   post(provider: string, request: TokenHttpRequest): Promise<TokenHttpResponse>;
 }
 
+/** What the service hands a strategy for one token request: the HTTP client to send it with. */
 export interface TokenRequestContext {
   http: TokenHttpClient;
 }

@@ -12,6 +12,7 @@ import {
 } from './token-wire.js';
 import { providerName, requireClientOptions } from './strategy-options.js';
 
+/** What `latamPass()` takes. */
 export interface LatamPassOptions {
   /** Default `latam`. */
   name?: string;
@@ -59,6 +60,7 @@ export class LatamPassStrategy implements TokenStrategy {
   }
 }
 
+/** The LATAM Pass strategy, for `OAuthModule`'s `providers`. */
 export function latamPass(options: LatamPassOptions): LatamPassStrategy {
   return new LatamPassStrategy(options);
 }

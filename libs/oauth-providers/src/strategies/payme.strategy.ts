@@ -5,6 +5,7 @@ import type { JsonObject, ProviderErrorFields } from './token-wire.js';
 import { grantFrom, invalidResponse, JSON_CONTENT_TYPE, requestTokenAnswer, strategyIdentity, stringField } from './token-wire.js';
 import { providerName, requireClientOptions, requireText } from './strategy-options.js';
 
+/** What `payme()` takes. */
 export interface PaymeOptions {
   /** Default `payme`. */
   name?: string;
@@ -99,6 +100,7 @@ export class PaymeStrategy implements TokenStrategy {
   }
 }
 
+/** The Pay-me strategy, for `OAuthModule`'s `providers`. */
 export function payme(options: PaymeOptions): PaymeStrategy {
   return new PaymeStrategy(options);
 }

@@ -4,6 +4,7 @@ import type { JsonObject, ProviderErrorFields } from './token-wire.js';
 import { grantFrom, JSON_CONTENT_TYPE, rawBasicAuthorization, requestTokenAnswer, strategyIdentity, stringField } from './token-wire.js';
 import { providerName, requireClientOptions } from './strategy-options.js';
 
+/** What `prio()` takes. */
 export interface PrioOptions {
   /** Default `prio`. */
   name?: string;
@@ -52,6 +53,7 @@ export class PrioStrategy implements TokenStrategy {
   }
 }
 
+/** The Prio strategy, for `OAuthModule`'s `providers`. */
 export function prio(options: PrioOptions): PrioStrategy {
   return new PrioStrategy(options);
 }

@@ -13,6 +13,7 @@ import {
 } from './token-wire.js';
 import { providerName, requireClientOptions, requireText } from './strategy-options.js';
 
+/** What `sabre()` takes. */
 export interface SabreOptions {
   /** Default `sabre`. */
   name?: string;
@@ -56,6 +57,7 @@ export class SabreStrategy implements TokenStrategy {
   }
 }
 
+/** The Sabre strategy, for `OAuthModule`'s `providers`. */
 export function sabre(options: SabreOptions): SabreStrategy {
   return new SabreStrategy(options);
 }

@@ -13,6 +13,7 @@ import {
 } from './token-wire.js';
 import { providerName, requireClientOptions } from './strategy-options.js';
 
+/** What `transatel()` takes. */
 export interface TransatelOptions {
   /** Default `transatel`. */
   name?: string;
@@ -52,6 +53,7 @@ export class TransatelStrategy implements TokenStrategy {
   }
 }
 
+/** The Transatel strategy, for `OAuthModule`'s `providers`. */
 export function transatel(options: TransatelOptions): TransatelStrategy {
   return new TransatelStrategy(options);
 }
