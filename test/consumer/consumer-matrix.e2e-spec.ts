@@ -111,7 +111,10 @@ describe(`${PACKAGE} in outside Nest 10 and 11 apps, CommonJS and ESM`, () => {
       it("runs the app's own Jest suite in its default mode: the testing entry, then real tokens from the emulators", async () => {
         emulators.reset();
         // a failing test fails the command, with Jest's own report in the error
-        await run('npm', ['test', '--', '--ci', '--colors=false'], dirs.get(name)!, 300_000, appEnv());
+        const out = await run('npm', ['test', '--silent', '--', '--ci', '--json'], dirs.get(name)!, 300_000, appEnv());
+        const report = JSON.parse(out.slice(out.indexOf('{'))) as { numPassedTests: number; numFailedTests: number; numTotalTests: number };
+        expect(report).toMatchObject({ numFailedTests: 0, numPassedTests: report.numTotalTests });
+        expect(report.numTotalTests).toBeGreaterThanOrEqual(2);
         expect(emulators.tokenRequests('prio').length).toBe(1);
         expect(emulators.tokenRequests('oauth2').length).toBe(1);
       }, 320_000);
