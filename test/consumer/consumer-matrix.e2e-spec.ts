@@ -21,6 +21,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const APPS = fileURLToPath(new URL('./apps', import.meta.url));
 const PACKAGE = '@oauth-gateway/oauth-providers';
 const MATRIX = ['nest10-cjs', 'nest10-esm', 'nest11-cjs', 'nest11-esm'] as const;
+/** The app that also holds the library README's examples, file by file, under src/readme/. */
+const README_APP = 'nest11-esm';
 const CACHE = process.env.OAUTH_GATEWAY_CONSUMER_CACHE ?? join(homedir(), '.cache', 'oauth-gateway-consumers');
 
 const sha = (...files: string[]) => {
@@ -29,22 +31,32 @@ const sha = (...files: string[]) => {
   return hash.digest('hex');
 };
 
-/** The app ready in the cache: installed from its lockfile and the tarball (skipped when both are unchanged), with this clone's sources. */
+/**
+ * The app ready in the cache: installed from its lockfile (again only when it changed) and the
+ * tarball (again only when it changed, under a name of its own so that npm sees a new package), with this clone's sources.
+ */
 async function prepare(name: string, tarball: string): Promise<{ dir: string; installed: boolean }> {
   const source = join(APPS, name);
   const dir = join(CACHE, name);
-  const stamp = `${sha(join(source, 'package.json'), join(source, 'package-lock.json'))}\n${sha(tarball)}\n`;
-  const stampFile = join(dir, '.install-stamp');
+  const stampFile = join(dir, '.install-stamp.json');
+  const wanted = { deps: sha(join(source, 'package.json'), join(source, 'package-lock.json')), lib: sha(tarball) };
+  let stamp = existsSync(stampFile) ? (JSON.parse(readFileSync(stampFile, 'utf8')) as typeof wanted) : undefined;
   let installed = false;
-  if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
+  if (stamp?.deps !== wanted.deps) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     for (const file of ['package.json', 'package-lock.json']) copyFileSync(join(source, file), join(dir, file));
     await npm(['ci', '--prefer-offline'], dir, 400_000);
-    copyFileSync(tarball, join(dir, basename(tarball)));
+    stamp = { deps: wanted.deps, lib: '' };
+    writeFileSync(stampFile, JSON.stringify(stamp));
+  }
+  if (stamp.lib !== wanted.lib) {
+    for (const old of readdirSync(dir).filter((f) => f.endsWith('.tgz'))) rmSync(join(dir, old));
+    const file = `${basename(tarball, '.tgz')}-${wanted.lib.slice(0, 12)}.tgz`;
+    copyFileSync(tarball, join(dir, file));
     // the README's command, as a user types it: peers checked, no --legacy-peer-deps
-    await npm(['install', '--prefer-offline', `./${basename(tarball)}`], dir, 400_000);
-    writeFileSync(stampFile, stamp);
+    await npm(['install', '--prefer-offline', `./${file}`], dir, 400_000);
+    writeFileSync(stampFile, JSON.stringify(wanted));
     installed = true;
   }
   copyFileSync(join(source, 'tsconfig.json'), join(dir, 'tsconfig.json'));
@@ -52,8 +64,37 @@ async function prepare(name: string, tarball: string): Promise<{ dir: string; in
   rmSync(join(dir, 'src'), { recursive: true, force: true });
   rmSync(join(dir, 'dist'), { recursive: true, force: true });
   cpSync(join(APPS, 'shared-src'), join(dir, 'src'), { recursive: true });
+  if (name === README_APP) {
+    mkdirSync(join(dir, 'src/readme'));
+    for (const [file, code] of readmeFiles()) writeFileSync(join(dir, 'src/readme', file), code);
+  }
   return { dir, installed };
 }
+
+/** Every TypeScript example of the library README: each is a file of one app, named on its first line. */
+function readmeFiles(): Array<[file: string, code: string]> {
+  const readme = readFileSync(join(ROOT, 'libs/oauth-providers/README.md'), 'utf8');
+  return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map(([, code]) => {
+    const file = /^\/\/ src\/([\w.-]+\.ts)\n/.exec(code)?.[1];
+    if (!file) throw new Error(`a README example that is not a file of the example app (first line: // src/<name>.ts):\n${code}`);
+    return [file, code];
+  });
+}
+
+/** The README's app, asked for the custom strategy's token and headers (the emulated acme endpoint is strict RFC 6749). */
+const ACME_CHECK = `
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { TokenService } from '@oauth-gateway/oauth-providers';
+import { AppModule } from './dist/readme/app.module.js';
+const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+const tokens = app.get(TokenService);
+const token = await tokens.getToken('acme');
+const res = await fetch(process.env.ACME_API_URL + '/echo', { headers: { ...tokens.getRequestHeaders(token) } });
+const echo = await res.json();
+console.log(JSON.stringify({ tokenType: token.tokenType, status: res.status, version: echo.headers['acme-version'] }));
+await app.close();
+`;
 
 describe(`${PACKAGE} in outside Nest 10 and 11 apps, CommonJS and ESM`, () => {
   let work: string;
@@ -94,7 +135,8 @@ describe(`${PACKAGE} in outside Nest 10 and 11 apps, CommonJS and ESM`, () => {
       expect(readFileSync(join(dir, 'node_modules', PACKAGE, 'dist/cjs/index.d.ts'), 'utf8')).toBe(
         readFileSync(join(ROOT, 'libs/oauth-providers/dist/cjs/index.d.ts'), 'utf8'),
       );
-      expect(existsSync(join(dir, 'node_modules', 'ioredis'))).toBe(false);
+      // only the README's app has ioredis, for the Redis example: the others prove it optional
+      expect(existsSync(join(dir, 'node_modules', 'ioredis'))).toBe(dir.endsWith(README_APP));
     }
   }, 900_000);
 
@@ -118,6 +160,33 @@ describe(`${PACKAGE} in outside Nest 10 and 11 apps, CommonJS and ESM`, () => {
         expect(emulators.tokenRequests('prio').length).toBe(1);
         expect(emulators.tokenRequests('oauth2').length).toBe(1);
       }, 320_000);
+
+      if (name === README_APP)
+        it("runs the README's examples as pasted (compiled and their Jest test run above): the app gets tokens, the custom strategy's too", async () => {
+          emulators.reset();
+          const c = emulators.credentials;
+          const env = {
+            ...appEnv(),
+            ACME_TOKEN_URL: emulators.tokenUrl('oauth2'),
+            ACME_API_URL: emulators.apiUrl('oauth2'),
+            ACME_CLIENT_ID: c.oauth2.clientId,
+            ACME_CLIENT_SECRET: c.oauth2.clientSecret,
+          };
+          const out = await run(process.execPath, ['dist/readme/main.js'], dirs.get(name)!, 60_000, env);
+          expect(out.trim()).toBe('prio products: HTTP 200');
+          expect(readmeFiles().map(([file]) => file)).toEqual(
+            expect.arrayContaining([
+              'app.module.ts',
+              'main.ts',
+              'prio.client.ts',
+              'acme.strategy.ts',
+              'prio.client.spec.ts',
+              'token-store.ts',
+            ]),
+          );
+          const acme = await run(process.execPath, ['--input-type=module', '-e', ACME_CHECK], dirs.get(name)!, 60_000, env);
+          expect(JSON.parse(acme.trim())).toEqual({ tokenType: 'Bearer', status: 200, version: '2026-01' });
+        }, 70_000);
 
       it('loads the package with import() and require() in one process and gets one TokenService', async () => {
         const out = await run(process.execPath, ['dual-load.cjs'], dirs.get(name)!, 60_000);
