@@ -145,12 +145,14 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
       'README.md',
       'LICENSE',
       'CHANGELOG.md',
-      'dist/index.js',
+      'dist/index.cjs',
       'dist/index.d.ts',
-      'dist/redis.js',
+      'dist/redis.cjs',
       'dist/redis.d.ts',
-      'dist/testing.js',
+      'dist/testing.cjs',
       'dist/testing.d.ts',
+      'dist/esm/index.js',
+      'dist/esm/testing.js',
       'dist/cjs/package.json',
       'dist/cjs/index.js',
       'dist/cjs/index.d.ts',
@@ -170,8 +172,8 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
     const installed = join(app, 'node_modules', PACKAGE);
     expect(JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'))).toMatchObject({ name: PACKAGE, version: expect.any(String) });
     // what was installed is what was just built, not an older tarball of the same version from the npm cache
-    expect(readFileSync(join(installed, 'dist/index.d.ts'), 'utf8')).toBe(
-      readFileSync(join(ROOT, 'libs/oauth-providers/dist/index.d.ts'), 'utf8'),
+    expect(readFileSync(join(installed, 'dist/cjs/index.d.ts'), 'utf8')).toBe(
+      readFileSync(join(ROOT, 'libs/oauth-providers/dist/cjs/index.d.ts'), 'utf8'),
     );
     expect(existsSync(join(app, 'node_modules', 'ioredis'))).toBe(false);
     expect(readFileSync(join(app, 'package.json'), 'utf8')).toBe(manifest);
@@ -195,6 +197,15 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
     expect(report.exports[PACKAGE]).toEqual(MAIN_EXPORTS);
     expect(tokenRequests()).toEqual({ prio: 1, oauth2: 2 }); // idp and acme
   }, 90_000);
+
+  it('loads the package with import and require in one Node process and gets one TokenService (Nest 12 under Node: require loads its ES modules)', async () => {
+    const check = `import { createRequire } from 'node:module';
+const imported = await import('${PACKAGE}');
+const required = createRequire(import.meta.url)('${PACKAGE}');
+console.log(JSON.stringify({ same: imported.TokenService === required.TokenService }));`;
+    const out = await run(process.execPath, ['--input-type=module', '-e', check], app, 60_000);
+    expect(JSON.parse(out.trim())).toEqual({ same: true });
+  }, 70_000);
 
   const itWithRedis = process.env.TEST_REDIS_URL ? it : it.skip;
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// The package's build: a CommonJS build (dist/cjs), an ES module build (dist/esm), and for each entry
-// point an ES module (dist/<entry>.js) that loads the CommonJS build whenever `require` can (its
-// dependencies are CommonJS, or Node loads their ES modules), so that `import` and `require` in one
-// process share one module instance, hence one TokenService; only where `require` cannot load an
-// ESM-only Nest (Jest on Node < 24.9) does it load the ES module build instead.
+// The package's build: an ES module build (dist/esm, what `import` loads), a CommonJS build
+// (dist/cjs), and for each entry point a CommonJS file (dist/<entry>.cjs, what `require` loads) that
+// gives the ES module build wherever `require` can load ES modules (Node >= 20.19), so that `import`
+// and `require` in one process share one module instance, hence one TokenService; only where it
+// cannot (Jest's CommonJS mode before Node 24.9) does it give the CommonJS build.
 //
 // tsc takes a file's module format from the nearest package.json, and this package is ESM; so the
 // CommonJS build compiles a copy of the sources in a CommonJS scope with `module: nodenext`, which keeps
@@ -38,23 +38,20 @@ try {
 writeFileSync(join(CJS, 'package.json'), commonjs);
 pointMapsAtSources(CJS);
 
-const load = createRequire(join(CJS, 'index.js'));
 for (const entry of ENTRIES) {
-  const names = Object.keys(load(`./${entry}.js`)).sort();
-  const banner = `// ES module entry point: the CommonJS build where require() can load it, so that import and require share one instance.\n`;
-  const body = [
-    `import { createRequire } from 'node:module';`,
-    `let build;`,
+  const cjs = [
+    `'use strict';`,
+    `// CommonJS entry point: the ES module build, as import gives it, so that both share one instance;`,
+    `// the CommonJS build only where require() cannot load ES modules (Jest's CommonJS mode before Node 24.9).`,
     `try {`,
-    `  build = createRequire(import.meta.url)('./cjs/${entry}.js');`,
-    `} catch (error) {`,
-    `  // require() cannot load an ESM-only dependency here (Jest before Node 24.9): the ES module build.`,
-    `  build = await import('./esm/${entry}.js').catch(() => Promise.reject(error));`,
+    `  module.exports = require('./esm/${entry}.js');`,
+    `} catch {`,
+    `  module.exports = require('./cjs/${entry}.js');`,
     `}`,
-    `export const {\n${names.map((name) => `  ${name},`).join('\n')}\n} = build;`,
-  ].join('\n');
-  writeFileSync(join(DIST, `${entry}.js`), `${banner}${body}\n`);
-  writeFileSync(join(DIST, `${entry}.d.ts`), `${banner}export * from './cjs/${entry}.js';\n`);
+  ];
+  writeFileSync(join(DIST, `${entry}.cjs`), `${cjs.join('\n')}\n`);
+  // The ES module build's types are the CommonJS build's: one set of declarations for both.
+  writeFileSync(join(DIST, `${entry}.d.ts`), `export * from './cjs/${entry}.js';\n`);
 }
 
 /** The maps name the copy the build compiled; the package ships `src`, so they name that instead. */
