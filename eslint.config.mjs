@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/', 'coverage/', 'test/consumer/fixture/', '**/*.d.mts'] },
+  { ignores: ['**/dist/', 'coverage/', 'test/consumer/fixture/', 'test/consumer/apps/', '**/*.d.mts'] },
   {
     files: ['**/*.ts'],
     extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],

@@ -14,12 +14,18 @@ export default {
     // The workspace packages as their `@oauth-gateway/source` export condition names them: tests need no build.
     '^@oauth-gateway/oauth-providers$': '<rootDir>/libs/oauth-providers/src/index.ts',
     '^@oauth-gateway/oauth-providers/redis$': '<rootDir>/libs/oauth-providers/src/redis.ts',
+    '^@oauth-gateway/oauth-providers/testing$': '<rootDir>/libs/oauth-providers/src/testing.ts',
     '^@oauth-gateway/provider-emulators$': '<rootDir>/libs/provider-emulators/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  // The consumer fixture is an app of its own, run by test/consumer/consumer.e2e-spec.ts only.
-  modulePathIgnorePatterns: ['<rootDir>/libs/[^/]+/dist/', '<rootDir>/dist/', '<rootDir>/test/consumer/fixture/'],
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/consumer/fixture/'],
+  // The consumer apps are apps of their own, run by the test/consumer suites only.
+  modulePathIgnorePatterns: [
+    '<rootDir>/libs/[^/]+/dist/',
+    '<rootDir>/dist/',
+    '<rootDir>/test/consumer/fixture/',
+    '<rootDir>/test/consumer/apps/',
+  ],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/consumer/fixture/', '<rootDir>/test/consumer/apps/'],
   testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
   testTimeout: 30000,
   // `npm run coverage`: V8's own counters see the ES modules Jest runs natively (Babel's instrumenter

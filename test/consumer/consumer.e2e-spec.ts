@@ -1,10 +1,10 @@
-import { execFile, type ExecFileException } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { npm, outsideEnv, run } from './consumer-support.js';
 import { startProviderEmulators, type EmulatedEndpoint, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 
 /**
@@ -24,20 +24,14 @@ const MAIN_EXPORTS = [
   'FORM_CONTENT_TYPE',
   'InMemoryTokenStore',
   'JSON_CONTENT_TYPE',
-  'LatamPassStrategy',
   'NoAuthorizationHeaderError',
-  'OAuth2Strategy',
   'OAuthConfigurationError',
   'OAuthModule',
   'OAuthProviderError',
   'PROVIDER_TOKEN_STATES',
-  'PaymeStrategy',
-  'PrioStrategy',
   'SIGNING_ALGS',
-  'SabreStrategy',
   'TokenService',
   'TokenStore',
-  'TransatelStrategy',
   'UnknownProviderError',
   'credentialsFingerprint',
   'failureKind',
@@ -72,7 +66,7 @@ const REDIS_EXPORTS = [
 const PROVIDERS: Array<[provider: string, emulated: EmulatedEndpoint]> = [
   ['prio', 'prio'],
   ['idp', 'oauth2'],
-  ['acme', 'transatel'],
+  ['acme', 'oauth2'],
 ];
 
 interface Report {
@@ -83,36 +77,6 @@ interface Report {
   unknownProviderError: boolean;
   exports: Record<string, string[]>;
 }
-
-/** This run's environment without what `npm test` and Jest add: the fixture runs as a user's app would. */
-function outsideEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) => !/^(npm_(package|lifecycle)_|npm_config_local_prefix$|NODE_OPTIONS$|JEST_WORKER_ID$|INIT_CWD$)/.test(name),
-    ),
-  );
-  return { ...env, ...extra };
-}
-
-/** Runs a command to its end; a failure carries the command's own output (tsc writes its errors to stdout). */
-function run(file: string, args: string[], cwd: string, timeoutMs: number, env = outsideEnv()): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      file,
-      args,
-      { cwd, env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
-      (error: ExecFileException | null, stdout, stderr) => {
-        if (error)
-          reject(
-            new Error(`${file} ${args.join(' ')} failed (${error.killed ? 'timed out' : `exit ${error.code}`}):\n${stdout}\n${stderr}`),
-          );
-        else resolve(stdout);
-      },
-    );
-  });
-}
-
-const npm = (args: string[], cwd: string, timeoutMs: number) => run('npm', [...args, '--no-audit', '--no-fund'], cwd, timeoutMs);
 
 /** The JSON report an app process prints last. */
 function reportOf(stdout: string): Report {
@@ -137,10 +101,11 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
       IDP_API_URL: emulators.apiUrl('oauth2'),
       IDP_CLIENT_ID: c.oauth2.clientId,
       IDP_CLIENT_SECRET: c.oauth2.clientSecret,
-      ACME_TOKEN_URL: emulators.tokenUrl('transatel'),
-      ACME_API_URL: emulators.apiUrl('transatel'),
-      ACME_CLIENT_ID: c.transatel.clientId,
-      ACME_CLIENT_SECRET: c.transatel.clientSecret,
+      // as the emulators' --write-env gives them: the strict RFC 6749 endpoint
+      ACME_TOKEN_URL: emulators.tokenUrl('oauth2'),
+      ACME_API_URL: emulators.apiUrl('oauth2'),
+      ACME_CLIENT_ID: c.oauth2.clientId,
+      ACME_CLIENT_SECRET: c.oauth2.clientSecret,
       ...extra,
     });
   };
@@ -171,7 +136,7 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
   it('shows in the package README the custom strategy this app runs, as it is', () => {
     const readme = readFileSync(join(ROOT, 'libs/oauth-providers/README.md'), 'utf8');
     const block = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).find((code) => code.includes('export class AcmeStrategy'));
-    const strategy = block?.slice(0, block.lastIndexOf('\nOAuthModule.forRoot(')).trimEnd();
+    const strategy = block?.replace('// src/acme.strategy.ts\n', '').trimEnd();
     expect(strategy).toBe(readFileSync(join(FIXTURE, 'src/acme.strategy.ts'), 'utf8').trimEnd());
   });
 
@@ -184,10 +149,18 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
       'README.md',
       'LICENSE',
       'CHANGELOG.md',
-      'dist/index.js',
+      'dist/index.cjs',
       'dist/index.d.ts',
-      'dist/redis.js',
+      'dist/redis.cjs',
       'dist/redis.d.ts',
+      'dist/testing.cjs',
+      'dist/testing.d.ts',
+      'dist/esm/index.js',
+      'dist/esm/testing.js',
+      'dist/cjs/package.json',
+      'dist/cjs/index.js',
+      'dist/cjs/index.d.ts',
+      'dist/cjs/testing.js',
       'src/index.ts',
     ]) {
       expect(files).toContain(`package/${file}`);
@@ -203,8 +176,8 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
     const installed = join(app, 'node_modules', PACKAGE);
     expect(JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'))).toMatchObject({ name: PACKAGE, version: expect.any(String) });
     // what was installed is what was just built, not an older tarball of the same version from the npm cache
-    expect(readFileSync(join(installed, 'dist/index.d.ts'), 'utf8')).toBe(
-      readFileSync(join(ROOT, 'libs/oauth-providers/dist/index.d.ts'), 'utf8'),
+    expect(readFileSync(join(installed, 'dist/cjs/index.d.ts'), 'utf8')).toBe(
+      readFileSync(join(ROOT, 'libs/oauth-providers/dist/cjs/index.d.ts'), 'utf8'),
     );
     expect(existsSync(join(app, 'node_modules', 'ioredis'))).toBe(false);
     expect(readFileSync(join(app, 'package.json'), 'utf8')).toBe(manifest);
@@ -226,8 +199,17 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
     expect(report.store).toEqual({ shared: false, degraded: false });
     expect(report.unknownProviderError).toBe(true);
     expect(report.exports[PACKAGE]).toEqual(MAIN_EXPORTS);
-    expect(tokenRequests()).toEqual({ prio: 1, oauth2: 1, transatel: 1 });
+    expect(tokenRequests()).toEqual({ prio: 1, oauth2: 2 }); // idp and acme
   }, 90_000);
+
+  it('loads the package with import and require in one Node process and gets one TokenService (Nest 12 under Node: require loads its ES modules)', async () => {
+    const check = `import { createRequire } from 'node:module';
+const imported = await import('${PACKAGE}');
+const required = createRequire(import.meta.url)('${PACKAGE}');
+console.log(JSON.stringify({ same: imported.TokenService === required.TokenService }));`;
+    const out = await run(process.execPath, ['--input-type=module', '-e', check], app, 60_000);
+    expect(JSON.parse(out.trim())).toEqual({ same: true });
+  }, 70_000);
 
   const itWithRedis = process.env.TEST_REDIS_URL ? it : it.skip;
 
@@ -257,8 +239,16 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
         for (const [provider] of PROVIDERS) expect(report.providers[provider].apiStatus).toBe(200);
       }
       for (const [provider] of PROVIDERS) expect(second.providers[provider].fingerprint).toBe(first.providers[provider].fingerprint);
-      expect(tokenRequests()).toEqual({ prio: 1, oauth2: 1, transatel: 1 });
+      expect(tokenRequests()).toEqual({ prio: 1, oauth2: 2 }); // idp and acme
     },
     400_000,
   );
+
+  it('runs its own Jest suite in ESM mode with the testing entry (optional dependencies installed: Jest 30 resolves with a native one)', async () => {
+    await npm(['install', '--no-save', '--prefer-offline', tarball], app, 180_000);
+    const out = await run('npm', ['test', '--silent', '--', '--ci', '--json'], app, 180_000);
+    const report = JSON.parse(out.slice(out.indexOf('{'))) as { numPassedTests: number; numTotalTests: number };
+    expect(report.numTotalTests).toBeGreaterThanOrEqual(1);
+    expect(report.numPassedTests).toBe(report.numTotalTests);
+  }, 400_000);
 });

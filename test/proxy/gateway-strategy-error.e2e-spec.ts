@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { PrioStrategy } from '@oauth-gateway/oauth-providers';
+// The class is internal to the package (apps build strategies with prio()); the spy reaches it in the sources.
+import { PrioStrategy } from '../../libs/oauth-providers/src/strategies/prio.strategy.js';
 import { getAsAdmin as get, problemOf, startHarness, type Harness } from '../support/gateway-harness.js';
 
 describe('a strategy whose code throws (a bug, not the provider answering)', () => {

@@ -100,7 +100,7 @@ describe('OAuthModule.forRootAsync with the real HTTP client against the emulato
     expect(emulators.tokenRequests(provider)).toHaveLength(1);
     expect(new Set(results.map((t) => t.accessToken)).size).toBe(1);
     // and the token works against the provider's API with the headers its strategy gives
-    const res = await fetch(`${emulators.apiUrl(provider)}/echo`, { headers: { ...tokens.requestHeadersFor(results[0]) } });
+    const res = await fetch(`${emulators.apiUrl(provider)}/echo`, { headers: { ...tokens.getRequestHeaders(results[0]) } });
     expect(res.status).toBe(200);
   });
 

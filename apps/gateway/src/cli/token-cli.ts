@@ -95,7 +95,7 @@ export async function runTokenCli(argv: string[], env: Env, io: CliIo): Promise<
     const provider = command.provider!;
     const token = command.force ? await renewed(tokens, provider) : await tokens.getToken(provider);
     if (command.name === 'token') io.out(token.accessToken);
-    else for (const [name, value] of Object.entries(tokens.requestHeadersFor(token))) io.out(`${name}: ${value}`);
+    else for (const [name, value] of Object.entries(tokens.getRequestHeaders(token))) io.out(`${name}: ${value}`);
     io.err(`${provider}: valid until ${isoTime(token.expiresAt)}`);
     return 0;
   } catch (error) {

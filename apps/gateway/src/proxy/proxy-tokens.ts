@@ -32,6 +32,6 @@ export class ProxyTokens {
 
   /** The headers that carry `token` (the library builds them once per token). */
   headersFor(token: AccessToken): Readonly<Record<string, string>> {
-    return this.tokens.requestHeadersFor(token);
+    return this.tokens.getRequestHeaders(token);
   }
 }

@@ -9,6 +9,7 @@
  */
 export type OAuthProviderErrorKind = 'rejected' | 'unavailable' | 'invalid_response' | 'strategy_error';
 
+/** What an `OAuthProviderError` carries besides its message; a custom strategy builds one from its provider's answer. */
 export interface OAuthProviderErrorDetails {
   provider: string;
   kind: OAuthProviderErrorKind;

@@ -33,6 +33,7 @@ export interface TokenGrant {
  */
 export const PROVIDER_TOKEN_STATES = ['empty', 'valid', 'renewing', 'expired', 'failing', 'cooling_down', 'circuit_open'] as const;
 
+/** One of `PROVIDER_TOKEN_STATES`: where a provider's token stands in `status()`. */
 export type ProviderTokenState = (typeof PROVIDER_TOKEN_STATES)[number];
 
 /** The token store as `storeStatus()` reports it. */

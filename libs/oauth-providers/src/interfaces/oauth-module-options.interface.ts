@@ -8,6 +8,7 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** How a failed token request is retried (`OAuthModuleOptions.retry`): 5xx, 429, timeouts and garbage, never a rejection. */
 export interface RetryOptions {
   /** Attempts in total, the first included (default 4). */
   maxAttempts?: number;
@@ -19,6 +20,7 @@ export interface RetryOptions {
   maxTotalMs?: number;
 }
 
+/** When a provider's token endpoint is given a rest (`OAuthModuleOptions.circuitBreaker`). */
 export interface CircuitBreakerOptions {
   /** Consecutive failed token calls (5xx, 429, timeouts, garbage) that open the circuit (default 3). */
   failureThreshold?: number;
@@ -28,6 +30,7 @@ export interface CircuitBreakerOptions {
   maxOpenMs?: number;
 }
 
+/** The background renewal of tokens in use (`OAuthModuleOptions.refresher`). */
 export interface RefresherOptions {
   /** Renew tokens in the background before they expire (default true; needs `ScheduleModule.forRoot()` in the app). */
   enabled?: boolean;

@@ -10,6 +10,7 @@ export interface TokenHttpResponse {
   body: string;
 }
 
+/** One token request as a strategy builds it for `TokenHttpClient.post`. */
 export interface TokenHttpRequest {
   url: string;
   headers: Record<string, string>;
@@ -26,6 +27,7 @@ export interface TokenHttpClient {
   post(provider: string, request: TokenHttpRequest, transport?: TokenTransport): Promise<TokenHttpResponse>;
 }
 
+/** What the service hands a strategy for one token request: the HTTP client to send it with. */
 export interface TokenRequestContext {
   http: TokenHttpClient;
   /** The strategy's transport, passed on with each request. */

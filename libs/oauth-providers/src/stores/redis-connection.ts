@@ -7,6 +7,7 @@ export interface RedisNodeAddress {
   port: number;
 }
 
+/** What `createRedisConnection` takes: one Redis URL, a Cluster or a Sentinel set, and how long a command may take. */
 export interface RedisConnectionOptions {
   /** One server: `redis://[:password@]host:port[/db]` (`rediss://` for TLS). */
   url?: string;

@@ -8,6 +8,7 @@ import { RedisTokenCodec } from './redis-token.codec.js';
 import type { TokenEncryptionKey } from './token-cipher.js';
 import type { TokenLock, TokenStore } from './token-store.interface.js';
 
+/** What `new RedisTokenStore()` takes besides its connection: the keys that encrypt tokens at rest, and how often it looks at Redis. */
 export interface RedisTokenStoreOptions {
   /** 32 bytes (hex, base64 or a Buffer) that encrypt every token (AES-256-GCM). Unset: clear JSON. */
   encryptionKey?: TokenEncryptionKey;

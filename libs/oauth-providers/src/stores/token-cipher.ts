@@ -3,6 +3,7 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, ran
 /** A 32-byte key: a Buffer, or a string in hex (64 characters) or base64 / base64url. */
 export type TokenEncryptionKey = string | Uint8Array;
 
+/** What `new TokenCipher()` takes: the current key, and the earlier ones still accepted for reading. */
 export interface TokenCipherOptions {
   /** Encrypts what is written; without it values are sealed as clear text (never in production). */
   encryptionKey?: TokenEncryptionKey;

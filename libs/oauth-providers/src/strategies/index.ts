@@ -1,14 +1,15 @@
-export { LatamPassStrategy, latamPass } from './latam-pass.strategy.js';
+// The built-in strategies, each built by its factory (`prio({...})`): the classes stay internal.
+export { latamPass } from './latam-pass.strategy.js';
 export type { LatamPassOptions } from './latam-pass.strategy.js';
-export { TransatelStrategy, transatel } from './transatel.strategy.js';
+export { transatel } from './transatel.strategy.js';
 export type { TransatelOptions } from './transatel.strategy.js';
-export { PaymeStrategy, payme } from './payme.strategy.js';
+export { payme } from './payme.strategy.js';
 export type { PaymeOptions } from './payme.strategy.js';
-export { PrioStrategy, prio } from './prio.strategy.js';
+export { prio } from './prio.strategy.js';
 export type { PrioOptions } from './prio.strategy.js';
-export { SabreStrategy, sabre } from './sabre.strategy.js';
+export { sabre } from './sabre.strategy.js';
 export type { SabreOptions } from './sabre.strategy.js';
-export { OAuth2Strategy, oauth2 } from './oauth2.strategy.js';
+export { oauth2 } from './oauth2.strategy.js';
 export type { OAuth2Options } from './oauth2.strategy.js';
 export { CLIENT_AUTH_METHODS, SIGNING_ALGS } from './client-auth.js';
 export type { ClientAuthMethod, SigningAlg } from './client-auth.js';

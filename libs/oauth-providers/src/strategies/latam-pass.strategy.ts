@@ -20,6 +20,7 @@ import {
   type Credential,
 } from './strategy-options.js';
 
+/** What `latamPass()` takes. */
 export interface LatamPassOptions {
   /** Default `latam`. */
   name?: string;
@@ -79,6 +80,7 @@ export class LatamPassStrategy implements TokenStrategy {
   }
 }
 
+/** The LATAM Pass strategy, for `OAuthModule`'s `providers`. */
 export function latamPass(options: LatamPassOptions): LatamPassStrategy {
   return new LatamPassStrategy(options);
 }

@@ -23,6 +23,7 @@ import {
   type Credential,
 } from './strategy-options.js';
 
+/** What `oauth2()` takes: any RFC 6749 token endpoint, with the name the app calls it by. */
 export interface OAuth2Options {
   name: string;
   tokenUrl: string;
@@ -126,6 +127,7 @@ export class OAuth2Strategy implements TokenStrategy {
   }
 }
 
+/** A strategy for any RFC 6749 client-credentials (or password) token endpoint, for `OAuthModule`'s `providers`. */
 export function oauth2(options: OAuth2Options): OAuth2Strategy {
   return new OAuth2Strategy(options);
 }

@@ -15,6 +15,7 @@ import {
   type Credential,
 } from './strategy-options.js';
 
+/** What `payme()` takes. */
 export interface PaymeOptions {
   /** Default `payme`. */
   name?: string;
@@ -118,6 +119,7 @@ export class PaymeStrategy implements TokenStrategy {
   }
 }
 
+/** The Pay-me strategy, for `OAuthModule`'s `providers`. */
 export function payme(options: PaymeOptions): PaymeStrategy {
   return new PaymeStrategy(options);
 }

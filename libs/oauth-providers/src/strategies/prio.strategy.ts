@@ -12,6 +12,7 @@ import {
   type Credential,
 } from './strategy-options.js';
 
+/** What `prio()` takes. */
 export interface PrioOptions {
   /** Default `prio`. */
   name?: string;
@@ -68,6 +69,7 @@ export class PrioStrategy implements TokenStrategy {
   }
 }
 
+/** The Prio strategy, for `OAuthModule`'s `providers`. */
 export function prio(options: PrioOptions): PrioStrategy {
   return new PrioStrategy(options);
 }

@@ -23,6 +23,7 @@ import {
   type Credential,
 } from './strategy-options.js';
 
+/** What `sabre()` takes. */
 export interface SabreOptions {
   /** Default `sabre`. */
   name?: string;
@@ -77,6 +78,7 @@ export class SabreStrategy implements TokenStrategy {
   }
 }
 
+/** The Sabre strategy, for `OAuthModule`'s `providers`. */
 export function sabre(options: SabreOptions): SabreStrategy {
   return new SabreStrategy(options);
 }

@@ -25,7 +25,9 @@ export interface TokenAnswer {
 /** Reads a provider's error body; given any JSON object, must not throw. */
 export type ErrorFieldsReader = (body: JsonObject) => ProviderErrorFields;
 
+/** `application/x-www-form-urlencoded`, the token request body of RFC 6749 §4.4.2. */
 export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
+/** `application/json`, for providers whose token endpoint takes a JSON body. */
 export const JSON_CONTENT_TYPE = 'application/json';
 
 /** Provider messages are shown to callers: keep them to a readable size. */

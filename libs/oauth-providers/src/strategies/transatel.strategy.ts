@@ -21,6 +21,7 @@ import {
   type Credential,
 } from './strategy-options.js';
 
+/** What `transatel()` takes. */
 export interface TransatelOptions {
   /** Default `transatel`. */
   name?: string;
@@ -71,6 +72,7 @@ export class TransatelStrategy implements TokenStrategy {
   }
 }
 
+/** The Transatel strategy, for `OAuthModule`'s `providers`. */
 export function transatel(options: TransatelOptions): TransatelStrategy {
   return new TransatelStrategy(options);
 }

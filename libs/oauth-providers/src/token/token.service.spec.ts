@@ -330,8 +330,8 @@ describe('TokenService', () => {
     it('builds the headers once per token', async () => {
       const { service } = setup();
       const token = await service.getToken('acme');
-      expect(service.requestHeadersFor(token)).toBe(service.requestHeadersFor(token));
-      expect(service.requestHeadersFor(token)).toEqual({ authorization: `Bearer ${token.accessToken}` });
+      expect(service.getRequestHeaders(token)).toBe(service.getRequestHeaders(token));
+      expect(service.getRequestHeaders(token)).toEqual({ authorization: `Bearer ${token.accessToken}` });
     });
   });
 

@@ -15,6 +15,7 @@ import { tokenStatus } from './token-status.projection.js';
 import { TokenStoreSync } from './token-store.sync.js';
 import { describeFailure, type TokenFailedEvent, type TokenServiceEvents } from './token.events.js';
 
+/** What `getToken` takes besides the provider's name. */
 export interface GetTokenOptions {
   /** Renew now even if the cached token is still valid (joins a renewal already in flight). */
   forceRefresh?: boolean;
@@ -40,7 +41,10 @@ export class TokenService implements OnApplicationShutdown {
   private readonly sync: TokenStoreSync;
   private readonly stopping = new AbortController();
 
-  /** @internal */
+  /**
+   * Nest builds it: inject `TokenService` from `OAuthModule` (or `OAuthTestingModule` in tests);
+   * constructing one yourself gives a service with no providers.
+   */
   constructor(
     @Inject(RESOLVED_OAUTH_OPTIONS) private readonly options: ResolvedOAuthOptions,
     @Inject(TokenStore) store: TokenStore,
@@ -108,16 +112,20 @@ export class TokenService implements OnApplicationShutdown {
 
   /**
    * The headers the provider's API wants with a valid token: `authorization` for most, LATAM's
-   * `client_id` + `access_token` instead, Pay-me's `alg-api-version` besides.
+   * `client_id` + `access_token` instead, Pay-me's `alg-api-version` besides. Given a token you
+   * already hold (from `getToken`), the headers for that very token, synchronously, e.g. to send a
+   * request and `invalidate(provider, token.accessToken)` if the API refuses it.
    */
-  async getRequestHeaders(provider: string): Promise<Readonly<Record<string, string>>> {
-    return this.requestHeadersFor(await this.getToken(provider));
+  getRequestHeaders(provider: string): Promise<Readonly<Record<string, string>>>;
+  getRequestHeaders(token: AccessToken): Readonly<Record<string, string>>;
+  getRequestHeaders(of: string | AccessToken): Promise<Readonly<Record<string, string>>> | Readonly<Record<string, string>> {
+    if (typeof of !== 'string') return this.requestHeadersFor(of);
+    return this.getToken(of).then((token) => this.requestHeadersFor(token));
   }
 
   /**
-   * The headers the provider's API wants for a token you already hold (from `getToken`), e.g. to
-   * send a request and `invalidate(provider, token.accessToken)` if the API refuses that token.
-   * Built once per token, so calling it per request costs nothing.
+   * The headers for a token already held, built once per token, so calling it per request costs nothing.
+   * @internal
    */
   requestHeadersFor(token: AccessToken): Readonly<Record<string, string>> {
     const state = this.state(token.provider);
@@ -187,11 +195,6 @@ export class TokenService implements OnApplicationShutdown {
    */
   storeStatus(): TokenStoreStatus {
     return { shared: this.sync.shared, degraded: this.sync.isDegraded() };
-  }
-
-  /** `storeStatus().degraded`: true while the shared store cannot be reached. */
-  isStoreDegraded(): boolean {
-    return this.sync.isDegraded();
   }
 
   /** Per provider, `getToken` calls served from the local copy (hits) and those that had to wait for a renewal (misses), since start. */
