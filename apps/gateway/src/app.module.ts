@@ -31,6 +31,8 @@ import { RateLimiter } from './ratelimit/rate-limiter.interface.js';
 import { RedisRateLimiter } from './ratelimit/redis.rate-limiter.js';
 import { ShutdownState } from './shutdown/shutdown-state.js';
 import { TokensController } from './tokens/tokens.controller.js';
+import { TracingMetrics } from './metrics/tracing.metrics.js';
+import { GATEWAY_TRACING, type ProxyTracing } from './tracing/tracing.js';
 
 export interface AppModuleOptions {
   config: GatewayConfig;
@@ -41,6 +43,8 @@ export interface AppModuleOptions {
   accessLog: AccessLog;
   /** Connections per upstream pool. */
   upstreamConnections?: number;
+  /** OpenTelemetry, started before Nest when configured. */
+  tracing?: ProxyTracing;
 }
 
 /** `ConfigService.get('gateway')`: the validated configuration. */
@@ -53,7 +57,7 @@ const gatewayConfig = (config: GatewayConfig) => registerAs('gateway', () => con
  */
 @Module({})
 export class AppModule {
-  static forGateway({ config, logger, oauth, redis, accessLog, upstreamConnections }: AppModuleOptions): DynamicModule {
+  static forGateway({ config, logger, oauth, redis, accessLog, upstreamConnections, tracing }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -97,6 +101,8 @@ export class AppModule {
         },
         CallerMetrics,
         RedisMetrics,
+        { provide: GATEWAY_TRACING, useValue: tracing ?? null },
+        TracingMetrics,
         { provide: APP_FILTER, useClass: ProblemExceptionFilter },
         ShutdownState,
         ...proxyProviders(accessLog, upstreamConnections),

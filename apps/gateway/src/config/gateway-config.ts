@@ -1,3 +1,4 @@
+import type { TracingConfig } from './tracing-config.js';
 import type { RateLimitPolicy } from './rate-limit.policy.js';
 
 /** The gateway's whole configuration, parsed and validated from the environment (README, "Configuration"). */
@@ -133,6 +134,8 @@ export interface GatewayConfig {
   /** `TRUSTED_PROXIES`: peers whose `x-forwarded-for` is kept and appended to (empty: nobody's). */
   trustedProxies: TrustedProxy[];
   logLevel: LogLevel;
+  /** OpenTelemetry traces (`OTEL_*`); undefined: off. */
+  tracing?: TracingConfig;
   sandbox: 'true' | 'false' | 'auto';
   /** Enabled providers (all required variables set, or filled in by sandbox mode). */
   providers: ProviderConfig[];

@@ -5,6 +5,7 @@ import { gatewaySchema } from './gateway-schema.js';
 import { readProviders } from './provider-config.js';
 import { noProviderProblem, sandboxWanted, SANDBOX_DEFAULT_HOST } from './sandbox.js';
 import { withSecretFiles } from './secret-files.js';
+import { readTracing } from './tracing-config.js';
 import type { Env } from './env.js';
 
 export type { Env } from './env.js';
@@ -30,6 +31,7 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
   }
   const { providers, knownProviders, partlyConfigured } = readProviders(env, problems);
   const { apiKeys, apiKeysFile, keysFileLimits } = parseCallerKeys(env, knownProviders, problems);
+  const tracing = readTracing(env, problems);
   if (!parsed.success) throw new ConfigValidationError(problems);
   const v = parsed.data;
 
@@ -90,6 +92,7 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
     maxHeaderCount: v.MAX_HEADER_COUNT,
     trustedProxies: v.TRUSTED_PROXIES ?? [],
     logLevel: v.LOG_LEVEL,
+    tracing,
     sandbox: v.SANDBOX,
     providers,
     knownProviders,

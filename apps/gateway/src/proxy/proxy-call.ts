@@ -13,6 +13,7 @@ import { callerResponseHeaders, withProviderHeaders } from './proxy-headers.js';
 import type { RequestBody } from './request-body.js';
 import { contentOn204, upstreamProblem } from './upstream-problem.js';
 import type { Upstream } from './upstreams.js';
+import type { CallTrace, TracedCall } from '../tracing/tracing.js';
 
 /** What happens to the upstream answer being received: not known yet, read and dropped (a 401 about to be replayed), relayed. */
 const PENDING = 0;
@@ -39,7 +40,7 @@ export const CALLER_GONE_STATUS = 499;
  * resets undici's own timer, so the sweeper then holds `UPSTREAM_TIMEOUT_MS`. Everything else it
  * works with comes from its `ProxyContext`.
  */
-export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, FinishedCall {
+export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, FinishedCall, TracedCall {
   readonly requestId: string;
   readonly started = performance.now();
   readonly writtenBefore: number;
@@ -56,6 +57,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
   /** `performance.now()` when the request went upstream, moved forward by the token wait of a replay; 0: never sent. */
   upstreamAt = 0;
   outcome: Outcome = 'ok';
+  readonly trace: CallTrace | undefined;
+  /** The problem the gateway answered with itself, if any (for the trace). */
+  problem: string | undefined;
   /** `performance.now()` when the latest attempt went upstream. */
   private sentAt = 0;
   /** An informational answer arrived: the sweeper holds the deadline of the final head. */
@@ -82,11 +86,16 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
   ) {
     this.requestId = requestIdFor(req.headers['x-request-id']);
     this.writtenBefore = req.socket.bytesWritten;
+    this.trace = context.tracing?.begin(req);
     res.on('close', this.onClose);
   }
 
   /** Checks the request, waits for the token and sends it upstream; every failure is answered, never thrown. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return this.trace === undefined ? this.proxy() : this.trace.within(() => this.proxy());
+  }
+
+  private async proxy(): Promise<void> {
     try {
       const { admission, tokens } = this.context;
       const refusal = admission.admit(this);
@@ -118,21 +127,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
     const { terms, uploadTimeoutMs } = this.context;
     if (this.settled) return terms.sweeper.unwatch(this);
     const body = this.body;
-    if (body !== undefined && !body.ended && !this.expectsContinue) {
-      if (!body.held && now - body.lastByteAt > terms.clientTimeoutMs + terms.sweeper.periodMs) {
-        return this.fail(
-          new ProblemError('request_timeout', { provider: this.provider, detail: `no byte of the body for ${terms.clientTimeoutMs} ms` }),
-        );
-      }
-      if (now - body.startedAt > uploadTimeoutMs) {
-        return this.fail(
-          new ProblemError('request_timeout', {
-            provider: this.provider,
-            detail: `the body did not arrive within ${uploadTimeoutMs} ms`,
-          }),
-        );
-      }
-    }
+    const late = this.expectsContinue ? undefined : body?.late(now, terms.clientTimeoutMs, terms.sweeper.periodMs, uploadTimeoutMs);
+    if (late !== undefined) return this.fail(new ProblemError('request_timeout', { provider: this.provider, detail: late }));
     if (this.informed && this.mode === PENDING && body?.ended !== false && now - this.sentAt > this.context.upstreamTimeoutMs) {
       return this.fail(new ProblemError('upstream_timeout', { provider: this.provider }));
     }
@@ -214,6 +210,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
     const upstream = this.upstream!;
     const headers = withProviderHeaders(this.headers, this.context.tokens.headersFor(token));
     const pool = this.body === undefined ? upstream.pool : upstream.uploads;
+    this.trace?.upstream(this.req.method!, upstream.origin, headers);
     pool.dispatch({ method: this.req.method as Dispatcher.HttpMethod, path: this.target, headers, body: payload }, this);
   }
 
@@ -240,6 +237,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
     this.controller?.abort(problem);
     this.body?.destroy();
     this.outcome = outcome;
+    this.problem = problem.code;
     this.context.log.failed(this.provider, outcome === 'upstream_broken' ? outcome : problem.code, problem.status);
     if (this.res.headersSent) {
       this.res.destroy();
@@ -272,6 +270,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
     if (this.upstream !== undefined) this.upstream.inflight--;
     this.context.terms.sweeper.unwatch(this);
     this.context.log.finished(this);
+    this.trace?.end(this);
   }
 
   private writeHead(): void {

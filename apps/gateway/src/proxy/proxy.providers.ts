@@ -9,6 +9,7 @@ import { GATEWAY_LOGGER } from '../logging/gateway-logger.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RateLimiter } from '../ratelimit/rate-limiter.interface.js';
 import { ShutdownState } from '../shutdown/shutdown-state.js';
+import { GATEWAY_TRACING, type ProxyTracing } from '../tracing/tracing.js';
 import { Admission } from './admission.js';
 import { DeadlineSweeper, sweepPeriodFor } from './deadline-sweeper.js';
 import { ForwardedFor } from './forwarded-for.js';
@@ -56,6 +57,7 @@ export function proxyProviders(accessLog: AccessLog, upstreamConnections = CONNE
         MetricsService,
         AccessLog,
         GATEWAY_LOGGER,
+        GATEWAY_TRACING,
       ],
       useFactory: (
         configService: ConfigService,
@@ -68,6 +70,7 @@ export function proxyProviders(accessLog: AccessLog, upstreamConnections = CONNE
         metrics: MetricsService,
         log: AccessLog,
         logger: Logger,
+        tracing: ProxyTracing | null,
       ) => {
         const config = gatewayConfig(configService);
         const forwardedFor = new ForwardedFor(config.trustedProxies);
@@ -78,6 +81,7 @@ export function proxyProviders(accessLog: AccessLog, upstreamConnections = CONNE
           uploadTimeoutMs: config.uploadTimeoutMs,
           upstreamTimeoutMs: config.upstreamTimeoutMs,
           log: new ProxyLog(log, metrics, forwardedFor),
+          tracing: tracing ?? undefined,
           logger,
         };
         return new ProxyHandler(context);

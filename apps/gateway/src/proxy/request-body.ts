@@ -72,6 +72,14 @@ export class RequestBody extends Readable {
   }
 
   /** The whole body, when it was read to its end and was small enough to keep; else undefined. */
+  /** Why the body is overdue at `now` (for the caller's 408), if it is: no byte for `clientTimeoutMs` (plus a sweep), or not whole within `uploadTimeoutMs`. */
+  late(now: number, clientTimeoutMs: number, sweepMs: number, uploadTimeoutMs: number): string | undefined {
+    if (this.ended) return undefined;
+    if (!this.held && now - this.lastByteAt > clientTimeoutMs + sweepMs) return `no byte of the body for ${clientTimeoutMs} ms`;
+    if (now - this.startedAt > uploadTimeoutMs) return `the body did not arrive within ${uploadTimeoutMs} ms`;
+    return undefined;
+  }
+
   replay(): Buffer | undefined {
     return this.ended && this.kept ? Buffer.concat(this.kept) : undefined;
   }

@@ -42,6 +42,8 @@ export interface TokenStrategy {
    * clients never share a token.
    */
   readonly identity: string;
+  /** The primary grant's `grant_type` (default `client_credentials`), as traces name it. */
+  readonly grantType?: string;
   /** Primary grant. Rejects with `OAuthProviderError` only. */
   requestToken(ctx: TokenRequestContext): Promise<TokenGrant>;
   /** Refresh grant, for providers that issue refresh tokens. */

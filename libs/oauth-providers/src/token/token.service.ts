@@ -13,6 +13,7 @@ import { toAccessToken, validUntil } from './token-lifetime.js';
 import { providerState, renewalWaitMs, renewsNow, servableToken, type ProviderState } from './provider-state.js';
 import { tokenStatus } from './token-status.projection.js';
 import { TokenStoreSync } from './token-store.sync.js';
+import { waitEvent } from './token-tracing.js';
 import { describeFailure, type TokenFailedEvent, type TokenServiceEvents } from './token.events.js';
 
 export interface GetTokenOptions {
@@ -84,7 +85,10 @@ export class TokenService implements OnApplicationShutdown {
       return Promise.resolve(token);
     }
     state.misses++;
-    return this.renew(state, false);
+    const waiting = this.options.clock.now();
+    return this.renew(state, false).finally(() =>
+      waitEvent('oauth.token_wait', { 'oauth.provider': provider, 'oauth.wait_ms': this.options.clock.now() - waiting }),
+    );
   }
 
   /**
