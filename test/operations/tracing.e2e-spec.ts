@@ -1,9 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 import { emulatorEnv, KEY_ALL } from '../support/gateway-harness.js';
 import { GatewayProcess, metric } from '../support/gateway-process.js';
 import { freePort, waitUntil } from '../support/helpers.js';
 import { OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
+import { ROOT, startProcess, waitForHealth } from '../support/processes.js';
 
 const SERVER = 2;
 const CLIENT = 3;
@@ -135,4 +137,36 @@ describe('tracing off', () => {
       await emulators.close();
     }
   });
+});
+
+describe.each([
+  ['off', {}],
+  ['on', { OTEL_TRACES_EXPORTER: 'otlp' }],
+])('the built gateway with tracing %s (needs dist/, which scripts/test.mjs builds)', (state, otel) => {
+  it(
+    state === 'off' ? 'loads nothing of OpenTelemetry but its API' : 'loads the SDK and the exporter',
+    async () => {
+      const emulators = await startProviderEmulators();
+      const port = await freePort();
+      const probe = fileURLToPath(new URL('../support/otel-probe.mjs', import.meta.url));
+      const gateway = startProcess('node', ['--import', probe, `${ROOT}/dist/apps/gateway/src/main.js`], {
+        env: { ...emulatorEnv(emulators), ...otel, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', ENV_FILE: '/dev/null' },
+      });
+      try {
+        await waitForHealth(`http://127.0.0.1:${port}/health`, gateway);
+        const res = await fetch(`http://127.0.0.1:${port}/prio/echo`, { headers: { 'x-api-key': KEY_ALL } });
+        expect(res.status).toBe(200);
+        const loaded = gateway.stderr().match(/^loaded \S+$/gm) ?? [];
+        if (state === 'off') expect(loaded).toEqual(['loaded @opentelemetry/api']);
+        else
+          expect(loaded).toEqual(
+            expect.arrayContaining(['loaded @opentelemetry/sdk-trace-node', 'loaded @opentelemetry/exporter-trace-otlp-proto']),
+          );
+      } finally {
+        gateway.kill();
+        await emulators.close();
+      }
+    },
+    60_000,
+  );
 });

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import protobuf from 'protobufjs';
 
@@ -48,9 +48,9 @@ const hex = (value: unknown) => (typeof value === 'string' ? value : Buffer.from
 function attributesOf(list: unknown): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
   for (const { key, value } of (list as Array<{ key: string; value: Wire }>) ?? []) {
-    const v = value.stringValue ?? value.boolValue ?? value.doubleValue ?? value.intValue;
-    out[key] =
-      typeof v === 'object' && v !== null ? Number(String(v)) : typeof v === 'string' && 'intValue' in value ? Number(v) : (v as string);
+    const v = value.stringValue ?? value.boolValue ?? value.doubleValue;
+    // int64 arrives as a string (protobuf's longs: String, and OTLP/JSON's rule) or a number.
+    out[key] = v !== undefined ? (v as string | number | boolean) : Number(value.intValue);
   }
   return out;
 }
@@ -86,33 +86,32 @@ export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
   readonly contentTypes = new Set<string>();
   readonly headers: Array<Record<string, string | string[] | undefined>> = [];
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
+  private readonly server: Server = createServer((req, res) => void this.receive(req, res));
+  url = '';
 
   static async start(): Promise<OtlpReceiver> {
-    let receiver: OtlpReceiver | undefined;
-    const server = createServer((req, res) => {
-      void bodyOf(req).then((body) => {
-        const type = req.headers['content-type'] ?? '';
-        receiver!.contentTypes.add(type);
-        receiver!.headers.push(req.headers);
-        const decoded = type.startsWith('application/json')
-          ? (JSON.parse(body.toString('utf8')) as Wire)
-          : (ExportRequest.toObject(ExportRequest.decode(body), { longs: String, enums: Number, bytes: Buffer }) as Wire);
-        receiver!.spans.push(...spansOf(decoded));
-        res.writeHead(200, { 'content-type': type.startsWith('application/json') ? 'application/json' : 'application/x-protobuf' });
-        res.end(type.startsWith('application/json') ? '{}' : '');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    receiver = new OtlpReceiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const receiver = new OtlpReceiver();
+    await new Promise<void>((resolve) => receiver.server.listen(0, '127.0.0.1', resolve));
+    receiver.url = `http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}`;
     return receiver;
   }
 
   close(): Promise<void> {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await bodyOf(req);
+    const type = req.headers['content-type'] ?? '';
+    const json = type.startsWith('application/json');
+    this.contentTypes.add(type);
+    this.headers.push(req.headers);
+    const decoded = json
+      ? (JSON.parse(body.toString('utf8')) as Wire)
+      : (ExportRequest.toObject(ExportRequest.decode(body), { longs: String, enums: Number, bytes: Buffer }));
+    this.spans.push(...spansOf(decoded));
+    res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
+    res.end(json ? '{}' : '');
   }
 }
