@@ -109,7 +109,7 @@ export class OtlpReceiver {
     this.headers.push(req.headers);
     const decoded = json
       ? (JSON.parse(body.toString('utf8')) as Wire)
-      : (ExportRequest.toObject(ExportRequest.decode(body), { longs: String, enums: Number, bytes: Buffer }));
+      : ExportRequest.toObject(ExportRequest.decode(body), { longs: String, enums: Number, bytes: Buffer });
     this.spans.push(...spansOf(decoded));
     res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
     res.end(json ? '{}' : '');
