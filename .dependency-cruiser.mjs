@@ -8,7 +8,7 @@
  */
 const GATEWAY_LAYERS = [
   ['config/'],
-  ['logging/', 'problem/', 'http/', 'shutdown/'],
+  ['logging/', 'problem/', 'http/', 'shutdown/', 'tracing/'],
   ['auth/'],
   ['ratelimit/'],
   ['metrics/'],

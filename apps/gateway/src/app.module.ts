@@ -34,6 +34,8 @@ import { RateLimiter } from './ratelimit/rate-limiter.interface.js';
 import { RedisRateLimiter } from './ratelimit/redis.rate-limiter.js';
 import { ShutdownState } from './shutdown/shutdown-state.js';
 import { TokensController } from './tokens/tokens.controller.js';
+import { TracingMetrics } from './metrics/tracing.metrics.js';
+import { GATEWAY_TRACING, type ProxyTracing } from './tracing/tracing.js';
 
 export interface AppModuleOptions {
   config: GatewayConfig;
@@ -44,6 +46,8 @@ export interface AppModuleOptions {
   accessLog: AccessLog;
   /** Connections per upstream pool. */
   upstreamConnections?: number;
+  /** OpenTelemetry, started before Nest when configured. */
+  tracing?: ProxyTracing;
 }
 
 /**
@@ -53,7 +57,7 @@ export interface AppModuleOptions {
  */
 @Module({})
 export class AppModule {
-  static forGateway({ config, logger, oauth, redis, accessLog, upstreamConnections }: AppModuleOptions): DynamicModule {
+  static forGateway({ config, logger, oauth, redis, accessLog, upstreamConnections, tracing }: AppModuleOptions): DynamicModule {
     // Secrets as read at start-up, then as the watcher of their files reads them again: token requests read them when they are made.
     const secrets = startupSecrets(config.providers);
     return {
@@ -113,6 +117,8 @@ export class AppModule {
           inject: [MetricsService],
           useFactory: (metrics: MetricsService) => new ClientCertificateMetrics(metrics, config.providers),
         },
+        { provide: GATEWAY_TRACING, useValue: tracing ?? null },
+        TracingMetrics,
         { provide: APP_FILTER, useClass: ProblemExceptionFilter },
         ShutdownState,
         ...proxyProviders(accessLog, upstreamConnections),

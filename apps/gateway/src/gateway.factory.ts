@@ -22,6 +22,7 @@ import { ProxyHandler } from './proxy/proxy.handler.js';
 import { Upstreams, type UpstreamStats } from './proxy/upstreams.js';
 import { drain } from './shutdown/drain.js';
 import { ShutdownState } from './shutdown/shutdown-state.js';
+import type { ProxyTracing } from './tracing/tracing.js';
 
 export interface GatewayOptions {
   /** Overrides `PORT` / `HOST` (tests listen on port 0 of the loopback). */
@@ -74,6 +75,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
   let app: NestFastifyApplication | undefined;
   // One connection for tokens and rate limits, created here so that it is closed last.
   const redis = connectRedis(config);
+  let tracing: ProxyTracing | undefined;
   try {
     const { logger, accessLog } = await createLogs({
       level: config.logLevel,
@@ -86,10 +88,23 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
         'SANDBOX=true with NODE_ENV=production: these providers are answered by the embedded emulators, not the real ones',
       );
     }
+    // Before Nest: the library's spans need the SDK registered when its first token request starts.
+    if (config.tracing) {
+      const { startTracing } = await import('./tracing/tracing-sdk.js');
+      tracing = await startTracing(config.tracing);
+    }
     // Made before Nest, since Fastify needs its server up front; it learns the app's routes as Fastify registers them.
     const server = new GatewayServer(config);
     app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.forGateway({ config, logger, oauth: options.oauth, redis, accessLog, upstreamConnections: options.upstreamConnections }),
+      AppModule.forGateway({
+        config,
+        logger,
+        oauth: options.oauth,
+        redis,
+        accessLog,
+        upstreamConnections: options.upstreamConnections,
+        tracing,
+      }),
       fastifyAdapter(server),
       // Nest's start-up lines ("successfully started"...) are held until the port is ours: a gateway that cannot listen prints only why.
       { logger: new PinoNestLogger(logger), abortOnError: false, bufferLogs: true, autoFlushLogs: false },
@@ -121,6 +136,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
       await started.close();
       await redis?.quit().catch(() => redis.disconnect());
       await sandbox?.emulators.close();
+      await tracing?.shutdown();
       logger.info({ ms, forced }, 'gateway stopped');
       logger.flush();
     };
@@ -143,6 +159,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
     await app?.close().catch(() => undefined);
     redis?.disconnect();
     await sandbox?.emulators.close();
+    await tracing?.shutdown();
     throw error;
   }
 }

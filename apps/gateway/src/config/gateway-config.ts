@@ -1,5 +1,6 @@
 import type { SecretFile } from './secret-file.watcher.js';
 import type { ProviderConfig } from './providers/provider-registry.js';
+import type { TracingConfig } from './tracing-config.js';
 import type { RateLimitPolicy } from './rate-limit.policy.js';
 
 export type { ProviderConfig } from './providers/provider-registry.js';
@@ -99,6 +100,8 @@ export interface GatewayConfig {
   /** `TRUSTED_PROXIES`: peers whose `x-forwarded-for` is kept and appended to (empty: nobody's). */
   trustedProxies: TrustedProxy[];
   logLevel: LogLevel;
+  /** OpenTelemetry traces (`OTEL_*`); undefined: off. */
+  tracing?: TracingConfig;
   sandbox: 'true' | 'false' | 'auto';
   /** Enabled providers (all required variables set, or filled in by sandbox mode). */
   providers: ProviderConfig[];

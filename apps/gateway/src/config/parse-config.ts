@@ -6,6 +6,7 @@ import { readProviders } from './provider-config.js';
 import { providerSecretFiles } from './provider-secret-files.js';
 import { noProviderProblem, sandboxWanted, SANDBOX_DEFAULT_HOST } from './sandbox.js';
 import { withSecretFiles } from './secret-files.js';
+import { readTracing } from './tracing-config.js';
 import type { Env } from './env.js';
 
 export type { Env } from './env.js';
@@ -31,6 +32,7 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
   }
   const { providers, knownProviders, partlyConfigured } = readProviders(env, problems);
   const { apiKeys, apiKeysFile, keysFileLimits } = parseCallerKeys(env, knownProviders, problems);
+  const tracing = readTracing(env, problems);
   if (!parsed.success) throw new ConfigValidationError(problems);
   const v = parsed.data;
 
@@ -91,6 +93,7 @@ export function parseGatewayConfig(rawEnv: Env): GatewayConfig {
     maxHeaderCount: v.MAX_HEADER_COUNT,
     trustedProxies: v.TRUSTED_PROXIES ?? [],
     logLevel: v.LOG_LEVEL,
+    tracing,
     sandbox: v.SANDBOX,
     providers,
     knownProviders,

@@ -25,6 +25,9 @@ export interface AccessLine {
   status: number;
   outcome: Outcome;
   ms: number;
+  /** The request's trace and server span, when tracing is on. */
+  traceId?: string;
+  spanId?: string;
 }
 
 const INFO = 30; // pino's number for `info`
@@ -56,11 +59,13 @@ export class AccessLog {
   write(line: AccessLine): void {
     if (!this.logger.isLevelEnabled('info')) return;
     const upstream = line.upstreamMs === undefined ? '' : `,"upstreamMs":${line.upstreamMs}`;
+    // Hex ids made by the tracing SDK, never by the caller: no escaping needed.
+    const trace = line.traceId === undefined ? '' : `,"trace_id":"${line.traceId}","span_id":"${line.spanId}"`;
     this.destination.write(
       `{"level":${INFO},"time":${Date.now()}${this.bindings},"reqId":${JSON.stringify(line.reqId)},` +
         `"caller":${JSON.stringify(line.caller)},"client":${JSON.stringify(line.client)}${upstream},` +
         `"bytesIn":${line.bytesIn},"bytesOut":${line.bytesOut},"provider":${JSON.stringify(line.provider)},` +
-        `"method":${JSON.stringify(line.method)},"path":${JSON.stringify(line.path)},"status":${line.status},"outcome":"${line.outcome}","ms":${line.ms},"msg":"proxied"}\n`,
+        `"method":${JSON.stringify(line.method)},"path":${JSON.stringify(line.path)},"status":${line.status},"outcome":"${line.outcome}","ms":${line.ms}${trace},"msg":"proxied"}\n`,
     );
   }
 }

@@ -15,6 +15,7 @@ import { callerResponseHeaders, withProviderHeaders } from './proxy-headers.js';
 import type { RequestBody } from './request-body.js';
 import { contentAfterBodiless, contentOn204, upstreamProblem } from './upstream-problem.js';
 import type { Upstream } from './upstreams.js';
+import type { CallTrace, TracedCall } from '../tracing/tracing.js';
 
 /** What happens to the upstream answer being received: not known yet, read and dropped (a 401 about to be replayed), relayed. */
 const PENDING = 0;
@@ -28,20 +29,16 @@ export const CALLER_GONE_STATUS = 499;
 
 /**
  * One proxied request, from its head to its outcome: the single owner of the caller's body (a
- * `RequestBody`, which never emits an error anyone must handle) and of the upstream exchange (this
- * object is its undici dispatch handler). Whatever happens first, on either side, decides the
- * caller's outcome, exactly once (`settled`): the relayed answer, a problem answer (401…413, 408,
- * 502, 503, 504), a cut (the upstream's answer broke after part of it was sent), or nothing for a
- * caller that went away (logged 499); then everything else still running for it is stopped, its
- * provider's in-flight place is given back and its access line is written.
- *
- * The upstream answer is written straight into the caller's response as it arrives, with
- * back-pressure (undici stops reading the upstream socket while `res` is full), its head with its
- * first byte or its end (an answer breaking before then is answered 502). A 1xx is dropped and
- * resets undici's own timer, so the sweeper then holds `UPSTREAM_TIMEOUT_MS`. Everything else it
- * works with comes from its `ProxyContext`.
+ * `RequestBody`, which never emits an error anyone must handle) and of the upstream exchange (its
+ * undici dispatch handler); everything else comes from its `ProxyContext`. Whatever happens first
+ * decides the caller's outcome, exactly once (`settled`): the relayed answer, a problem (401…413,
+ * 408, 502, 503, 504), a cut (the answer broke after part of it was sent), or nothing for a caller
+ * gone (logged 499); then what still runs for it stops, its in-flight place is given back and its
+ * access line is written. The answer is written into the caller's response as it arrives, with
+ * back-pressure, its head with its first byte or its end (breaking before then: 502). A 1xx is
+ * dropped and resets undici's timer, so the sweeper then holds `UPSTREAM_TIMEOUT_MS`.
  */
-export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, FinishedCall {
+export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, FinishedCall, TracedCall {
   readonly requestId: string;
   readonly started = performance.now();
   readonly writtenBefore: number;
@@ -58,6 +55,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
   /** `performance.now()` when the request went upstream, moved forward by the token wait of a replay; 0: never sent. */
   upstreamAt = 0;
   outcome: Outcome = 'ok';
+  readonly trace: CallTrace | undefined;
   /** `performance.now()` when the latest attempt went upstream. */
   private sentAt = 0;
   /** An informational answer arrived: the sweeper holds the deadline of the final head. */
@@ -86,6 +84,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
   ) {
     this.requestId = requestIdFor(req.headers['x-request-id']);
     this.writtenBefore = req.socket.bytesWritten;
+    this.trace = context.tracing?.begin(req);
     res.on('close', this.onClose);
   }
 
@@ -216,6 +215,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
     const upstream = this.upstream!;
     const headers = withProviderHeaders(this.headers, this.context.tokens.headersFor(token));
     const pool = this.body === undefined ? upstream.pool : upstream.uploads;
+    this.trace?.upstream(this.req.method!, upstream.origin, headers);
     pool.dispatch({ method: this.req.method as Dispatcher.HttpMethod, path: this.target, headers, body: payload }, this);
   }
 
@@ -242,6 +242,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
     this.controller?.abort(problem);
     this.body?.destroy();
     this.outcome = outcome;
+    this.trace?.failed(problem.code);
     this.context.log.failed(this.provider, outcome === 'upstream_broken' ? outcome : problem.code, problem.status);
     if (this.res.headersSent) {
       this.res.destroy();
@@ -274,6 +275,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
     if (this.upstream !== undefined) this.upstream.inflight--;
     this.context.terms.sweeper.unwatch(this);
     this.context.log.finished(this);
+    this.trace?.end(this);
   }
 
   private writeHead(): void {

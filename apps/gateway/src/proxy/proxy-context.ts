@@ -3,6 +3,7 @@ import type { Admission } from './admission.js';
 import type { CallerTerms } from './caller-answer.js';
 import type { ProxyLog } from './proxy-log.js';
 import type { ProxyTokens } from './proxy-tokens.js';
+import type { ProxyTracing } from '../tracing/tracing.js';
 
 /**
  * Everything a proxied request works with, built once (`proxy.providers.ts`) and handed to each
@@ -22,4 +23,6 @@ export interface ProxyContext {
   /** The access line and the metrics of each request. */
   readonly log: ProxyLog;
   readonly logger: Logger;
+  /** OpenTelemetry's spans; undefined when tracing is off. */
+  readonly tracing: ProxyTracing | undefined;
 }

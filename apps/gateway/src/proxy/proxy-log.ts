@@ -24,6 +24,7 @@ export interface FinishedCall {
   readonly status: number;
   readonly outcome: Outcome;
   readonly body: { readonly bytes: number } | undefined;
+  readonly trace: { readonly traceId: string; readonly spanId: string } | undefined;
 }
 
 /** The access lines and the metrics of the proxy's requests, refused ones included. */
@@ -56,6 +57,8 @@ export class ProxyLog {
       status: call.status,
       outcome: call.outcome,
       ms: Math.round(ms),
+      traceId: call.trace?.traceId,
+      spanId: call.trace?.spanId,
     });
   }
 

@@ -19,7 +19,9 @@ export class ProxyHandler implements ProxyEntry {
   constructor(private readonly context: ProxyContext) {}
 
   readonly listener = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void => {
-    void new ProxyCall(this.context, req, res, expectsContinue).start();
+    const call = new ProxyCall(this.context, req, res, expectsContinue);
+    // Traced, the request runs with its server span current, so that the token request it waits on is its child.
+    void (call.trace === undefined ? call.start() : call.trace.within(() => call.start()));
   };
 
   refuse(req: IncomingMessage, res: ServerResponse, problem: ProblemError): void {

@@ -8,6 +8,7 @@ import { GATEWAY_LOGGER } from '../logging/gateway-logger.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RateLimiter } from '../ratelimit/rate-limiter.interface.js';
 import { ShutdownState } from '../shutdown/shutdown-state.js';
+import { GATEWAY_TRACING, type ProxyTracing } from '../tracing/tracing.js';
 import { Admission } from './admission.js';
 import { DeadlineSweeper, sweepPeriodFor } from './deadline-sweeper.js';
 import { ForwardedFor } from './forwarded-for.js';
@@ -52,6 +53,7 @@ export function proxyProviders(accessLog: AccessLog, upstreamConnections = CONNE
         MetricsService,
         AccessLog,
         GATEWAY_LOGGER,
+        GATEWAY_TRACING,
       ],
       useFactory: (
         config: GatewayConfig,
@@ -64,6 +66,7 @@ export function proxyProviders(accessLog: AccessLog, upstreamConnections = CONNE
         metrics: MetricsService,
         log: AccessLog,
         logger: Logger,
+        tracing: ProxyTracing | null,
       ) => {
         const forwardedFor = new ForwardedFor(config.trustedProxies);
         const context: ProxyContext = {
@@ -73,6 +76,7 @@ export function proxyProviders(accessLog: AccessLog, upstreamConnections = CONNE
           uploadTimeoutMs: config.uploadTimeoutMs,
           upstreamTimeoutMs: config.upstreamTimeoutMs,
           log: new ProxyLog(log, metrics, forwardedFor),
+          tracing: tracing ?? undefined,
           logger,
         };
         return new ProxyHandler(context);

@@ -15,6 +15,8 @@ export interface Upstream {
    * holds its connection until the last byte, so slow uploads can only ever wait on each other.
    */
   uploads: Dispatcher;
+  /** The API URL's origin (`https://api.example.com`). */
+  origin: string;
   /** The API URL's path without its trailing slash (`''` at the root). */
   basePath: string;
   /** This provider's requests admitted and not finished yet (waiting for a token or a connection included). */
@@ -57,6 +59,7 @@ export class Upstreams implements OnApplicationShutdown {
         provider: provider.name,
         pool: this.open(url.origin, provider, settings),
         uploads: this.open(url.origin, provider, settings),
+        origin: url.origin,
         basePath: url.pathname.replace(/\/+$/, ''),
         inflight: 0,
       });

@@ -51,6 +51,8 @@ export interface TokenStrategy {
   readonly identity: string;
   /** Private CA, client certificate and egress proxy for the token endpoint; absent: direct, Node's roots. */
   readonly transport?: TokenTransport;
+  /** The primary grant's `grant_type` (default `client_credentials`), as traces name it. */
+  readonly grantType?: string;
   /** Primary grant. Rejects with `OAuthProviderError` only. */
   requestToken(ctx: TokenRequestContext): Promise<TokenGrant>;
   /** Refresh grant, for providers that issue refresh tokens. */

@@ -66,6 +66,10 @@ const GRANT_TYPES: ReadonlyArray<NonNullable<OAuth2Options['grantType']>> = ['cl
  */
 export class OAuth2Strategy implements TokenStrategy {
   readonly name: string;
+  /** The primary grant's `grant_type`, as traces name it. */
+  get grantType(): string {
+    return this.#grantType;
+  }
   readonly identity: string;
   readonly transport?: TokenTransport;
   readonly #options: OAuth2Options;

@@ -45,6 +45,10 @@ const DEFAULT_API_VERSION = '1618440906';
  */
 export class PaymeStrategy implements TokenStrategy {
   readonly name: string;
+  /** The primary grant's `grant_type`, as traces name it. */
+  get grantType(): string {
+    return this.#grant;
+  }
   readonly identity: string;
   readonly transport?: TokenTransport;
   readonly #options: PaymeOptions;

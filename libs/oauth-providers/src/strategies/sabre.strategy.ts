@@ -46,6 +46,8 @@ export interface SabreOptions {
  */
 export class SabreStrategy implements TokenStrategy {
   readonly name: string;
+  /** The primary grant's `grant_type`, as traces name it. */
+  readonly grantType = 'password';
   readonly identity: string;
   readonly transport?: TokenTransport;
   readonly #options: SabreOptions;

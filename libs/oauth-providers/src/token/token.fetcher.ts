@@ -5,6 +5,7 @@ import type { Clock, RetryOptions } from '../interfaces/oauth-module-options.int
 import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import { backoffDelay } from './backoff.js';
 import { checkedGrant } from './token-grant.check.js';
+import { inTokenSpan } from './token-tracing.js';
 import type { TokenEndpointBreaker } from './token-endpoint.breaker.js';
 import type { TokenRequestEvent } from './token.events.js';
 
@@ -50,7 +51,7 @@ export class TokenFetcher {
     for (let attempt = 1; ; attempt++) {
       const kind = useRefresh ? 'refresh' : 'primary';
       try {
-        return { grant: await this.callOnce(useRefresh ? refreshToken : undefined), kind };
+        return { grant: await this.callOnce(useRefresh ? refreshToken : undefined, attempt), kind };
       } catch (cause) {
         const error = cause as OAuthProviderError; // callOnce rejects with nothing else
         if (useRefresh && error.kind === 'rejected') {
@@ -72,7 +73,13 @@ export class TokenFetcher {
   }
 
   /** One call; whatever the strategy throws or returns that is not a grant becomes an `OAuthProviderError`, here only. */
-  private async callOnce(refreshToken: string | undefined): Promise<TokenGrant> {
+  private callOnce(refreshToken: string | undefined, attempt: number): Promise<TokenGrant> {
+    const grantType = refreshToken !== undefined ? 'refresh_token' : (this.strategy.grantType ?? 'client_credentials');
+    const outcome = (error: unknown) => (error as OAuthProviderError).kind;
+    return inTokenSpan({ provider: this.strategy.name, grantType, attempt }, () => this.attempt(refreshToken), outcome);
+  }
+
+  private async attempt(refreshToken: string | undefined): Promise<TokenGrant> {
     const { clock, onRequest } = this.options;
     const provider = this.strategy.name;
     // Taken before the call, so that a secret rotated while it was under way ends the cool-down that follows.

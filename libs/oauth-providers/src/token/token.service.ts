@@ -13,6 +13,7 @@ import { toAccessToken, validUntil } from './token-lifetime.js';
 import { providerState, refusalUnlessRotated, renewalWaitMs, renewsNow, servableToken, type ProviderState } from './provider-state.js';
 import { tokenStatus } from './token-status.projection.js';
 import { TokenStoreSync } from './token-store.sync.js';
+import { tokenWait } from './token-tracing.js';
 import { describeFailure, type TokenFailedEvent, type TokenServiceEvents } from './token.events.js';
 
 /** What `getToken` takes besides the provider's name. */
@@ -88,7 +89,7 @@ export class TokenService implements OnApplicationShutdown {
       return Promise.resolve(token);
     }
     state.misses++;
-    return this.renew(state, false);
+    return tokenWait(provider, this.options.clock, this.renew(state, false));
   }
 
   /**
@@ -173,20 +174,15 @@ export class TokenService implements OnApplicationShutdown {
   status(): ProviderTokenStatus[] {
     const now = this.options.clock.now();
     const store = this.storeStatus();
-    return [...this.states.entries()].map(([provider, s]) =>
-      tokenStatus(
-        {
-          provider,
-          token: s.local,
-          renewing: s.inflight !== undefined,
-          lastRefreshAt: s.lastRefreshAt,
-          health: s.breaker.health(now),
-          store,
-        },
+    const { refreshSkewMs } = this.options;
+    return [...this.states.entries()].map(([provider, s]) => {
+      const { local: token, lastRefreshAt } = s;
+      return tokenStatus(
+        { provider, token, renewing: !!s.inflight, lastRefreshAt, health: s.breaker.health(now), store },
         now,
-        this.options.refreshSkewMs,
-      ),
-    );
+        refreshSkewMs,
+      );
+    });
   }
 
   /**

@@ -1,0 +1,35 @@
+import type { IncomingMessage } from 'node:http';
+
+/** Nest token of the gateway's `ProxyTracing`, `null` when tracing is off. */
+export const GATEWAY_TRACING = Symbol('GATEWAY_TRACING');
+
+/** What the proxy needs of tracing; undefined in its context when tracing is off (nothing of OpenTelemetry is loaded then). */
+export interface ProxyTracing {
+  /** Starts the server span of one proxied request, continuing the caller's `traceparent`. */
+  begin(req: IncomingMessage): CallTrace;
+  /** Spans ended but never exported (queue full, exporter failing). */
+  dropped(): number;
+  /** Exports what is queued, within a bound, and stops. */
+  shutdown(): Promise<void>;
+}
+
+/** What a finished request tells its span. */
+export interface TracedCall {
+  provider: string;
+  caller: string;
+  status: number;
+  outcome: string;
+}
+
+/** The spans of one proxied request. */
+export interface CallTrace {
+  readonly traceId: string;
+  readonly spanId: string;
+  /** Runs `fn` with the server span current, so that the token request it may wait on is its child. */
+  within<T>(fn: () => T): T;
+  /** Starts the client span of one upstream call and puts its context in `headers` (`traceparent`, `tracestate`), replacing the caller's. */
+  upstream(method: string, origin: string, headers: Record<string, string | string[]>): void;
+  /** The gateway answered with this problem itself. */
+  failed(code: string): void;
+  end(call: TracedCall): void;
+}
