@@ -1,8 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { readOptions } from './cli-options.js';
 
 /** The bench's options, constants, scratch directory, log and number formats, shared by its sections. */
 
@@ -11,20 +12,37 @@ export const repo = resolve(here, '../..');
 export const GATEWAY_MAIN = resolve(repo, 'dist/apps/gateway/src/main.js');
 export const script = (name: string) => join(here, name);
 
-export function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`);
-  return value;
-}
-export const PROFILE = process.argv.includes('--profile');
-export const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-if (ONLY !== undefined && !['keys', 'peers', 'reload', 'redis', 'egress'].includes(ONLY))
-  throw new Error('--only takes keys, peers, reload, redis or egress');
+const BENCH_USAGE = `Usage: npm run bench [-- --profile] [--duration 3] [--connections 50] [--runs 9] [--only keys|peers|reload|redis|egress]`;
+const COMPARE_USAGE = `Usage: npm run bench:compare -- --base <another built checkout> [--rounds 15] [--duration 3] [--connections 50] [--rate 1000] [--together]`;
+const SHARED = { duration: { type: 'number', default: 3 }, connections: { type: 'number', default: 50 } } as const;
+
+/**
+ * The command line of the bench script being run (`run.js` or `compare-builds.js`), read once and
+ * strictly: an unknown option or a bad value prints its usage and exits 2 before anything starts.
+ */
+const options = basename(process.argv[1] ?? '').startsWith('compare-builds')
+  ? readOptions(COMPARE_USAGE, {
+      ...SHARED,
+      base: { type: 'string' },
+      rounds: { type: 'number', default: 15 },
+      rate: { type: 'number' },
+      together: { type: 'boolean' },
+    })
+  : readOptions(BENCH_USAGE, {
+      ...SHARED,
+      runs: { type: 'number', default: 9 },
+      profile: { type: 'boolean' },
+      only: { type: 'string', choices: ['keys', 'peers', 'reload', 'redis', 'egress'] },
+    });
+/** A value of the compare script's own options (undefined for the bench's). */
+export const compareOption = <K extends 'base' | 'rounds' | 'rate' | 'together'>(name: K) =>
+  (options as Partial<Record<K, string | number | boolean>>)[name];
+export const PROFILE = 'profile' in options && options.profile;
+export const ONLY = 'only' in options ? options.only : undefined;
 export const KEY_COUNTS = [1, 1000, 100_000];
-export const DURATION_S = option('duration', 3);
-export const CONNECTIONS = option('connections', 50);
-export const RUNS = option('runs', 9);
+export const DURATION_S = options.duration;
+export const CONNECTIONS = options.connections;
+export const RUNS = 'runs' in options ? options.runs : 9;
 /** On a 2-core VM, V8 needs this long under load before a process's CPU per request stops falling. */
 export const WARMUP_S = 8;
 export const PIPELINING = 1;

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { API_KEY, CONNECTIONS, DURATION_S, int, log, median, option, PIPELINING, repo, tmp, WARMUP_S } from './bench-context.js';
+import { API_KEY, compareOption, CONNECTIONS, DURATION_S, int, log, median, PIPELINING, repo, tmp, WARMUP_S } from './bench-context.js';
 import { killAll, runBench, stopChild } from './children.js';
 import type { LoadSpec } from './load.js';
 import { interleaved, runOnce, summarise, warmUp, type Measured, type Run, type Target } from './measure.js';
@@ -19,17 +19,12 @@ import { startGateway, startUpstream, type Gateway } from './targets.js';
  * "CPU per request within N % of before" check reads, with its spread.
  */
 
-const BASE_DIR = (() => {
-  const i = process.argv.indexOf('--base');
-  const dir = i >= 0 ? process.argv[i + 1] : undefined;
-  if (dir === undefined || dir.startsWith('--')) throw new Error('--base <directory of another built checkout> is required');
-  return resolve(dir);
-})();
+const BASE_DIR = resolve(String(compareOption('base') ?? ''));
 const BASE_MAIN = resolve(BASE_DIR, 'dist/apps/gateway/src/main.js');
-const ROUNDS = option('rounds', 15);
+const ROUNDS = Number(compareOption('rounds'));
 /** A fixed offered load: CPU per request then does not follow how much CPU the machine's other work left the gateways. */
-const RATE = process.argv.includes('--rate') ? option('rate', 1) : undefined;
-const TOGETHER = process.argv.includes('--together');
+const RATE = compareOption('rate') as number | undefined;
+const TOGETHER = compareOption('together') === true;
 // Every load run is bounded by its own timeout (duration + 30 s), so this only catches a hung start.
 const BUDGET_MS = (2 * (WARMUP_S + 30) + ROUNDS * 2 * (DURATION_S + 30) + 120) * 1000;
 
@@ -103,6 +98,10 @@ async function together(targets: Target[], extra: Partial<LoadSpec>): Promise<Me
 }
 
 async function main(): Promise<void> {
+  if (compareOption('base') === undefined) {
+    process.stderr.write('--base <directory of another built checkout> is required\n');
+    process.exit(2);
+  }
   if (!existsSync(BASE_MAIN)) throw new Error(`${BASE_MAIN} not found: run npm ci and npm run build in ${BASE_DIR} first`);
   setTimeout(() => {
     log(`still running after ${BUDGET_MS / 1000} s: giving up`);

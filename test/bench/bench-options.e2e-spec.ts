@@ -3,7 +3,11 @@ import { describe, expect, it } from '@jest/globals';
 import { ROOT, runProcess } from '../support/processes.js';
 
 /** The bench scripts' command lines, as `npm run soak -- …` hands them over (needs dist/, which scripts/test.mjs builds). */
-const SCRIPTS = [['soak', 'dist/bench/soak.js', '--duration']] as const;
+const SCRIPTS = [
+  ['soak', 'dist/bench/soak.js', '--duration'],
+  ['bench', 'dist/bench/run.js', '--runs'],
+  ['bench:compare', 'dist/bench/compare-builds.js', '--rounds'],
+] as const;
 
 describe.each(SCRIPTS)('npm run %s refuses a command line it cannot honour', (_name, script, numeric) => {
   const run = (...args: string[]) => runProcess('node', [join(ROOT, script), ...args]);

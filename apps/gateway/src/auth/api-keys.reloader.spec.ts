@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
-import { ConfigService } from '@nestjs/config';
 import { Test, type TestingModule } from '@nestjs/testing';
 import pino from 'pino';
 import { parseGatewayConfig } from '../config/parse-config.js';
 import { SecretFileWatcher } from '../config/secret-file.watcher.js';
 import { GATEWAY_LOGGER } from '../logging/gateway-logger.js';
 import { PRIO } from '../../../../test/support/gateway-config.js';
+import { GATEWAY_CONFIG } from '../config/gateway-config.js';
 import { waitUntil } from '../../../../test/support/helpers.js';
 import { clientSecret, rewrite, startWatcher, tempDirectory, type WatcherRig } from '../../../../test/support/secret-files.js';
 import { ApiKeys } from './api-keys.js';
@@ -20,7 +20,7 @@ async function reloaderWith(watcher?: SecretFileWatcher, logger = pino({ enabled
     providers: [
       ApiKeysReloader,
       { provide: ApiKeys, useValue: new ApiKeys(gateway.apiKeys) },
-      { provide: ConfigService, useValue: new ConfigService({ gateway }) },
+      { provide: GATEWAY_CONFIG, useValue: gateway },
       { provide: GATEWAY_LOGGER, useValue: logger },
       { provide: KEYS_REPLACED, useValue: () => undefined },
       ...(watcher ? [{ provide: SecretFileWatcher, useValue: watcher }] : []),

@@ -122,8 +122,14 @@ describe('parseGatewayConfig', () => {
       'IDP_USERNAME: missing (required by IDP_GRANT_TYPE=password)',
       'IDP_PASSWORD: missing (required by IDP_GRANT_TYPE=password)',
     ]);
+    expect(problems({ ...base, IDP_AUTH_METHOD: 'none' })).toEqual([
+      'IDP_AUTH_METHOD: must be one of client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth',
+    ]);
     expect(problems({ ...base, IDP_AUTH_METHOD: 'private_key_jwt' })).toEqual([
-      'IDP_AUTH_METHOD: must be client_secret_basic or client_secret_post',
+      'IDP_PRIVATE_KEY: missing (required by IDP_AUTH_METHOD=private_key_jwt; or IDP_PRIVATE_KEY_FILE)',
+    ]);
+    expect(problems({ ...base, IDP_AUTH_METHOD: 'private_key_jwt', IDP_PRIVATE_KEY: 'not a key' })).toEqual([
+      'IDP_PRIVATE_KEY: is not an unencrypted PEM private key (PKCS#8, PKCS#1 or SEC1)',
     ]);
   });
 

@@ -98,7 +98,7 @@ describe('readTransport', () => {
   it('refuses a PEM file over 1 MiB and a variable set twice', () => {
     const big = join(pki.dir, 'big.pem');
     writeFileSync(big, 'x'.repeat(1024 * 1024 + 1));
-    expect(read({ ACME_TLS_CA_FILE: big }).problems).toEqual([`ACME_TLS_CA_FILE: ${big} is larger than 1024 KiB (not a secret file?)`]);
+    expect(read({ ACME_TLS_CA_FILE: big }).problems).toEqual([`ACME_TLS_CA_FILE: ${big} is larger than 1 MiB (not a secret file?)`]);
     expect(read({ ACME_TLS_CA: pki.ca, ACME_TLS_CA_FILE: pki.paths.ca }).problems).toEqual([
       'ACME_TLS_CA: set twice, directly and through ACME_TLS_CA_FILE (keep one)',
     ]);

@@ -24,7 +24,8 @@ const twoPrios = {
 };
 
 /** The strategies the gateway builds (instances, never classes) and a filter by their class, which the library no longer exports. */
-const built = (config: Parameters<typeof oauthOptions>[0]) => oauthOptions(config).providers as TokenStrategy[];
+const built = (config: Parameters<typeof oauthOptions>[0], secrets?: Parameters<typeof oauthOptions>[1]) =>
+  oauthOptions(config, secrets).providers as TokenStrategy[];
 const ofClass = (name: string) => (strategy: TokenStrategy) => strategy.constructor.name === name;
 
 describe('<NAME>_TYPE: several accounts of one partner', () => {
@@ -139,7 +140,7 @@ describe('<NAME>_TYPE: several accounts of one partner', () => {
 });
 
 describe('RuntimeSecrets: where strategies take their secrets from', () => {
-  it('is asked for every secret of every type, by provider name', () => {
+  it('is asked for every secret of every type, by provider name, when a token request reads it (not when the strategy is built)', async () => {
     const config = parseGatewayConfig({
       ...PRIO,
       OAUTH_PROVIDERS: 'sb-apac,idp',
@@ -156,8 +157,12 @@ describe('RuntimeSecrets: where strategies take their secrets from', () => {
         return `rotated-${provider}-${field}`;
       },
     };
-    expect(oauthOptions(config, secrets).providers).toHaveLength(3);
-    expect(asked.sort()).toEqual(['idp.clientSecret', 'idp.password', 'prio.clientSecret', 'sb-apac.clientSecret', 'sb-apac.password']);
+    const strategies = built(config, secrets);
+    expect(strategies).toHaveLength(3);
+    expect(asked).toEqual([]);
+    // What a token request reads: every credential, current at that moment.
+    for (const strategy of strategies) await strategy.credentialsFingerprint?.();
+    expect(asked.sort()).toEqual(['idp.clientSecret', 'prio.clientSecret', 'sb-apac.clientSecret', 'sb-apac.password']);
   });
 
   it('starts with the values read at start-up', () => {

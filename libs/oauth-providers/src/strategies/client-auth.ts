@@ -12,9 +12,12 @@ import {
 } from './strategy-options.js';
 import { rfc6749BasicAuthorization } from './token-wire.js';
 
+/** How a client proves who it is to a token endpoint (RFC 6749 §2.3, RFC 7523 §2.2, RFC 8705 §2). */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'tls_client_auth';
+/** The JWS algorithms a `private_key_jwt` assertion may be signed with (RSA, RSA-PSS, ECDSA). */
 export type SigningAlg = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
 
+/** Every `authMethod` the `oauth2` strategy takes, e.g. to check a configuration value. */
 export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = [
   'client_secret_basic',
   'client_secret_post',
@@ -22,6 +25,7 @@ export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = [
   'private_key_jwt',
   'tls_client_auth',
 ];
+/** Every `signingAlg` the `oauth2` strategy takes for `private_key_jwt`. */
 export const SIGNING_ALGS: readonly SigningAlg[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
 
 /** RFC 7523 §2.2: the value of `client_assertion_type` for a JWT assertion. */

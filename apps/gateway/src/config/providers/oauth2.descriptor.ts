@@ -55,10 +55,12 @@ export const oauth2Descriptor: ProviderDescriptor<OAuth2Config> = {
       vars.problem('SIGNING_ALG', `must be one of ${SIGNING_ALGS.join(', ')}`);
     if (!oneOf(GRANT_TYPES, grantType) || !oneOf(CLIENT_AUTH_METHODS, authMethod)) return undefined;
     if (signingAlg !== undefined && !oneOf(SIGNING_ALGS, signingAlg)) return undefined;
-    if (authMethod === 'private_key_jwt' && vars.get('PRIVATE_KEY') === undefined)
+    const noKey = authMethod === 'private_key_jwt' && vars.get('PRIVATE_KEY') === undefined;
+    const noCert = authMethod === 'tls_client_auth' && vars.get('TLS_CERT') === undefined && vars.get('TLS_CERT_FILE') === undefined;
+    if (noKey)
       vars.problem('PRIVATE_KEY', `missing (required by ${vars.prefix}_AUTH_METHOD=private_key_jwt; or ${vars.prefix}_PRIVATE_KEY_FILE)`);
-    if (authMethod === 'tls_client_auth' && vars.get('TLS_CERT') === undefined && vars.get('TLS_CERT_FILE') === undefined)
-      vars.problem('TLS_CERT', `missing (required by ${vars.prefix}_AUTH_METHOD=tls_client_auth, with ${vars.prefix}_TLS_KEY)`);
+    if (noCert) vars.problem('TLS_CERT', `missing (required by ${vars.prefix}_AUTH_METHOD=tls_client_auth, with ${vars.prefix}_TLS_KEY)`);
+    if (noKey || noCert) return undefined;
     const username = vars.get('USERNAME');
     const password = vars.get('PASSWORD');
     if (grantType === 'password') {
