@@ -7,7 +7,7 @@ import type { Caller } from '../auth/api-keys.js';
 import { requestIdFor } from '../http/request-id.js';
 import { ProblemError } from '../problem/problem.js';
 import type { Admitted } from './admission.js';
-import { answerConnection, refusedBytes } from './answer-connection.js';
+import { liveConnections, refusedBytes } from './answer-connection.js';
 import { answerProblem, bodyOverdue, bodyStillArriving, endAnswer } from './caller-answer.js';
 import type { ProxyContext } from './proxy-context.js';
 import type { FinishedCall, Outcome } from './proxy-log.js';
@@ -60,8 +60,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
   private sentAt = 0;
   /** An informational answer arrived: the sweeper holds the deadline of the final head. */
   private informed = false;
-  /** The connection of a `204`/`304`, checked for bytes after it before the caller's answer ends. */
-  private bodiless: Socket | undefined;
+  /** The connections a `204`/`304` may have come on, checked for bytes after it before the caller's answer ends. */
+  private bodiless: Socket[] | undefined;
   /** The answer's head, until its first byte or its end is written. */
   private head: OutgoingHttpHeaders | undefined;
   private token: AccessToken | undefined;
@@ -156,7 +156,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
     const broken = statusCode === 204 ? contentOn204(headers, this.provider) : undefined;
     if (broken !== undefined) return this.fail(broken, 'upstream_broken');
     // After `HEAD` undici never reuses the connection nor reads on, so only these can be followed by bytes it parses.
-    if (statusCode === 204 || statusCode === 304) this.bodiless = answerConnection();
+    if (statusCode === 204 || statusCode === 304) this.bodiless = liveConnections(this.upstream!.origin);
     this.mode = RELAY;
     this.status = statusCode;
     const out = callerResponseHeaders(headers, this.requestId);
