@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startProviderEmulators, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
-import { npm, outsideEnv, run } from './consumer-support.js';
+import { emulatorAppEnv, npm, run } from './consumer-support.js';
 
 /**
  * The packed package in outside apps of the Nest versions it supports, each with its own lockfile:
@@ -102,19 +102,7 @@ describe(`${PACKAGE} in outside Nest 10 and 11 apps, CommonJS and ESM`, () => {
   let emulators: ProviderEmulators;
   const dirs = new Map<string, string>();
 
-  const appEnv = () => {
-    const c = emulators.credentials;
-    return outsideEnv({
-      PRIO_TOKEN_URL: emulators.tokenUrl('prio'),
-      PRIO_API_URL: emulators.apiUrl('prio'),
-      PRIO_CLIENT_ID: c.prio.clientId,
-      PRIO_CLIENT_SECRET: c.prio.clientSecret,
-      IDP_TOKEN_URL: emulators.tokenUrl('oauth2'),
-      IDP_API_URL: emulators.apiUrl('oauth2'),
-      IDP_CLIENT_ID: c.oauth2.clientId,
-      IDP_CLIENT_SECRET: c.oauth2.clientSecret,
-    });
-  };
+  const appEnv = () => emulatorAppEnv(emulators);
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'oauth-providers-matrix-'));

@@ -1,4 +1,5 @@
 import { execFile, type ExecFileException } from 'node:child_process';
+import type { ProviderEmulators } from '@oauth-gateway/provider-emulators';
 
 /** This run's environment without what `npm test` and Jest add: an outside app runs as a user's app would. */
 export function outsideEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -8,6 +9,22 @@ export function outsideEnv(extra: Record<string, string> = {}): NodeJS.ProcessEn
     ),
   );
   return { ...env, ...extra };
+}
+
+/** An outside app's environment with the emulators' Prio and RFC 6749 (`IDP_*`) credentials, plus `extra`. */
+export function emulatorAppEnv(emulators: ProviderEmulators, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const c = emulators.credentials;
+  return outsideEnv({
+    PRIO_TOKEN_URL: emulators.tokenUrl('prio'),
+    PRIO_API_URL: emulators.apiUrl('prio'),
+    PRIO_CLIENT_ID: c.prio.clientId,
+    PRIO_CLIENT_SECRET: c.prio.clientSecret,
+    IDP_TOKEN_URL: emulators.tokenUrl('oauth2'),
+    IDP_API_URL: emulators.apiUrl('oauth2'),
+    IDP_CLIENT_ID: c.oauth2.clientId,
+    IDP_CLIENT_SECRET: c.oauth2.clientSecret,
+    ...extra,
+  });
 }
 
 /** Runs a command to its end; a failure carries the command's own output (tsc writes its errors to stdout). */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { npm, outsideEnv, run } from './consumer-support.js';
+import { emulatorAppEnv, npm, run } from './consumer-support.js';
 import { startProviderEmulators, type EmulatedEndpoint, type ProviderEmulators } from '@oauth-gateway/provider-emulators';
 
 /**
@@ -92,15 +92,7 @@ describe(`${PACKAGE} installed by an outside Nest 12 app`, () => {
 
   const appEnv = (extra: Record<string, string> = {}) => {
     const c = emulators.credentials;
-    return outsideEnv({
-      PRIO_TOKEN_URL: emulators.tokenUrl('prio'),
-      PRIO_API_URL: emulators.apiUrl('prio'),
-      PRIO_CLIENT_ID: c.prio.clientId,
-      PRIO_CLIENT_SECRET: c.prio.clientSecret,
-      IDP_TOKEN_URL: emulators.tokenUrl('oauth2'),
-      IDP_API_URL: emulators.apiUrl('oauth2'),
-      IDP_CLIENT_ID: c.oauth2.clientId,
-      IDP_CLIENT_SECRET: c.oauth2.clientSecret,
+    return emulatorAppEnv(emulators, {
       // as the emulators' --write-env gives them: the strict RFC 6749 endpoint
       ACME_TOKEN_URL: emulators.tokenUrl('oauth2'),
       ACME_API_URL: emulators.apiUrl('oauth2'),
