@@ -82,6 +82,7 @@ export async function createGateway(env: Env, options: GatewayOptions = {}): Pro
       production: config.production,
       destination: options.logDestination,
     });
+    for (const warning of config.warnings ?? []) logger.warn(warning);
     if (sandbox && config.production) {
       logger.warn(
         { providers: sandbox.providers },

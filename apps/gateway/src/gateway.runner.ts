@@ -76,6 +76,8 @@ export async function runGateway(env: Env, io: RunnerIo = processIo, options: Ga
     if (error instanceof ConfigValidationError) {
       io.error('Invalid configuration:');
       for (const problem of error.problems) io.error(`  ${problem}`);
+      if (error.warnings.length > 0) io.error('Warnings:');
+      for (const warning of error.warnings) io.error(`  ${warning}`);
     } else {
       // The message only: a stack or a cause may carry configuration values.
       io.error(`The gateway could not start: ${error instanceof Error ? error.message : String(error)}`);

@@ -31,7 +31,9 @@ export async function listen(
   host: string,
 ): Promise<Listening> {
   const adminServer = config.adminPort === undefined ? undefined : server.adminServer();
-  if (adminServer) await listening(adminServer, config.adminPort!, config.adminHost ?? host, 'ADMIN_PORT', 'ADMIN_HOST');
+  // Without ADMIN_HOST the admin port takes HOST's value: a problem with it names HOST.
+  const adminHostName = config.adminHost === undefined ? 'HOST' : 'ADMIN_HOST';
+  if (adminServer) await listening(adminServer, config.adminPort!, config.adminHost ?? host, 'ADMIN_PORT', adminHostName);
   capConnections(app.getHttpServer(), config.maxConnections);
   try {
     await listening(app.getHttpServer(), port, host, 'PORT', 'HOST', () => app.listen(port, host));
@@ -66,6 +68,8 @@ async function listening(
     if (code === 'EADDRINUSE') throw new Error(`${host}:${port} is already in use (set ${portName}, or ${hostName}, to a free one)`);
     if (code === 'EACCES') throw new Error(`${host}:${port} needs privileges this process does not have (set ${portName} above 1023)`);
     if (code === 'EADDRNOTAVAIL') throw new Error(`${host} is not an address of this machine (set ${hostName})`);
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+      throw new Error(`${hostName}: ${host} does not resolve to an address (getaddrinfo ${code})`);
     throw error;
   }
 }

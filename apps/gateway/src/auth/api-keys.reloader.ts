@@ -142,6 +142,8 @@ export class ApiKeysReloader implements OnModuleInit, OnModuleDestroy {
     this.keysReplaced();
     this.failed = false;
     this.logger.info({ trigger, keys: this.apiKeys.size, ms: Math.round(performance.now() - started) }, 'API keys loaded');
+    if (this.apiKeys.size === 0)
+      this.logger.warn({ trigger, file: this.file }, 'API keys file has no entry: every caller gets 401 until one is added');
   }
 
   private stopWatching(): void {

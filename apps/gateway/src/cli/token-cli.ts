@@ -74,7 +74,7 @@ export async function runTokenCli(argv: string[], env: Env, io: CliIo): Promise<
 
   let config: GatewayConfig;
   try {
-    config = parseGatewayConfig(env);
+    config = parseGatewayConfig(env, 'cli');
   } catch (error) {
     if (!(error instanceof ConfigValidationError)) throw error;
     io.err('Invalid configuration:');

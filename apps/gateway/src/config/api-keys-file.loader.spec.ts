@@ -65,6 +65,6 @@ describe('loadKeysFile', () => {
     expect(await problems(fifo)).toEqual(['GATEWAY_API_KEYS_FILE: is not a regular file']);
     expect(await problems(dir)).toEqual(['GATEWAY_API_KEYS_FILE: is not a regular file']);
     expect(await problems(file, 10)).toEqual(['GATEWAY_API_KEYS_FILE: is larger than KEYS_FILE_MAX_BYTES (10 bytes)']);
-    expect(await problems(join(dir, 'missing'))).toEqual(['GATEWAY_API_KEYS_FILE: cannot be read (ENOENT)']);
+    expect(await problems(join(dir, 'missing'))).toEqual([`GATEWAY_API_KEYS_FILE: cannot be read: ${join(dir, 'missing')}: ENOENT`]);
   });
 });

@@ -14,6 +14,8 @@ const PARSER = new URL(`./api-keys-file.worker${extname(fileURLToPath(import.met
 export const KEYS_PARSER_HEAP_MB = 512;
 /** A parser thread still busy after this long is stopped and the load counts as failed. */
 export const KEYS_PARSE_TIMEOUT_MS = 300_000;
+const EMPTY_IN_PRODUCTION = `${KEYS_FILE}: has no entry and NODE_ENV=production (every caller would get 401): add one (npm run -s keys -- new NAME)`;
+
 /** Start-up reads a file that keeps changing this many times before giving up. */
 const START_ATTEMPTS = 10;
 
@@ -89,9 +91,14 @@ export async function withKeysFile(config: GatewayConfig, options?: KeysParserOp
   const request = { path: config.apiKeysFile, known: [...config.knownProviders], maxBytes: config.keysFileLimits.maxBytes };
   for (let attempt = 1; ; attempt++) {
     const answer = await loadKeysFile(request, options);
-    if (answer.status === 'loaded') return { ...config, apiKeys: entriesOf(answer.table), apiKeysFileContent: answer.content };
-    if (answer.status === 'failed') throw new ConfigValidationError(answer.problems);
-    if (attempt === START_ATTEMPTS) throw new ConfigValidationError([`${KEYS_FILE}: kept changing while it was read`]);
+    if (answer.status === 'loaded') {
+      const apiKeys = entriesOf(answer.table);
+      // As with no keys at all: in production a gateway no caller can use must not start (a later reload to none only warns).
+      if (config.production && apiKeys.length === 0) throw new ConfigValidationError([EMPTY_IN_PRODUCTION], config.warnings);
+      return { ...config, apiKeys, apiKeysFileContent: answer.content };
+    }
+    if (answer.status === 'failed') throw new ConfigValidationError(answer.problems, config.warnings);
+    if (attempt === START_ATTEMPTS) throw new ConfigValidationError([`${KEYS_FILE}: kept changing while it was read`], config.warnings);
     await sleep(Math.max(config.keysFileLimits.settleMs, 10));
   }
 }

@@ -1,7 +1,10 @@
+import { isAbsolute, resolve } from 'node:path';
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 
 export type KeysFileBytes = { bytes: Buffer; settled: boolean } | { problem: string };
 
+/** The path as given and, when relative, as resolved from the working directory (a path is not a secret). */
+const named = (path: string) => (isAbsolute(path) ? path : `${path} (${resolve(path)})`);
 const errorCode = (error: unknown) => (error as NodeJS.ErrnoException).code ?? 'error';
 const same = (a: Stats, b: Stats) => a.size === b.size && a.mtimeMs === b.mtimeMs;
 
@@ -17,7 +20,7 @@ export function readKeysFile(path: string, maxBytes: number): KeysFileBytes {
     if (!statSync(path).isFile()) return { problem: 'is not a regular file' };
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
-    return { problem: `cannot be read (${errorCode(error)})` };
+    return { problem: `cannot be read: ${named(path)}: ${errorCode(error)}` };
   }
   try {
     const before = fstatSync(fd);
@@ -31,7 +34,7 @@ export function readKeysFile(path: string, maxBytes: number): KeysFileBytes {
     if (length > maxBytes) return tooLarge;
     return { bytes: bytes.subarray(0, length), settled: length === before.size && same(before, fstatSync(fd)) };
   } catch (error) {
-    return { problem: `cannot be read (${errorCode(error)})` };
+    return { problem: `cannot be read: ${named(path)}: ${errorCode(error)}` };
   } finally {
     closeSync(fd);
   }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 
 /**
  * Loads the gateway's env file into `process.env` (real variables win over it): the file named by
@@ -12,7 +13,8 @@ export function loadEnvFile(env: NodeJS.ProcessEnv = process.env): string | unde
   try {
     process.loadEnvFile(path);
   } catch (error) {
-    return `ENV_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+    const where = isAbsolute(path) ? path : `${path} (${resolve(path)})`;
+    return `ENV_FILE: cannot read ${where} (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
   }
   return undefined;
 }

@@ -108,6 +108,8 @@ export interface GatewayConfig {
   /** Every name a request may address: built-ins (enabled or not) and `OAUTH_PROVIDERS`. */
   /** Provider secrets given as `*_FILE`: read again when they change and on SIGHUP. */
   secretFiles: SecretFile[];
+  /** The start-up warning lines (variables nothing reads, an unknown `NODE_ENV`...), logged once the logger is up. */
+  warnings?: string[];
   knownProviders: ReadonlySet<string>;
 }
 

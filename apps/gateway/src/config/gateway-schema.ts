@@ -120,6 +120,8 @@ export const gatewaySchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   SANDBOX: z.enum(['true', 'false', 'auto'], { error: 'must be true, false or auto' }).default('auto'),
   OAUTH_PROVIDERS: z.string().optional(),
+  // `true`: the start-up warnings (unknown variables, NODE_ENV) stop start-up like any other problem.
+  CONFIG_STRICT: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
 });
 
 /** The key as the library reads it (the same rules everywhere); undefined, never echoed, when it is not one. */

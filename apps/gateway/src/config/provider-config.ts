@@ -11,6 +11,7 @@ import {
 } from './providers/provider-registry.js';
 
 const PROVIDER_NAME = /^[a-z][a-z0-9-]*$/;
+const STAND_IN_URL = 'https://provider.invalid/';
 const TYPE_NAMES = Object.keys(PROVIDER_TYPES).join(', ');
 
 /**
@@ -30,7 +31,12 @@ export function readProviders(env: Record<string, string>, problems: string[]) {
   ];
   sharedVariables(typed, problems);
   const providers = typed.flatMap(({ name, type, listed }) => readProvider(name, type, listed, env, problems));
-  return { providers, knownProviders, partlyConfigured: problems.length > beforeProviders };
+  // A listed name whose `_TYPE` is wrong still owns its common variables: the `_TYPE` line is the one to fix.
+  const named: NamedProvider[] = [
+    ...typed,
+    ...listed.filter((n) => !typed.some((t) => t.name === n)).map((name) => ({ name, type: 'oauth2' as const, listed: true })),
+  ];
+  return { providers, knownProviders, named, partlyConfigured: problems.length > beforeProviders };
 }
 
 /** `<NAME>_TYPE`: `oauth2` unless it names another type. */
@@ -54,18 +60,26 @@ function readProvider(name: string, type: ProviderType, listed: boolean, env: Re
   const why = listed ? `${name} is listed in OAUTH_PROVIDERS` : `${name} is partly configured`;
   const endpoints = readCommon(vars, required, why);
   const settings = descriptor.read(vars);
-  const transport = endpoints && readTransport(vars.prefix, env, problems, endpoints);
+  // Read even when the endpoints are wrong, so that its problems come in the same run (the stand-in URL only picks a proxy).
+  const transport = readTransport(vars.prefix, env, problems, endpoints ?? { tokenUrl: STAND_IN_URL, apiUrl: STAND_IN_URL });
   return endpoints && settings ? [{ ...endpoints, transport, ...settings, kind: type } as ProviderConfig] : [];
 }
 
+/** A provider name as configured: its type and whether `OAUTH_PROVIDERS` lists it. */
+export interface NamedProvider {
+  name: string;
+  type: ProviderType;
+  listed: boolean;
+}
+
 /** Every suffix a provider of `type` reads, `_TYPE` included for listed names. */
-const suffixesOf = (type: ProviderType, listed: boolean) => {
+export const suffixesOf = (type: ProviderType, listed: boolean) => {
   const descriptor = descriptorOf(type);
   return [...COMMON_REQUIRED, ...COMMON_OPTIONAL, ...descriptor.required, ...descriptor.optional, ...(listed ? ['TYPE'] : [])];
 };
 
 /** Two names whose variables overlap (`x` reads `X_GRANT_TYPE`, which is `x-grant`'s `_TYPE`) would configure each other. */
-function sharedVariables(typed: Array<{ name: string; type: ProviderType; listed: boolean }>, problems: string[]) {
+function sharedVariables(typed: NamedProvider[], problems: string[]) {
   const readers = new Map<string, string>();
   for (const { name, type, listed } of typed) {
     for (const suffix of suffixesOf(type, listed)) {

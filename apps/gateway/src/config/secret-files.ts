@@ -11,9 +11,10 @@ const SECRET_NAME = /(_CLIENT_SECRET|_PASSWORD|_PRIVATE_KEY)$|^(TOKEN_ENCRYPTION
 /**
  * The environment with each `<SECRET>_FILE` replaced by the file's content under `<SECRET>`
  * (trailing line break removed: mounted secrets usually end with one). Problems name the
- * variable and the path, never what the file holds.
+ * variable and the path, never what the file holds. The variables whose file failed go to
+ * `failed`: their file's line is the only one about them.
  */
-export function withSecretFiles(env: Env, problems: string[]): Env {
+export function withSecretFiles(env: Env, problems: string[], failed = new Set<string>()): Env {
   const out: Env = { ...env };
   for (const [fileVariable, rawPath] of Object.entries(env)) {
     const path = rawPath?.trim();
@@ -26,8 +27,10 @@ export function withSecretFiles(env: Env, problems: string[]): Env {
       continue;
     }
     const read = readSecretFile(path);
-    if (read.problem !== undefined) problems.push(`${fileVariable}: ${read.problem}`);
-    else out[name] = read.value;
+    if (read.problem !== undefined) {
+      problems.push(`${fileVariable}: ${read.problem}`);
+      failed.add(name);
+    } else out[name] = read.value;
   }
   return out;
 }

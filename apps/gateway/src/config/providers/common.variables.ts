@@ -6,6 +6,14 @@ export const COMMON_REQUIRED = ['TOKEN_URL', 'API_URL', 'CLIENT_ID', 'CLIENT_SEC
 /** Optional variables every provider reads, whatever its type (the connection's settings belong here). */
 export const COMMON_OPTIONAL: readonly string[] = ['PROXY', 'TLS_CA', 'TLS_CERT', 'TLS_KEY', 'TLS_KEY_PASSPHRASE'];
 
+/** Suffixes whose value may instead come from the file `<NAME>_<SUFFIX>_FILE` names: the secrets and the TLS material. */
+export const FILE_SUFFIXES: readonly string[] = [
+  'CLIENT_SECRET',
+  'PASSWORD',
+  'PRIVATE_KEY',
+  ...COMMON_OPTIONAL.filter((s) => s.startsWith('TLS_')),
+];
+
 /** `LATAM`, `MY_IDP` for `my-idp`. */
 export const envPrefix = (provider: string) => provider.toUpperCase().replace(/-/g, '_');
 
@@ -29,13 +37,15 @@ export function readCommon(vars: ProviderVariables, required: readonly string[],
   for (const suffix of missing) {
     vars.problem(suffix, `missing (${why}; it needs ${required.map((s) => `${vars.prefix}_${s}`).join(', ')})`);
   }
-  if (missing.length > 0) return undefined;
+  // The URLs that are set are checked even when others are missing: every problem in one run.
   const urlOk = (suffix: 'TOKEN_URL' | 'API_URL') => {
-    const problem = httpUrlProblem(vars.get(suffix) ?? '', suffix === 'API_URL');
+    const value = vars.get(suffix);
+    const problem = value === undefined ? undefined : httpUrlProblem(value, suffix === 'API_URL');
     if (problem) vars.problem(suffix, problem);
-    return problem === undefined;
+    return value !== undefined && problem === undefined;
   };
-  if (![urlOk('TOKEN_URL'), urlOk('API_URL')].every(Boolean)) return undefined;
+  const urlsOk = [urlOk('TOKEN_URL'), urlOk('API_URL')].every(Boolean);
+  if (missing.length > 0 || !urlsOk) return undefined;
   return {
     name: vars.name,
     tokenUrl: vars.get('TOKEN_URL') ?? '',

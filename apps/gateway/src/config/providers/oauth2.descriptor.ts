@@ -53,22 +53,22 @@ export const oauth2Descriptor: ProviderDescriptor<OAuth2Config> = {
     if (!oneOf(CLIENT_AUTH_METHODS, authMethod)) vars.problem('AUTH_METHOD', `must be one of ${CLIENT_AUTH_METHODS.join(', ')}`);
     if (signingAlg !== undefined && !oneOf(SIGNING_ALGS, signingAlg))
       vars.problem('SIGNING_ALG', `must be one of ${SIGNING_ALGS.join(', ')}`);
-    if (!oneOf(GRANT_TYPES, grantType) || !oneOf(CLIENT_AUTH_METHODS, authMethod)) return undefined;
-    if (signingAlg !== undefined && !oneOf(SIGNING_ALGS, signingAlg)) return undefined;
+    // Every check runs before any gives up, so that one run reports every problem.
     const noKey = authMethod === 'private_key_jwt' && vars.get('PRIVATE_KEY') === undefined;
     const noCert = authMethod === 'tls_client_auth' && vars.get('TLS_CERT') === undefined && vars.get('TLS_CERT_FILE') === undefined;
     if (noKey)
       vars.problem('PRIVATE_KEY', `missing (required by ${vars.prefix}_AUTH_METHOD=private_key_jwt; or ${vars.prefix}_PRIVATE_KEY_FILE)`);
     if (noCert) vars.problem('TLS_CERT', `missing (required by ${vars.prefix}_AUTH_METHOD=tls_client_auth, with ${vars.prefix}_TLS_KEY)`);
-    if (noKey || noCert) return undefined;
     const username = vars.get('USERNAME');
     const password = vars.get('PASSWORD');
+    const noUser = grantType === 'password' && (username === undefined || password === undefined);
     if (grantType === 'password') {
       const required = `missing (required by ${vars.prefix}_GRANT_TYPE=password)`;
       if (username === undefined) vars.problem('USERNAME', required);
       if (password === undefined) vars.problem('PASSWORD', required);
-      if (username === undefined || password === undefined) return undefined;
     }
+    if (!oneOf(GRANT_TYPES, grantType) || !oneOf(CLIENT_AUTH_METHODS, authMethod)) return undefined;
+    if ((signingAlg !== undefined && !oneOf(SIGNING_ALGS, signingAlg)) || noKey || noCert || noUser) return undefined;
     const settings = {
       grantType,
       authMethod,
