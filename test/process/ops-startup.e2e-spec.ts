@@ -30,6 +30,7 @@ describe('defaults that cannot fool an operator', () => {
     expect(io.lines).toEqual([
       'Invalid configuration:',
       expect.stringMatching(/^ {2}providers: none is configured and NODE_ENV=production never starts the sandbox/),
+      expect.stringMatching(/^ {2}GATEWAY_API_KEYS: no caller key is configured and NODE_ENV=production/),
     ]);
   });
 

@@ -225,12 +225,12 @@ describe('parseGatewayConfig', () => {
     });
 
     it('refuses REDIS_URL without a key in production, and accepts it elsewhere', () => {
-      expect(problems({ ...LATAM, NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379/0' })).toEqual([
+      expect(problems({ ...LATAM, NODE_ENV: 'production', GATEWAY_API_KEYS: 'k', REDIS_URL: 'redis://127.0.0.1:6379/0' })).toEqual([
         expect.stringMatching(/^TOKEN_ENCRYPTION_KEY: required when Redis is configured and NODE_ENV=production/),
       ]);
       expect(parseGatewayConfig({ REDIS_URL: 'redis://127.0.0.1:6379/0' }).redis).toEqual({ url: 'redis://127.0.0.1:6379/0' });
       expect(
-        parseGatewayConfig({ ...LATAM, NODE_ENV: 'production', REDIS_URL: 'rediss://r:6380', TOKEN_ENCRYPTION_KEY: key.toString('hex') })
+        parseGatewayConfig({ ...LATAM, NODE_ENV: 'production', GATEWAY_API_KEYS: 'k', REDIS_URL: 'rediss://r:6380', TOKEN_ENCRYPTION_KEY: key.toString('hex') })
           .production,
       ).toBe(true);
     });

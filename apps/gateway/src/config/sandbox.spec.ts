@@ -25,7 +25,7 @@ describe('sandbox rules', () => {
 
   describe('with NODE_ENV=production (regression: a secret that failed to mount looked like a healthy sandbox)', () => {
     it('SANDBOX=auto with no provider is one problem saying what to set', () => {
-      expect(problems({ NODE_ENV: 'production' })).toEqual([
+      expect(problems({ NODE_ENV: 'production', GATEWAY_API_KEYS: 'k' })).toEqual([
         expect.stringMatching(
           /^providers: none is configured and NODE_ENV=production never starts the sandbox on its own: set a provider's \*_TOKEN_URL, \*_API_URL, \*_CLIENT_ID and \*_CLIENT_SECRET .*SANDBOX=true/,
         ),
@@ -33,7 +33,7 @@ describe('sandbox rules', () => {
     });
 
     it('SANDBOX=auto with a provider starts no sandbox', () => {
-      const config = parseGatewayConfig({ ...PRIO, NODE_ENV: 'production' });
+      const config = parseGatewayConfig({ ...PRIO, NODE_ENV: 'production', GATEWAY_API_KEYS: 'k' });
       expect(sandboxWanted(config)).toBe(false);
       expect(config.host).toBe('0.0.0.0');
     });
@@ -53,7 +53,7 @@ describe('sandbox rules', () => {
   });
 
   it('a half-configured provider is reported as itself, not as "no provider"', () => {
-    const lines = problems({ NODE_ENV: 'production', PRIO_TOKEN_URL: PRIO.PRIO_TOKEN_URL });
+    const lines = problems({ NODE_ENV: 'production', GATEWAY_API_KEYS: 'k', PRIO_TOKEN_URL: PRIO.PRIO_TOKEN_URL });
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.every((line) => line.startsWith('PRIO_'))).toBe(true);
   });
