@@ -1,6 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { PROVIDER_TYPES, type ProviderType } from '../../apps/gateway/src/config/providers/provider-registry.js';
+import {
+  CLI_VARIABLES,
+  GATEWAY_VARIABLES,
+  HARNESS_VARIABLES,
+  providerVariableNames,
+} from '../../apps/gateway/src/config/variable-registry.js';
 import { PROBLEMS } from '../../apps/gateway/src/problem/problem.js';
 import { ROOT } from '../support/processes.js';
 
@@ -12,6 +19,8 @@ import { ROOT } from '../support/processes.js';
 
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Names in code spans that are a provider's prefix, not a variable (`my-idp` → `MY_IDP`). */
+const PREFIXES_ONLY = ['MY_IDP', 'LATAM', 'PRIO', 'PRIO_EU'];
 const matches = (pattern: RegExp, text: string, group = 1) => [...text.matchAll(pattern)].map((m) => m[group]);
 
 describe('docs/gateway.md lists every problem code with its status', () => {
@@ -71,7 +80,10 @@ describe("docs/gateway.md lists every operator route the gateway's controllers s
  * lists), the CLIs' own variables, the emulators' flags and the demo script's settings.
  */
 function variablesRead(): { full: string[]; suffixes: string[]; flags: string[] } {
-  const files = [...sourcesUnder('apps/gateway/src/config'), ...sourcesUnder('apps/gateway/src/cli'), 'apps/gateway/src/main.ts'];
+  // The registry's own lists are checked against the document below, and are not what the code reads.
+  const files = [...sourcesUnder('apps/gateway/src/config'), ...sourcesUnder('apps/gateway/src/cli'), 'apps/gateway/src/main.ts'].filter(
+    (file) => !file.includes('/variable-registry'),
+  );
   const full = new Set<string>();
   const suffixes = new Set<string>();
   for (const file of files) {
@@ -117,6 +129,44 @@ describe('docs/configuration.md describes every variable the code reads', () => 
 
   it.each(flags)('the emulators flag %s', (flag) => {
     expect(doc).toContain(`\`${flag}`);
+  });
+});
+
+describe('docs/configuration.md and the variable registry agree, both ways', () => {
+  const doc = read('docs/configuration.md');
+  const registered = new Set([...GATEWAY_VARIABLES, ...CLI_VARIABLES, ...HARNESS_VARIABLES]);
+  // Every suffix any provider type reads (with `_FILE` where a file is accepted), as a generic listed name `X` reads them.
+  const suffixes = new Set(
+    Object.keys(PROVIDER_TYPES).flatMap((type) =>
+      providerVariableNames({ name: 'x', type: type as ProviderType, listed: true }).map((name) => name.slice('X_'.length)),
+    ),
+  );
+  // A variable in a code span: a name with an underscore, or one given a value (`CI=true`); `NAME=value` is the syntax's placeholder.
+  const documented = [...new Set(matches(/`([A-Z][A-Z0-9]*_[A-Z0-9_]*|[A-Z][A-Z0-9_]*(?==))[`=]/g, doc))]
+    .filter((n) => n !== 'NAME')
+    .sort();
+  const isProviderVariable = (name: string) => [...suffixes].some((suffix) => name.endsWith(`_${suffix}`));
+
+  it('finds both lists (the scan itself works)', () => {
+    expect(documented).toEqual(expect.arrayContaining(['ADMIN_PORT', 'CONFIG_STRICT', 'PRIO_SCOPE', 'HTTPS_PROXY', 'CI']));
+    expect([isProviderVariable('PRIO_EU_SCOPE'), isProviderVariable('PRIO_CLIENTID'), registered.has('UPSTREAM_TIMEOUT')]).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    expect(suffixes).toEqual(new Set([...suffixes, 'CLIENT_SECRET_FILE', 'TLS_KEY_FILE', 'TYPE', 'AUDIENCE']));
+  });
+
+  it.each(GATEWAY_VARIABLES.filter((name) => name === name.toUpperCase()))('registered %s is documented', (name) => {
+    expect(doc).toMatch(new RegExp(`\`${escape(name)}[\`=]`));
+  });
+
+  it.each(documented.filter((name) => !name.endsWith('_') && !PREFIXES_ONLY.includes(name)))('documented %s is registered', (name) => {
+    expect({ name, known: registered.has(name) || isProviderVariable(name) }).toEqual({ name, known: true });
+  });
+
+  it.each(variablesRead().full)('%s, which the code reads, is registered', (name) => {
+    expect({ name, registered: registered.has(name) }).toEqual({ name, registered: true });
   });
 });
 

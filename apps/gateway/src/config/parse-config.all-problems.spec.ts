@@ -73,7 +73,7 @@ describe('every problem in one run', () => {
           { minLength: 2 },
         ),
         (chosen) => {
-          const together = named(problems(Object.assign({ ...base }, ...chosen.map((i) => MISTAKES[i]))));
+          const together = named(problems(Object.assign({ ...base }, ...chosen.map((i) => MISTAKES[i])) as Record<string, string>));
           for (const i of chosen) expect(together).toEqual(expect.arrayContaining(alone[i]));
         },
       ),
