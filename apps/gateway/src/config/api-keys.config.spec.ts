@@ -166,7 +166,9 @@ describe('GATEWAY_API_KEYS_FILE', () => {
     });
 
     it('stops start-up on a missing or bad file, with its problems', async () => {
-      expect(await problemsOf(join(dir, 'missing.yaml'))).toEqual([`GATEWAY_API_KEYS_FILE: cannot be read: ${join(dir, 'missing.yaml')}: ENOENT`]);
+      expect(await problemsOf(join(dir, 'missing.yaml'))).toEqual([
+        `GATEWAY_API_KEYS_FILE: cannot be read: ${join(dir, 'missing.yaml')}: ENOENT`,
+      ]);
       const bad = join(dir, 'bad.yaml');
       writeFileSync(bad, 'keys:\n  - { name: partner-a, key: partner-a-secret-key, providers: [nope] }\n');
       expect(await problemsOf(bad)).toEqual([

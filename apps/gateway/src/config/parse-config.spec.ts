@@ -230,8 +230,13 @@ describe('parseGatewayConfig', () => {
       ]);
       expect(parseGatewayConfig({ REDIS_URL: 'redis://127.0.0.1:6379/0' }).redis).toEqual({ url: 'redis://127.0.0.1:6379/0' });
       expect(
-        parseGatewayConfig({ ...LATAM, NODE_ENV: 'production', GATEWAY_API_KEYS: 'k', REDIS_URL: 'rediss://r:6380', TOKEN_ENCRYPTION_KEY: key.toString('hex') })
-          .production,
+        parseGatewayConfig({
+          ...LATAM,
+          NODE_ENV: 'production',
+          GATEWAY_API_KEYS: 'k',
+          REDIS_URL: 'rediss://r:6380',
+          TOKEN_ENCRYPTION_KEY: key.toString('hex'),
+        }).production,
       ).toBe(true);
     });
 
