@@ -31,9 +31,9 @@ export async function listen(
   host: string,
 ): Promise<Listening> {
   const adminServer = config.adminPort === undefined ? undefined : server.adminServer();
-  // Without ADMIN_HOST the admin port takes HOST's value: a problem with it names HOST.
-  const adminHostName = config.adminHost === undefined ? 'HOST' : 'ADMIN_HOST';
-  if (adminServer) await listening(adminServer, config.adminPort!, config.adminHost ?? host, 'ADMIN_PORT', adminHostName);
+  // Without ADMIN_HOST the admin port takes HOST's value: a name that does not resolve is HOST's.
+  const given = config.adminHost === undefined ? 'HOST' : 'ADMIN_HOST';
+  if (adminServer) await listening(adminServer, config.adminPort!, config.adminHost ?? host, 'ADMIN_PORT', 'ADMIN_HOST', undefined, given);
   capConnections(app.getHttpServer(), config.maxConnections);
   try {
     await listening(app.getHttpServer(), port, host, 'PORT', 'HOST', () => app.listen(port, host));
@@ -60,6 +60,8 @@ async function listening(
   portName: string,
   hostName: string,
   listen?: () => Promise<unknown>,
+  /** The variable that holds `host` as given. */
+  hostGiven = hostName,
 ): Promise<void> {
   try {
     await (listen?.() ?? new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve())));
@@ -69,7 +71,7 @@ async function listening(
     if (code === 'EACCES') throw new Error(`${host}:${port} needs privileges this process does not have (set ${portName} above 1023)`);
     if (code === 'EADDRNOTAVAIL') throw new Error(`${host} is not an address of this machine (set ${hostName})`);
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-      throw new Error(`${hostName}: ${host} does not resolve to an address (getaddrinfo ${code})`);
+      throw new Error(`${hostGiven}: ${host} does not resolve to an address (getaddrinfo ${code})`);
     throw error;
   }
 }
