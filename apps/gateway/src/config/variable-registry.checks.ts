@@ -16,7 +16,7 @@ export function startupWarnings(
   named: readonly NamedProvider[],
   reader: ConfigReader,
 ): string[] {
-  const set = (name: string) => (rawEnv[name]?.trim() ? true : false);
+  const set = (name: string) => Boolean(rawEnv[name]?.trim());
   const lines = new VariableRegistry(named).unknownLines(Object.keys(rawEnv));
   const nodeEnv = rawEnv.NODE_ENV?.trim();
   if (nodeEnv && !NODE_ENVS.includes(nodeEnv)) {
