@@ -22,8 +22,8 @@ export interface IssuedCertificate {
   serial: string;
 }
 
-/** A client certificate (CN `subject`) signed by the PKI's CA, valid for two days. */
-export function issueClientCertificate(pki: TestPki, name: string, subject: string): IssuedCertificate {
+/** A client certificate (CN `subject`) signed by the PKI's CA, valid for `days`. */
+export function issueClientCertificate(pki: TestPki, name: string, subject: string, days = 2): IssuedCertificate {
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: pki.dir, stdio: 'pipe' });
   writeFileSync(join(pki.dir, `${name}.ext`), 'extendedKeyUsage=clientAuth\n');
   run([
@@ -53,7 +53,7 @@ export function issueClientCertificate(pki: TestPki, name: string, subject: stri
     '-out',
     `${name}.pem`,
     '-days',
-    '2',
+    String(days),
     '-extfile',
     `${name}.ext`,
   ]);
