@@ -66,6 +66,8 @@ export function issueClientCertificate(pki: TestPki, name: string, subject: stri
 export interface SeenClient {
   subject: string;
   serial: string;
+  /** The request's path. */
+  path: string;
 }
 
 export interface RotatingMtlsServer {
@@ -91,7 +93,7 @@ export async function startRotatingMtlsServer(
   let handshakes = 0;
   const https = createServer({ ...server, ca: clientCa, requestCert: true, rejectUnauthorized: true }, (req, res) => {
     const peer = (req.socket as TLSSocket).getPeerCertificate();
-    seen.push({ subject: String(peer.subject?.CN ?? ''), serial: String(peer.serialNumber ?? '').toUpperCase() });
+    seen.push({ subject: String(peer.subject?.CN ?? ''), serial: String(peer.serialNumber ?? '').toUpperCase(), path: req.url ?? '' });
     handler(req, res);
   });
   https.on('secureConnection', () => handshakes++);

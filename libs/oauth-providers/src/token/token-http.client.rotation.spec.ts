@@ -67,7 +67,7 @@ describe('transport material given as functions: read at each token request, age
 
     material = { cert: next.cert, key: next.key };
     await tokenWith(transport());
-    expect(server.seen.at(-1)).toEqual({ subject: 'gateway-client-next', serial: next.serial });
+    expect(server.seen.at(-1)).toMatchObject({ subject: 'gateway-client-next', serial: next.serial });
     expect(server.handshakes() - handshakes).toBe(2);
     // The old agents' idle socket is closed: only the new connection stays open.
     await waitUntil(async () => (await server.connections()) === 1, 'the old kept-alive connection closed');
