@@ -12,12 +12,12 @@ const ROTATING: ReadonlyArray<[SecretField, string]> = [
   ['privateKey', 'PRIVATE_KEY'],
 ];
 
-/** The TLS files, PEM up to 1 MiB (the passphrase is a secret like the others). */
-const TLS: ReadonlyArray<[keyof typeof TLS_FIELDS, string, number | undefined]> = [
-  ['ca', 'TLS_CA', MAX_PEM_BYTES],
-  ['cert', 'TLS_CERT', MAX_PEM_BYTES],
-  ['key', 'TLS_KEY', MAX_PEM_BYTES],
-  ['passphrase', 'TLS_KEY_PASSPHRASE', undefined],
+/** The TLS files, up to 1 MiB as at start-up (`readPem`), the passphrase's included. */
+const TLS: ReadonlyArray<[keyof typeof TLS_FIELDS, string]> = [
+  ['ca', 'TLS_CA'],
+  ['cert', 'TLS_CERT'],
+  ['key', 'TLS_KEY'],
+  ['passphrase', 'TLS_KEY_PASSPHRASE'],
 ];
 
 /** Every provider secret that came from a `*_FILE` (with its start-up value), for the watcher that reads them again. */
@@ -33,7 +33,7 @@ export function providerSecretFiles(
     };
     return [
       ...ROTATING.flatMap(([field, suffix]) => fileOf(suffix, field, provider[field])),
-      ...TLS.flatMap(([option, suffix, maxBytes]) => fileOf(suffix, TLS_FIELDS[option], provider.transport?.tls?.[option], maxBytes)),
+      ...TLS.flatMap(([option, suffix]) => fileOf(suffix, TLS_FIELDS[option], provider.transport?.tls?.[option], MAX_PEM_BYTES)),
     ];
   });
 }
