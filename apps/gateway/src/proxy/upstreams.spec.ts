@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { waitUntil } from '../../../../test/support/helpers.js';
-import { makeTestPki, type TestPki } from '../../../../libs/oauth-providers/test-support/transport-rig.js';
+import { makeTestPki, startForwardProxy, type TestPki } from '../../../../libs/oauth-providers/test-support/transport-rig.js';
 import {
   issueClientCertificate,
   startRotatingMtlsServer,
@@ -33,11 +33,26 @@ describe('Upstreams: a rotated client certificate on new connections, the reques
   });
 
   it('swaps the pools of the provider whose material changed, and closes the old ones only once their requests are answered', async () => {
+    await rotateUnderRequest(undefined);
+  });
+
+  it('does the same for a provider behind an egress proxy (undici ProxyAgent, CONNECT)', async () => {
+    const proxy = await startForwardProxy();
+    try {
+      await rotateUnderRequest(proxy.url);
+      expect(proxy.requests.filter((r) => r.method === 'CONNECT')).toHaveLength(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  async function rotateUnderRequest(apiProxy: string | undefined) {
+    server.seen.length = 0;
     let inUse: ProviderTls = { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey };
     const listeners: Array<(provider: string) => void> = [];
     const tls: UpstreamTls = { tls: () => inUse, onChange: (listener) => listeners.push(listener) };
     const providers = [
-      { name: 'acme', apiUrl: `https://localhost:${server.port}/v1`, transport: { tls: inUse } },
+      { name: 'acme', apiUrl: `https://localhost:${server.port}/v1`, transport: { tls: inUse, apiProxy } },
     ] as GatewayConfig['providers'];
     const upstreams = new Upstreams({ providers, upstreamTimeoutMs: 5000 }, 4, tls);
     try {
@@ -59,9 +74,10 @@ describe('Upstreams: a rotated client certificate on new connections, the reques
       expect(await answer.body.text()).toBe('released');
       // The old pool closed its connection once its request was answered; the new one keeps its own.
       await waitUntil(async () => (await server.connections()) === 1, 'the old connection closed');
-      expect(upstreams.stats().connected).toBe(1);
+      // A proxy's pools are its agent's, outside the statistics.
+      expect(upstreams.stats().connected).toBe(apiProxy === undefined ? 1 : 0);
     } finally {
       await upstreams.close();
     }
-  });
+  }
 });
