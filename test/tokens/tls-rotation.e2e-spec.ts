@@ -15,6 +15,9 @@ import {
   type RotatingMtlsServer,
 } from '../../libs/oauth-providers/test-support/tls-rotation-rig.js';
 
+/** In seconds, as the expiry gauge counts. */
+const DAY = 86_400;
+
 /**
  * A Kubernetes Secret mounted with its three TLS files: `<dir>/<name> -> ..data/<name>`, and an
  * update that writes a new version directory and renames a new `..data` link over the old one.
@@ -80,7 +83,8 @@ describe('TLS files rotated under traffic, without a restart (real gateway proce
   beforeAll(async () => {
     ca1 = makeTestPki();
     ca2 = makeTestPki();
-    next = issueClientCertificate(ca1, 'next-client', 'gateway-client-next');
+    // Valid for 5 days where the first one is for 2: the expiry gauge shows which one is in use.
+    next = issueClientCertificate(ca1, 'next-client', 'gateway-client-next', 5);
     server = await startRotatingMtlsServer({ cert: ca1.serverCert, key: ca1.serverKey }, ca1.ca, partner);
     mkdirSync(plainDir);
     writeFileSync(plainPaths.ca, ca1.ca);
@@ -133,6 +137,7 @@ describe('TLS files rotated under traffic, without a restart (real gateway proce
 
   it('plain files written one after the other (CA bundle, certificate, key): new connections present the new certificate within 2 s, no request fails', async () => {
     expect(seen('plain', 'api', next.serial)).toBe(false);
+    expect(await metric(gateway.url, 'gateway_tls_client_cert_expiry_seconds{provider="plain"}')).toBeLessThanOrEqual(2 * DAY);
     renameOver(plainPaths.ca, `${ca1.ca}${ca2.ca}`);
     renameOver(plainPaths.cert, next.cert);
     renameOver(plainPaths.key, next.key);
@@ -153,6 +158,8 @@ describe('TLS files rotated under traffic, without a restart (real gateway proce
     );
     expect(failed()).toEqual([]);
     expect(await metric(gateway.url, 'gateway_secret_reload_failed{provider="kube"}')).toBe(0);
+    for (const provider of ['plain', 'kube'])
+      expect(await metric(gateway.url, `gateway_tls_client_cert_expiry_seconds{provider="${provider}"}`)).toBeGreaterThan(4 * DAY);
     // The CA bundle alone is a good whole, put in use first; the pair follows once its second file is read.
     const reloaded = gateway.logs().filter((l) => l.msg === 'TLS files reloaded: new connections use the new material');
     expect(new Set(reloaded.map((l) => l.provider))).toEqual(new Set(['kube', 'plain']));
