@@ -112,6 +112,21 @@ describe('transport material functions when a strategy is built', () => {
   const build = (transport: TokenTransport) =>
     oauth2({ name: 'partner', tokenUrl: 'https://token.example/token', clientId: 'id', clientSecret: 'secret', transport });
 
+  it('counts the client certificate in the credentials fingerprint, so that a rotated one ends a rejection cool-down', async () => {
+    let cert = pki.clientCert;
+    const strategy = oauth2({
+      name: 'partner',
+      tokenUrl: 'https://token.example/token',
+      clientId: 'id',
+      authMethod: 'tls_client_auth',
+      transport: { cert: () => cert, key: () => pki.clientKey },
+    });
+    const before = await strategy.credentialsFingerprint();
+    expect(await strategy.credentialsFingerprint()).toBe(before);
+    cert = `${pki.clientCert}\n`;
+    expect(await strategy.credentialsFingerprint()).not.toBe(before);
+  });
+
   it('accepts functions without calling them, and still checks what is given as strings', () => {
     let calls = 0;
     const counted = (value: string) => () => (calls++, value);
