@@ -79,11 +79,6 @@ export class TlsRotation implements TlsSource {
     return this.providers.get(provider)?.reported !== undefined;
   }
 
-  /** Providers with a TLS file, which may therefore change. */
-  rotating(): string[] {
-    return [...this.providers.keys()].filter((name) => this.files.some((f) => f.provider === name && TLS_FIELD_NAMES.has(f.field)));
-  }
-
   /** `listener(provider)` after each change of material in use. */
   onChange(listener: (provider: string) => void): void {
     this.listeners.push(listener);

@@ -66,6 +66,7 @@ export class Upstreams implements OnApplicationShutdown {
   private readonly opened = new Set<Opened>();
   private readonly current = new Map<string, Opened[]>();
   private readonly settings: PoolSettings;
+  private closed = false;
 
   constructor(
     private readonly config: Pick<GatewayConfig, 'providers' | 'upstreamTimeoutMs'>,
@@ -97,7 +98,8 @@ export class Upstreams implements OnApplicationShutdown {
   rotate(name: string): void {
     const upstream = this.byProvider.get(name);
     const provider = this.config.providers.find((p) => p.name === name);
-    if (upstream === undefined || provider === undefined) return;
+    // After shutdown began, a late rotation would open pools nobody closes.
+    if (upstream === undefined || provider === undefined || this.closed) return;
     const old = this.current.get(name) ?? [];
     [upstream.pool, upstream.uploads] = this.openFor(provider);
     for (const opened of old) {
@@ -160,6 +162,7 @@ export class Upstreams implements OnApplicationShutdown {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.opened].map((opened) => opened.destroy()));
     this.opened.clear();
   }
