@@ -12,7 +12,7 @@ export const repo = resolve(here, '../..');
 export const GATEWAY_MAIN = resolve(repo, 'dist/apps/gateway/src/main.js');
 export const script = (name: string) => join(here, name);
 
-const BENCH_USAGE = `Usage: npm run bench [-- --profile] [--duration 3] [--connections 50] [--runs 9] [--only keys|peers|reload|redis|egress]`;
+const BENCH_USAGE = `Usage: npm run bench [-- --profile] [--duration 3] [--connections 50] [--runs 9] [--only keys|peers|reload|redis|egress|tracing]`;
 const COMPARE_USAGE = `Usage: npm run bench:compare -- --base <another built checkout> [--rounds 15] [--duration 3] [--connections 50] [--rate 1000] [--together]`;
 const SHARED = { duration: { type: 'number', default: 3 }, connections: { type: 'number', default: 50 } } as const;
 
@@ -32,7 +32,7 @@ const options = basename(process.argv[1] ?? '').startsWith('compare-builds')
       ...SHARED,
       runs: { type: 'number', default: 9 },
       profile: { type: 'boolean' },
-      only: { type: 'string', choices: ['keys', 'peers', 'reload', 'redis', 'egress'] },
+      only: { type: 'string', choices: ['keys', 'peers', 'reload', 'redis', 'egress', 'tracing'] },
     });
 /** A value of the compare script's own options (undefined for the bench's). */
 export const compareOption = <K extends 'base' | 'rounds' | 'rate' | 'together'>(name: K) =>

@@ -6,6 +6,7 @@ import { API_KEY, compareOption, CONNECTIONS, DURATION_S, int, log, median, PIPE
 import { killAll, runBench, stopChild } from './children.js';
 import type { LoadSpec } from './load.js';
 import { interleaved, runOnce, summarise, warmUp, type Measured, type Run, type Target } from './measure.js';
+import { spread } from './ratios.js';
 import { startGateway, startUpstream, type Gateway } from './targets.js';
 
 /**
@@ -36,28 +37,10 @@ const commitOf = (dir: string) => {
   }
 };
 
-/** The value below which a share `q` of `values` lies, interpolated between neighbours. */
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (sorted.length - 1) * q;
-  const low = Math.floor(at);
-  return sorted[low] + (sorted[Math.min(low + 1, sorted.length - 1)] - sorted[low]) * (at - low);
-}
-
-const percent = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)} %`;
 const load = () =>
   loadavg()
     .map((n) => n.toFixed(2))
     .join(' ');
-
-function spread(label: string, ratios: number[]): string {
-  const within = ratios.filter((r) => Math.abs(r - 1) <= 0.03).length;
-  return (
-    `${label}, this ÷ base: median of the rounds' ratios ${median(ratios).toFixed(3)} (${percent(median(ratios))}); ` +
-    `quartiles ${quantile(ratios, 0.25).toFixed(3)}–${quantile(ratios, 0.75).toFixed(3)}, ` +
-    `range ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}; ${within} of ${ratios.length} rounds within ±3 %`
-  );
-}
 
 function render(self: Measured, base: Measured, logLines: { self: number; base: number }, loads: string[]): string {
   const pairs = self.rounds.map((s, i): [Run, Run] => [s, base.rounds[i]]);
@@ -76,8 +59,8 @@ function render(self: Measured, base: Measured, logLines: { self: number; base: 
     ...rows,
     `| median | | ${int(self.rps)} | ${int(base.rps)} | ${self.cpuUs.toFixed(1)} | ${base.cpuUs.toFixed(1)} | ${median(cpuRatios).toFixed(3)} | ${median(rpsRatios).toFixed(3)} |`,
     '',
-    spread('CPU per request', cpuRatios),
-    spread('req/s', rpsRatios),
+    spread('CPU per request, this ÷ base', cpuRatios),
+    spread('req/s, this ÷ base', rpsRatios),
     `errors ${self.errors} and ${base.errors}, non-2xx ${self.non2xx} and ${base.non2xx}; access-log lines per request served ${logLines.self.toFixed(2)} and ${logLines.base.toFixed(2)} (this and base)`,
   ].join('\n');
 }

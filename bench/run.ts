@@ -25,18 +25,19 @@ import { redisHang, renderRedisHang } from './sections/redis-hang.js';
 import { proxyOverhead } from './sections/proxy-overhead.js';
 import { sharedOrigin } from './sections/shared-origin.js';
 import { streaming } from './sections/streaming-memory.js';
+import { renderTracing, tracing } from './sections/tracing.js';
 import { directAuthorization, startUpstream } from './targets.js';
 import type { HotPathResult } from './token-hot-path.js';
 
 /**
- * `npm run bench [-- --profile] [--duration 6] [--connections 50] [--runs 3] [--only keys|peers|reload|redis|egress]`: the
+ * `npm run bench [-- --profile] [--duration 6] [--connections 50] [--runs 3] [--only keys|peers|reload|redis|egress|tracing]`: the
  * gateway against direct calls and a bare proxy, a cold start under 1,000 concurrent callers, the
  * cost per request with 1, 1,000 and 100,000 API keys and the time to load them, the gateway next to
  * the proxies a user would pick instead (bench/peers/), the token hot path, 200 MiB streamed each way,
  * another provider's latency while 128 uploads trickle on the same origin, p99 while the gateway's
  * Redis hangs (SIGSTOP) next to it healthy, and (with --profile) a CPU
  * profile of the gateway under load, and p99 while a 100,000-key file reloads back to back.
- * `--only keys`, `--only peers`, `--only reload`, `--only redis` or `--only egress` (through a local forward proxy) runs those rows alone and prints them (bench/results.md is left as it is).
+ * `--only keys`, `--only peers`, `--only reload`, `--only redis` `--only egress` (through a local forward proxy) or `--only tracing` (off, 1 % and every request sampled) runs those rows alone and prints them (bench/results.md is left as it is).
  * Prints a report and writes it to bench/results.md. Every server and the load generator run in
  * their own processes; all of them are killed when this one ends.
  */
@@ -76,6 +77,12 @@ async function main(): Promise<void> {
     const section = await egress(upstream, viaGateway);
     await stopChild(upstream.proc);
     process.stdout.write(`\n${renderEgress(section).join('\n')}\n`);
+    return;
+  }
+  if (ONLY === 'tracing') {
+    const section = await tracing(upstream, viaGateway);
+    await stopChild(upstream.proc);
+    process.stdout.write(`\n${renderTracing(section).join('\n')}\n`);
     return;
   }
   if (ONLY === 'peers') {

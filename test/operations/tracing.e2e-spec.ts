@@ -12,6 +12,8 @@ const CLIENT = 3;
 /** The caller's own trace, which the gateway's spans continue. */
 const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN = '00f067aa0ba902b7';
+/** A caller's trace it chose not to sample. */
+const UNSAMPLED_TRACE = '0af7651916cd43dd8448eb211c80319c';
 
 describe.each([['http/protobuf'], ['http/json']])('OpenTelemetry traces over OTLP %s, a real gateway process and receiver', (protocol) => {
   let emulators: ProviderEmulators;
@@ -44,6 +46,16 @@ describe.each([['http/protobuf'], ['http/json']])('OpenTelemetry traces over OTL
     return found[0];
   };
 
+  it("a caller's unsampled trace reaches the partner unsampled, and nothing of it is exported (checked below, once the gateway has stopped)", async () => {
+    // Another provider than the next test's, whose first token request must be cold.
+    const res = await fetch(`${gateway.url}/sabre/echo`, {
+      headers: { 'x-api-key': KEY_ALL, traceparent: `00-${UNSAMPLED_TRACE}-${CALLER_SPAN}-00` },
+    });
+    expect(res.status).toBe(200);
+    const echoed = (await res.json()) as { headers: Record<string, string> };
+    expect(echoed.headers.traceparent).toMatch(new RegExp(`^00-${UNSAMPLED_TRACE}-[0-9a-f]{16}-00$`));
+  });
+
   it("one trace per request: the server span continues the caller's traceparent, the token request and the upstream call are its children, and the partner gets the client span's context", async () => {
     const res = await fetch(`${gateway.url}/prio/echo?secret=1`, {
       headers: { 'x-api-key': KEY_ALL, traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01`, 'x-request-id': `trace-${protocol}` },
@@ -53,6 +65,7 @@ describe.each([['http/protobuf'], ['http/json']])('OpenTelemetry traces over OTL
     await gateway.stop(); // exports what is queued
     await waitUntil(() => spansOf(CALLER_TRACE).length >= 3, 'the three spans at the receiver');
     const spans = spansOf(CALLER_TRACE);
+    expect(spansOf(UNSAMPLED_TRACE)).toEqual([]);
     const server = one(spans, (s) => s.kind === SERVER);
     expect(server).toMatchObject({
       name: 'GET /prio/*',

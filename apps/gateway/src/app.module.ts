@@ -26,6 +26,7 @@ import { TokenStateMetrics } from './metrics/token-state.metrics.js';
 import { RedisMetrics } from './metrics/redis.metrics.js';
 import { SecretMetrics } from './metrics/secret.metrics.js';
 import { SecretFileWatcher } from './config/secret-file.watcher.js';
+import { TlsRotation } from './config/tls-rotation.js';
 import type { AccessLog } from './logging/access-log.js';
 import { proxyProviders } from './proxy/proxy.providers.js';
 import { ProblemExceptionFilter } from './problem/problem.filter.js';
@@ -59,7 +60,9 @@ export interface AppModuleOptions {
 export class AppModule {
   static forGateway({ config, logger, oauth, redis, accessLog, upstreamConnections, tracing }: AppModuleOptions): DynamicModule {
     // Secrets as read at start-up, then as the watcher of their files reads them again: token requests read them when they are made.
-    const secrets = startupSecrets(config.providers);
+    // TLS material changes as a whole, once checked: the token client and the upstream pools both read it from `tls`.
+    const tls = new TlsRotation(config.providers, config.secretFiles, { logger });
+    const secrets = startupSecrets(config.providers, tls);
     return {
       module: AppModule,
       imports: [
@@ -82,6 +85,7 @@ export class AppModule {
         // Parsed and validated before Nest starts (see parse-config.ts); here it is only served.
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: RuntimeSecrets, useValue: secrets },
+        { provide: TlsRotation, useValue: tls },
         { provide: GATEWAY_LOGGER, useValue: logger },
         AllProvidersKeyGuard,
         { provide: ApiKeys, useValue: new ApiKeys(config.apiKeys) },
@@ -105,7 +109,11 @@ export class AppModule {
                 provide: SecretFileWatcher,
                 inject: [GATEWAY_LOGGER],
                 useFactory: async (gatewayLogger: Logger) => {
-                  const watcher = new SecretFileWatcher(config.secretFiles, { logger: gatewayLogger });
+                  const watcher = new SecretFileWatcher(config.secretFiles, {
+                    logger: gatewayLogger,
+                    changed: (provider, field) => tls.changed(provider, field),
+                  });
+                  tls.follow(watcher);
                   await watcher.start();
                   secrets.follow(watcher);
                   return watcher;
@@ -115,7 +123,7 @@ export class AppModule {
         {
           provide: ClientCertificateMetrics,
           inject: [MetricsService],
-          useFactory: (metrics: MetricsService) => new ClientCertificateMetrics(metrics, config.providers),
+          useFactory: (metrics: MetricsService) => new ClientCertificateMetrics(metrics, config.providers, Date.now, tls),
         },
         { provide: GATEWAY_TRACING, useValue: tracing ?? null },
         TracingMetrics,

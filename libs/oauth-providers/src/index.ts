@@ -40,5 +40,5 @@ export type {
   TokenHttpRequest,
   TokenHttpResponse,
 } from './interfaces/token-strategy.interface.js';
-export type { TokenTransport } from './interfaces/token-transport.interface.js';
+export type { TokenTransport, TransportMaterial } from './interfaces/token-transport.interface.js';
 export * from './strategies/index.js';

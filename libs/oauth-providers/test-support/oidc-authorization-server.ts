@@ -1,14 +1,25 @@
 import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ClientMetadata } from 'oidc-provider';
+import { Agent, request } from 'undici';
 
 /** The resource indicator (RFC 8707) the server knows; its tokens are JWTs with it as `aud`. */
 export const OIDC_RESOURCE = 'https://api.example/';
 
+/** PEM files for an HTTPS listener that asks for a client certificate issued by `ca` (RFC 8705 mutual TLS). */
+export interface OidcServerTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
 export interface OidcAuthorizationServer {
   readonly issuer: string;
   readonly tokenUrl: string;
+  /** RFC 7662 introspection of `token`, asked by a `client_secret_basic` client: what the server says it issued. */
+  introspect(token: string, client: { id: string; secret: string }): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -34,14 +45,21 @@ export function clientSecret(): string {
   return randomBytes(48).toString('base64url');
 }
 
+/** RFC 8705 §3.1: the `x5t#S256` a token bound to this PEM certificate carries in `cnf`. */
+export function certificateThumbprint(pem: string): string {
+  return createHash('sha256').update(new X509Certificate(pem).raw).digest('base64url');
+}
+
 /**
  * node-oidc-provider (https://github.com/panva/node-oidc-provider, a certified OpenID provider) on a
  * loopback port, in its own process (oidc-provider-process.ts): the client_credentials grant, the
  * client authentication methods the library sends (client_secret_basic/post, client_secret_jwt,
- * private_key_jwt with RS256, PS256, ES256, ES384), and resource indicators for `OIDC_RESOURCE`.
+ * private_key_jwt with RS256, PS256, ES256, ES384), resource indicators for `OIDC_RESOURCE` and
+ * introspection; given `tls`, over HTTPS with `tls_client_auth` and certificate-bound tokens too.
  */
-export async function startOidcAuthorizationServer(clients: ClientMetadata[]): Promise<OidcAuthorizationServer> {
-  const child = fork(fileURLToPath(new URL('./oidc-provider-process.ts', import.meta.url)), [JSON.stringify(clients)], {
+export async function startOidcAuthorizationServer(clients: ClientMetadata[], tls?: OidcServerTls): Promise<OidcAuthorizationServer> {
+  const args = [JSON.stringify(clients), ...(tls ? [JSON.stringify(tls)] : [])];
+  const child = fork(fileURLToPath(new URL('./oidc-provider-process.ts', import.meta.url)), args, {
     execArgv: ['--import', fileURLToPath(new URL('./ts-register.mjs', import.meta.url))],
     // Its start-up notices (development adapter, runtime) are not the test's business; errors still show.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -51,12 +69,27 @@ export async function startOidcAuthorizationServer(clients: ClientMetadata[]): P
     child.once('message', (message) => resolve(message as { issuer: string }));
     child.once('exit', (code) => reject(new Error(`the authorization server exited (${code}) before listening`)));
   });
+  const dispatcher = new Agent(tls ? { connect: { ca: readFileSync(tls.ca) } } : {});
   return {
     issuer,
     tokenUrl: `${issuer}/token`,
-    close: () => {
+    introspect: async (token, client) => {
+      const answer = await request(`${issuer}/token/introspection`, {
+        method: 'POST',
+        dispatcher,
+        headers: {
+          authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ token }).toString(),
+      });
+      if (answer.statusCode !== 200) throw new Error(`introspection answered ${answer.statusCode}: ${await answer.body.text()}`);
+      return (await answer.body.json()) as Record<string, unknown>;
+    },
+    close: async () => {
       child.kill('SIGTERM');
-      return exited;
+      await exited;
+      await dispatcher.close();
     },
   };
 }

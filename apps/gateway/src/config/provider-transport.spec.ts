@@ -26,7 +26,7 @@ describe('readTransport', () => {
   it('takes HTTPS_PROXY for the https: token URL and HTTP_PROXY for the http: API URL', () => {
     const { transport } = read({ HTTPS_PROXY: 'http://tls-egress:3128', http_proxy: 'http://plain-egress:3128' });
     expect(transport).toMatchObject({ tokenProxy: 'http://tls-egress:3128', apiProxy: 'http://plain-egress:3128' });
-    expect(tokenTransport(transport)).toEqual({ proxy: 'http://tls-egress:3128' });
+    expect(tokenTransport(transport, () => undefined)).toEqual({ proxy: 'http://tls-egress:3128' });
   });
 
   it.each([

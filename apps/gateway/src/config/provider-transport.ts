@@ -25,7 +25,7 @@ export interface ProviderTransport {
 }
 
 /** PEM bundles are small; a larger file is the wrong file. */
-const MAX_PEM_BYTES = 1024 * 1024;
+export const MAX_PEM_BYTES = 1024 * 1024;
 
 /** The proxy variables `proxy-from-env` reads, in both cases, as curl and axios honour them. */
 const PROXY_VARIABLES = 'HTTPS_PROXY HTTP_PROXY ALL_PROXY NO_PROXY'.split(' ').flatMap((name) => [name, name.toLowerCase()]);
@@ -61,9 +61,19 @@ export function readTransport(
   return transport.tls === undefined && transport.tokenProxy === undefined && transport.apiProxy === undefined ? undefined : transport;
 }
 
-/** The library's transport for the token endpoint. */
-export function tokenTransport(transport: ProviderTransport | undefined) {
-  return transport && { ...transport.tls, proxy: transport.tokenProxy ?? 'none' };
+/**
+ * The library's transport for the token endpoint: the TLS material as functions reading `current`
+ * (the material in use, which a rotation replaces as a whole), so that the library's agents follow it.
+ */
+export function tokenTransport(transport: ProviderTransport | undefined, current: () => ProviderTls | undefined) {
+  if (transport === undefined) return undefined;
+  const startup = transport.tls ?? {};
+  const material: Partial<Record<keyof ProviderTls, () => string>> = {};
+  for (const option of ['ca', 'cert', 'key', 'passphrase'] as const) {
+    const value = startup[option];
+    if (value !== undefined) material[option] = () => current()?.[option] ?? value;
+  }
+  return { ...material, proxy: transport.tokenProxy ?? 'none' };
 }
 
 function readTls(prefix: string, env: Record<string, string>, problems: string[], now: number) {
@@ -72,34 +82,34 @@ function readTls(prefix: string, env: Record<string, string>, problems: string[]
   const tls: ProviderTls = { ca: get('TLS_CA'), cert: get('TLS_CERT'), key: get('TLS_KEY'), passphrase: get('TLS_KEY_PASSPHRASE') };
   if (problems.length > before) return {};
   if (tls.ca === undefined && tls.cert === undefined && tls.key === undefined) return {};
+  const checked = checkTls(prefix, tls, now);
+  problems.push(...checked.problems);
+  return checked.problems.length > 0 ? {} : { tls, certExpiresAt: checked.certExpiresAt };
+}
+
+/**
+ * A provider's TLS material checked as a whole, at start-up and at each rotation of its files: the
+ * certificate and key go together, match and open (with the passphrase), the CA bundle parses and
+ * the certificate has not expired at `now`. Each problem is a line naming its variable, never a value.
+ */
+export function checkTls(prefix: string, tls: ProviderTls, now: number): { problems: string[]; certExpiresAt?: number } {
   if ((tls.cert === undefined) !== (tls.key === undefined)) {
-    problems.push(
-      `${prefix}_${tls.cert === undefined ? 'TLS_CERT' : 'TLS_KEY'}: missing (${prefix}_TLS_CERT and ${prefix}_TLS_KEY go together)`,
-    );
-    return {};
+    const missing = tls.cert === undefined ? 'TLS_CERT' : 'TLS_KEY';
+    return { problems: [`${prefix}_${missing}: missing (${prefix}_TLS_CERT and ${prefix}_TLS_KEY go together)`] };
   }
-  const failure = (options: ProviderTls) => {
-    try {
-      createSecureContext(options);
-      return undefined;
-    } catch (error) {
-      return (error as Error).message;
-    }
-  };
+  const problems: string[] = [];
   const caProblem = tls.ca === undefined ? undefined : certificatesProblem(tls.ca);
   if (caProblem !== undefined) problems.push(`${prefix}_TLS_CA: not a PEM certificate bundle (${caProblem})`);
-  if (tls.cert === undefined) return caProblem === undefined ? { tls } : {};
-  const pairProblem = failure({ cert: tls.cert, key: tls.key, passphrase: tls.passphrase });
-  if (pairProblem !== undefined) {
-    problems.push(`${prefix}_TLS_KEY: does not match ${prefix}_TLS_CERT, or cannot be opened (${pairProblem})`);
-    return {};
+  if (tls.cert === undefined) return { problems };
+  try {
+    createSecureContext({ cert: tls.cert, key: tls.key, passphrase: tls.passphrase });
+  } catch (error) {
+    problems.push(`${prefix}_TLS_KEY: does not match ${prefix}_TLS_CERT, or cannot be opened (${(error as Error).message})`);
+    return { problems };
   }
   const expiresAt = Date.parse(new X509Certificate(tls.cert).validTo);
-  if (expiresAt <= now) {
-    problems.push(`${prefix}_TLS_CERT: the client certificate expired on ${new Date(expiresAt).toISOString()}`);
-    return {};
-  }
-  return caProblem === undefined ? { tls, certExpiresAt: expiresAt } : {};
+  if (expiresAt <= now) problems.push(`${prefix}_TLS_CERT: the client certificate expired on ${new Date(expiresAt).toISOString()}`);
+  return { problems, certExpiresAt: expiresAt };
 }
 
 /** A variable given directly or as `<NAME>_FILE` (a regular file of at most 1 MiB). */

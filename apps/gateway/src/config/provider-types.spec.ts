@@ -156,6 +156,7 @@ describe('RuntimeSecrets: where strategies take their secrets from', () => {
         asked.push(`${provider}.${field}`);
         return `rotated-${provider}-${field}`;
       },
+      tls: () => undefined,
     };
     const strategies = built(config, secrets);
     expect(strategies).toHaveLength(3);

@@ -1,6 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { SecretFileWatcher } from '../config/secret-file.watcher.js';
+import { TlsRotation } from '../config/tls-rotation.js';
 import { MetricsService } from './metrics.service.js';
 
 /**
@@ -10,7 +11,7 @@ import { MetricsService } from './metrics.service.js';
  */
 @Injectable()
 export class SecretMetrics {
-  constructor(metrics: MetricsService, @Optional() watcher?: SecretFileWatcher) {
+  constructor(metrics: MetricsService, @Optional() watcher?: SecretFileWatcher, @Optional() tls?: TlsRotation) {
     new Gauge({
       name: 'gateway_secret_reload_failed',
       help: "1 while the last read of one of the provider's secret files failed (the current value stays in use), until a good read; else 0",
@@ -18,7 +19,8 @@ export class SecretMetrics {
       registers: [metrics.registry],
       collect() {
         if (watcher === undefined) return;
-        for (const provider of watcher.providers()) this.set({ provider }, watcher.failed(provider) ? 1 : 0);
+        // A provider's TLS files also fail as a whole: a certificate and key that do not match (tls-rotation.ts).
+        for (const provider of watcher.providers()) this.set({ provider }, watcher.failed(provider) || tls?.failed(provider) ? 1 : 0);
       },
     });
   }

@@ -48,7 +48,7 @@ export function egressDispatcher(apiOrigin: string, proxy: string, tls: Provider
   const dispatcher = agent.compose(
     (dispatch) => (options, handler) => dispatch({ ...options, origin: apiOrigin }, new ProxyNamingHandler(handler, label)),
   );
-  return { dispatcher, close: () => agent.destroy() };
+  return { dispatcher, close: () => agent.close(), destroy: () => agent.destroy() };
 }
 
 /** Passes everything through, and gives a failure the detail the caller's problem shows. */

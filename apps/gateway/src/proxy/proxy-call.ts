@@ -98,7 +98,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
         const limited = await admission.limit(this.limited, this.provider);
         if (limited !== undefined) return this.fail(limited);
       }
-      const token = await tokens.token(this.provider);
+      const token = await tokens.token(this.provider, this.trace);
       if (!this.settled) this.send(token, this.body);
     } catch (error) {
       try {
@@ -224,7 +224,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, Admitted, Finished
     this.context.log.replayed(this.provider);
     const renewing = performance.now();
     try {
-      const token = await this.context.tokens.renew(this.provider, this.token!);
+      const token = await this.context.tokens.renew(this.provider, this.token!, this.trace);
       if (this.settled) return;
       this.upstreamAt += performance.now() - renewing; // the token wait is the gateway's time
       this.send(token, this.replayBody);

@@ -1,12 +1,20 @@
 import { OAuthProviderError, type AccessToken, type TokenService } from '@oauth-gateway/oauth-providers';
 import { ProblemError } from '../problem/problem.js';
+import type { CallTrace } from '../tracing/tracing.js';
 
 /** The providers' tokens as a proxied request needs them: failures already the caller's problem. */
 export class ProxyTokens {
   constructor(private readonly tokens: TokenService) {}
 
-  /** The provider's token, or the caller's problem when there is none to be had. */
-  async token(provider: string): Promise<AccessToken> {
+  /**
+   * The provider's token, or the caller's problem when there is none to be had. Traced, it is asked
+   * for with the request's server span current, so that the token request it may wait on is its child.
+   */
+  token(provider: string, trace?: Pick<CallTrace, 'within'>): Promise<AccessToken> {
+    return trace ? trace.within(() => this.untraced(provider)) : this.untraced(provider);
+  }
+
+  private async untraced(provider: string): Promise<AccessToken> {
     try {
       return await this.tokens.getToken(provider);
     } catch (error) {
@@ -25,9 +33,9 @@ export class ProxyTokens {
   }
 
   /** A token other than `refused`, which the provider answered 401 to. */
-  async renew(provider: string, refused: AccessToken): Promise<AccessToken> {
+  async renew(provider: string, refused: AccessToken, trace?: Pick<CallTrace, 'within'>): Promise<AccessToken> {
     await this.tokens.invalidate(provider, refused.accessToken);
-    return this.token(provider);
+    return this.token(provider, trace);
   }
 
   /** The headers that carry `token` (the library builds them once per token). */

@@ -20,8 +20,7 @@ export class ProxyHandler implements ProxyEntry {
 
   readonly listener = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void => {
     const call = new ProxyCall(this.context, req, res, expectsContinue);
-    // Traced, the request runs with its server span current, so that the token request it waits on is its child.
-    void (call.trace === undefined ? call.start() : call.trace.within(() => call.start()));
+    void call.start();
   };
 
   refuse(req: IncomingMessage, res: ServerResponse, problem: ProblemError): void {

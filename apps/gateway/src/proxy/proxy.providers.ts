@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { TokenService } from '@oauth-gateway/oauth-providers';
 import { ApiKeys } from '../auth/api-keys.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
+import { TlsRotation } from '../config/tls-rotation.js';
 import { AccessLog } from '../logging/access-log.js';
 import { GATEWAY_LOGGER } from '../logging/gateway-logger.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -37,8 +38,8 @@ export function proxyProviders(accessLog: AccessLog, upstreamConnections = CONNE
     },
     {
       provide: Upstreams,
-      inject: [GATEWAY_CONFIG],
-      useFactory: (config: GatewayConfig) => new Upstreams(config, upstreamConnections),
+      inject: [GATEWAY_CONFIG, TlsRotation],
+      useFactory: (config: GatewayConfig, tls: TlsRotation) => new Upstreams(config, upstreamConnections, tls),
     },
     {
       provide: ProxyHandler,

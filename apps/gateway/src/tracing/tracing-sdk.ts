@@ -3,6 +3,7 @@ import type { Context, Span, Tracer } from '@opentelemetry/api';
 import type { ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { TracingConfig } from '../config/tracing-config.js';
+import { SyncContextManager } from './sync-context.js';
 import type { CallTrace, ProxyTracing, TracedCall } from './tracing.js';
 
 /** Spans held for export at most; past it they are dropped and counted, never waited on. */
@@ -50,10 +51,22 @@ export async function startTracing(config: TracingConfig): Promise<ProxyTracing>
   const propagators = config.propagators.map((name) =>
     name === 'tracecontext' ? new core.W3CTraceContextPropagator() : new core.W3CBaggagePropagator(),
   );
-  provider.register({ propagator: new core.CompositePropagator({ propagators }) });
+  const propagator = new core.CompositePropagator({ propagators });
+  // The headers the propagators read: a request with none of them starts a new trace without being parsed.
+  const fields = propagator.fields();
+  provider.register({
+    propagator,
+    contextManager: new SyncContextManager(api.ROOT_CONTEXT),
+  });
   const tracer = api.trace.getTracer('oauth-gateway');
   return {
-    begin: (req) => new SdkCallTrace(api, tracer, req),
+    begin: (req) =>
+      new SdkCallTrace(
+        api,
+        tracer,
+        req,
+        fields.some((field) => req.headers[field] !== undefined),
+      ),
     dropped: () => counted.dropped,
     shutdown: async () => {
       await Promise.race([
@@ -82,8 +95,9 @@ class SdkCallTrace implements CallTrace {
     private readonly api: Api,
     private readonly tracer: Tracer,
     req: IncomingMessage,
+    propagated: boolean,
   ) {
-    const parent = api.propagation.extract(api.ROOT_CONTEXT, req.headers);
+    const parent = propagated ? api.propagation.extract(api.ROOT_CONTEXT, req.headers) : api.ROOT_CONTEXT;
     const method = (this.method = req.method ?? 'OTHER');
     // The path without its query, which may carry a credential.
     const attributes = { 'http.request.method': method, 'url.path': (req.url ?? '').split('?')[0] };
@@ -97,18 +111,20 @@ class SdkCallTrace implements CallTrace {
   }
 
   upstream(method: string, origin: string, headers: Record<string, string | string[]>): void {
+    delete headers.traceparent;
+    delete headers.tracestate;
+    // Not sampled: nothing is recorded, so the partner gets the server span's context, unsampled, and no client span is made.
+    if (!this.server.isRecording()) return this.api.propagation.inject(this.context, headers);
     this.client?.end();
-    const url = new URL(origin);
+    const { hostname, port } = originOf(origin);
     this.client = this.tracer.startSpan(
       method,
       {
         kind: this.api.SpanKind.CLIENT,
-        attributes: { 'http.request.method': method, 'server.address': url.hostname, 'server.port': Number(url.port) || undefined },
+        attributes: { 'http.request.method': method, 'server.address': hostname, 'server.port': port },
       },
       this.context,
     );
-    delete headers.traceparent;
-    delete headers.tracestate;
     this.api.propagation.inject(this.api.trace.setSpan(this.context, this.client), headers);
   }
 
@@ -117,6 +133,7 @@ class SdkCallTrace implements CallTrace {
   }
 
   end({ provider, caller, status, outcome }: TracedCall): void {
+    if (!this.server.isRecording()) return; // not sampled: there is nothing to tell it
     const problem = this.problem;
     const { SpanStatusCode } = this.api;
     const failed = status >= 500 || outcome === 'upstream_broken';
@@ -139,6 +156,18 @@ class SdkCallTrace implements CallTrace {
     if (failed) this.server.setStatus({ code: SpanStatusCode.ERROR, message: problem ?? outcome });
     this.server.end();
   }
+}
+
+const origins = new Map<string, { hostname: string; port: number | undefined }>();
+/** An upstream origin's host and port, parsed once per origin (there are as many as providers). */
+function originOf(origin: string) {
+  let parsed = origins.get(origin);
+  if (parsed === undefined) {
+    const url = new URL(origin);
+    parsed = { hostname: url.hostname, port: Number(url.port) || undefined };
+    origins.set(origin, parsed);
+  }
+  return parsed;
 }
 
 /** Counts the spans handed to the exporter and those it failed to deliver. */

@@ -25,7 +25,7 @@ export interface TracedCall {
 export interface CallTrace {
   readonly traceId: string;
   readonly spanId: string;
-  /** Runs `fn` with the server span current, so that the token request it may wait on is its child. */
+  /** Runs `fn` with the server span current, for its synchronous part: the token request it starts takes its trace from there. */
   within<T>(fn: () => T): T;
   /** Starts the client span of one upstream call and puts its context in `headers` (`traceparent`, `tracestate`), replacing the caller's. */
   upstream(method: string, origin: string, headers: Record<string, string | string[]>): void;

@@ -127,7 +127,8 @@ export class OAuth2Strategy implements TokenStrategy {
 
   credentialsFingerprint(): Promise<string> {
     const { clientSecret, password, privateKey } = this.#options;
-    return credentialsFingerprint([clientSecret, password, privateKey]);
+    // The client certificate authenticates too (tls_client_auth, or an endpoint that checks it): a rotated one ends a cool-down.
+    return credentialsFingerprint([clientSecret, password, privateKey, this.transport?.cert]);
   }
 }
 

@@ -142,6 +142,7 @@ async function withTimeout<T>(read: () => T | Promise<T>, ms: number): Promise<T
 /**
  * A transport that can work: a proxy that is `'none'` or an http(s) URL, and PEM material that
  * Node accepts (`tls.createSecureContext` throws on a key that does not match its certificate).
+ * Material given as functions is checked when a token request reads it (see `transport-agents.ts`).
  */
 export function requireTransport(provider: string, transport: TokenTransport | undefined): void {
   if (transport === undefined) return;
@@ -162,8 +163,15 @@ export function requireTransport(provider: string, transport: TokenTransport | u
       cert === undefined ? 'transport.cert' : 'transport.key',
       'goes with transport.key and transport.cert',
     );
+  for (const [option, value] of Object.entries({ ca, cert, key, passphrase })) {
+    if (value !== undefined && typeof value !== 'string' && typeof value !== 'function')
+      throw new OAuthConfigurationError(provider, `transport.${option}`, 'must be a string or a function that returns one');
+  }
+  // Material given as functions is read, and checked, at each token request; the rest is checked now.
+  const value = (material: unknown) => (typeof material === 'string' ? material : undefined);
+  const pairNow = typeof cert === 'string' && typeof key === 'string' && typeof passphrase !== 'function';
   try {
-    createSecureContext({ ca, cert, key, passphrase });
+    createSecureContext({ ca: value(ca), ...(pairNow && { cert, key, passphrase: value(passphrase) }) });
   } catch (error) {
     throw new OAuthConfigurationError(provider, 'transport', `is not usable (${(error as Error).message})`);
   }

@@ -6,7 +6,16 @@ import type { TokenHttpClient, TokenHttpRequest, TokenHttpResponse } from '../in
 import type { TokenTransport } from '../interfaces/token-transport.interface.js';
 import type { ResolvedOAuthOptions } from '../interfaces/oauth-module-options.interface.js';
 import { RESOLVED_OAUTH_OPTIONS } from '../oauth.constants.js';
-import { needsAgents, transportAgents, type TransportAgents } from './transport-agents.js';
+import {
+  needsAgents,
+  pemProblem,
+  readTransportPem,
+  retireAgents,
+  samePem,
+  transportAgents,
+  type TransportAgents,
+  type TransportPem,
+} from './transport-agents.js';
 
 /** Token answers are small; anything larger is not a token answer. */
 const MAX_TOKEN_RESPONSE_BYTES = 256 * 1024;
@@ -17,12 +26,14 @@ const PROXY_CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', '
 /**
  * Token endpoint calls through @nestjs/axios. The answer is always returned as text with its
  * status (strategies read the provider's error bodies); only network failures, timeouts, oversized
- * answers and a refusing proxy reject, as `unavailable`. A provider's transport gets its agents
- * once, on its first request, and they are destroyed at shutdown with their sockets.
+ * answers and a refusing proxy reject, as `unavailable`. A provider's transport gets its agents on
+ * its first request, and new ones when its material (functions, read at each request) reads
+ * differently: the old agents finish their requests and keep no socket. Agents in use are
+ * destroyed at shutdown with their sockets.
  */
 @Injectable()
 export class AxiosTokenHttpClient implements TokenHttpClient, OnApplicationShutdown {
-  private readonly agents = new Map<string, Promise<TransportAgents>>();
+  private readonly agents = new Map<string, { pem: TransportPem; agents: Promise<TransportAgents> }>();
 
   constructor(
     private readonly http: HttpService,
@@ -68,7 +79,7 @@ export class AxiosTokenHttpClient implements TokenHttpClient, OnApplicationShutd
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const built = await Promise.allSettled(this.agents.values());
+    const built = await Promise.allSettled([...this.agents.values()].map((entry) => entry.agents));
     this.agents.clear();
     for (const result of built) {
       if (result.status !== 'fulfilled') continue;
@@ -77,12 +88,22 @@ export class AxiosTokenHttpClient implements TokenHttpClient, OnApplicationShutd
     }
   }
 
-  private agentsFor(provider: string, transport: TokenTransport): Promise<TransportAgents> {
-    let agents = this.agents.get(provider);
-    if (agents === undefined) {
-      agents = transportAgents(transport);
-      this.agents.set(provider, agents);
+  private async agentsFor(provider: string, transport: TokenTransport): Promise<TransportAgents> {
+    const pem = await readTransportPem(provider, transport);
+    const current = this.agents.get(provider);
+    if (current !== undefined && samePem(current.pem, pem)) return current.agents;
+    const problem = pemProblem(pem);
+    if (problem !== undefined) {
+      throw new OAuthProviderError({
+        provider,
+        kind: 'unavailable',
+        code: 'transport_unusable',
+        description: `the transport material read is not usable (${problem})`,
+      });
     }
+    const agents = transportAgents(transport, pem);
+    this.agents.set(provider, { pem, agents });
+    if (current !== undefined) void current.agents.then(retireAgents, () => undefined);
     return agents;
   }
 }

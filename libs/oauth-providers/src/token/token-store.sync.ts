@@ -3,7 +3,7 @@ import type { AccessToken } from '../interfaces/access-token.interface.js';
 import type { ResolvedOAuthOptions } from '../interfaces/oauth-module-options.interface.js';
 import type { TokenLock, TokenStore } from '../stores/token-store.interface.js';
 import { isValid } from './token-lifetime.js';
-import { waitEvent } from './token-tracing.js';
+import { waitEvent, type TraceContext } from './token-tracing.js';
 
 /** How one renewal ends, supplied by the service: keeping another instance's token, or fetching one. */
 export interface RenewalSteps {
@@ -11,6 +11,8 @@ export interface RenewalSteps {
   adopt(token: AccessToken): AccessToken;
   /** Fetches a token from the provider, keeps it and writes it to the store (`save`). */
   fetch(): Promise<AccessToken>;
+  /** The trace of the caller that started the renewal, where a wait on the lock is marked. */
+  traceContext?: TraceContext;
 }
 
 type SyncOptions = Pick<ResolvedOAuthOptions, 'clock' | 'clusterWaitMs' | 'refreshSkewMs'>;
@@ -68,7 +70,7 @@ export class TokenStoreSync {
       const waitedFrom = clock.now();
       const theirs = await this.guard(() => this.store.waitFor(key, remaining, replacing), undefined);
       const waited = clock.now() - waitedFrom;
-      waitEvent('oauth.store_lock_wait', { 'oauth.wait_ms': waited });
+      waitEvent(steps.traceContext, 'oauth.store_lock_wait', { 'oauth.wait_ms': waited });
       if (waited > LOCK_LEASE_MS) this.logger.warn(`${key}: renewal waited ${waited} ms on another instance's lock`);
       if (theirs && this.freshOther(theirs, replacing)) return steps.adopt(theirs);
       // No result: the holder failed or died (its lock is gone), so go round and take the lock.

@@ -5,7 +5,7 @@ import type { Clock, RetryOptions } from '../interfaces/oauth-module-options.int
 import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-strategy.interface.js';
 import { backoffDelay } from './backoff.js';
 import { checkedGrant } from './token-grant.check.js';
-import { inTokenSpan } from './token-tracing.js';
+import { inTokenSpan, type TraceContext } from './token-tracing.js';
 import type { TokenEndpointBreaker } from './token-endpoint.breaker.js';
 import type { TokenRequestEvent } from './token.events.js';
 
@@ -44,14 +44,14 @@ export class TokenFetcher {
   ) {}
 
   /** Rejects with an `OAuthProviderError` only. */
-  async fetch(refreshToken: string | undefined): Promise<FetchedGrant> {
+  async fetch(refreshToken: string | undefined, trace?: TraceContext): Promise<FetchedGrant> {
     const { retry, clock, signal } = this.options;
     const started = clock.now();
     let useRefresh = refreshToken !== undefined && this.strategy.refreshToken !== undefined;
     for (let attempt = 1; ; attempt++) {
       const kind = useRefresh ? 'refresh' : 'primary';
       try {
-        return { grant: await this.callOnce(useRefresh ? refreshToken : undefined, attempt), kind };
+        return { grant: await this.callOnce(useRefresh ? refreshToken : undefined, attempt, trace), kind };
       } catch (cause) {
         const error = cause as OAuthProviderError; // callOnce rejects with nothing else
         if (useRefresh && error.kind === 'rejected') {
@@ -73,10 +73,10 @@ export class TokenFetcher {
   }
 
   /** One call; whatever the strategy throws or returns that is not a grant becomes an `OAuthProviderError`, here only. */
-  private callOnce(refreshToken: string | undefined, attempt: number): Promise<TokenGrant> {
+  private callOnce(refreshToken: string | undefined, attempt: number, trace: TraceContext | undefined): Promise<TokenGrant> {
     const grantType = refreshToken !== undefined ? 'refresh_token' : (this.strategy.grantType ?? 'client_credentials');
     const outcome = (error: unknown) => (error as OAuthProviderError).kind;
-    return inTokenSpan({ provider: this.strategy.name, grantType, attempt }, () => this.attempt(refreshToken), outcome);
+    return inTokenSpan(trace, { provider: this.strategy.name, grantType, attempt }, () => this.attempt(refreshToken), outcome);
   }
 
   private async attempt(refreshToken: string | undefined): Promise<TokenGrant> {

@@ -13,7 +13,7 @@ import { toAccessToken, validUntil } from './token-lifetime.js';
 import { providerState, refusalUnlessRotated, renewalWaitMs, renewsNow, servableToken, type ProviderState } from './provider-state.js';
 import { tokenStatus } from './token-status.projection.js';
 import { TokenStoreSync } from './token-store.sync.js';
-import { tokenWait } from './token-tracing.js';
+import { currentTrace, noTrace, tokenWait, type Asker } from './token-tracing.js';
 import { describeFailure, type TokenFailedEvent, type TokenServiceEvents } from './token.events.js';
 
 /** What `getToken` takes besides the provider's name. */
@@ -89,15 +89,13 @@ export class TokenService implements OnApplicationShutdown {
       return Promise.resolve(token);
     }
     state.misses++;
-    return tokenWait(provider, this.options.clock, this.renew(state, false));
+    const trace = currentTrace();
+    return tokenWait(trace, provider, this.options.clock, this.renew(state, { background: false, trace }));
   }
 
-  /**
-   * Starts a renewal ahead of expiry (the refresher calls this); callers keep the current token meanwhile.
-   * @internal
-   */
+  /** Starts a renewal ahead of expiry (the refresher calls this); callers keep the current token meanwhile. @internal */
   refreshInBackground(provider: string): Promise<AccessToken> {
-    return this.renew(this.state(provider), true);
+    return this.renew(this.state(provider), { background: true, trace: noTrace() });
   }
 
   /**
@@ -213,7 +211,7 @@ export class TokenService implements OnApplicationShutdown {
     return state;
   }
 
-  private renew(state: ProviderState, background: boolean): Promise<AccessToken> {
+  private renew(state: ProviderState, by: Asker): Promise<AccessToken> {
     if (state.inflight) return state.inflight;
     // During a cool-down or while the circuit is open, callers are answered at once; once the open
     // period has passed, the next renewal is the probe (single flight makes it one). A cool-down
@@ -221,7 +219,7 @@ export class TokenService implements OnApplicationShutdown {
     const now = this.options.clock.now();
     const refusal = state.breaker.refusal(now);
     if (refusal && state.breaker.cooldownFingerprint(now) === undefined) return Promise.reject(refusal);
-    const inflight = this.renewPaced(state, background, refusal !== undefined).finally(() => {
+    const inflight = this.renewPaced(state, by, refusal !== undefined).finally(() => {
       state.inflight = undefined;
     });
     state.inflight = inflight;
@@ -229,7 +227,7 @@ export class TokenService implements OnApplicationShutdown {
   }
 
   /** One renewal, started once `minRequestIntervalMs` has passed since the last one, whoever asked for it. */
-  private async renewPaced(state: ProviderState, background: boolean, coolingDown: boolean): Promise<AccessToken> {
+  private async renewPaced(state: ProviderState, by: Asker, coolingDown: boolean): Promise<AccessToken> {
     const refusal = coolingDown ? await refusalUnlessRotated(state, () => this.options.clock.now()) : undefined;
     if (refusal) throw refusal;
     const wait = renewalWaitMs(state, this.options.clock.now(), this.options.minRequestIntervalMs);
@@ -240,19 +238,20 @@ export class TokenService implements OnApplicationShutdown {
     const started = this.options.clock.now();
     state.renewalStartedAt = started;
     try {
-      const token = await this.obtain(state, background, started);
+      const token = await this.obtain(state, by, started);
       state.breaker.renewalSucceeded();
       return token;
     } catch (cause) {
-      throw cause instanceof OAuthProviderError ? this.failed(state, cause, background, started) : cause;
+      throw cause instanceof OAuthProviderError ? this.failed(state, cause, by.background, started) : cause;
     }
   }
 
   /** The renewal itself: another instance's token through the store, or the provider's. */
-  private obtain(state: ProviderState, background: boolean, started: number): Promise<AccessToken> {
+  private obtain(state: ProviderState, { background, trace }: Asker, started: number): Promise<AccessToken> {
     const provider = state.strategy.name;
     const replacing = state.local?.accessToken ?? state.invalidated;
     return this.sync.renew(state.storeKey, replacing, {
+      traceContext: trace,
       adopt: (token) => {
         this.keep(state, token);
         const durationMs = this.options.clock.now() - started;
@@ -261,7 +260,7 @@ export class TokenService implements OnApplicationShutdown {
       },
       fetch: async () => {
         const previousRefresh = state.local?.refreshToken;
-        const { grant, kind } = await state.fetcher.fetch(previousRefresh);
+        const { grant, kind } = await state.fetcher.fetch(previousRefresh, trace);
         const now = this.options.clock.now();
         const token = toAccessToken(provider, grant, now, this.options, kind === 'refresh' ? previousRefresh : undefined);
         this.keep(state, token);

@@ -67,6 +67,6 @@ export function clientOptions(p: ProviderEndpoints, secrets: RuntimeSecrets) {
     tokenUrl: p.tokenUrl,
     clientId: p.clientId,
     clientSecret: rotating(secrets, p.name, 'clientSecret', p.clientSecret),
-    transport: tokenTransport(p.transport),
+    transport: tokenTransport(p.transport, () => secrets.tls(p.name)),
   };
 }
