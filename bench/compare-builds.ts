@@ -4,8 +4,7 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { API_KEY, compareOption, CONNECTIONS, DURATION_S, int, log, median, PIPELINING, repo, tmp, WARMUP_S } from './bench-context.js';
 import { killAll, runBench, stopChild } from './children.js';
-import type { LoadSpec } from './load.js';
-import { interleaved, runOnce, summarise, warmUp, type Measured, type Run, type Target } from './measure.js';
+import { interleaved, together, warmUp, type Measured, type Run, type Target } from './measure.js';
 import { spread } from './ratios.js';
 import { startGateway, startUpstream, type Gateway } from './targets.js';
 
@@ -65,21 +64,6 @@ function render(self: Measured, base: Measured, logLines: { self: number; base: 
   ].join('\n');
 }
 
-/** Both targets loaded at once in each round (started in alternating order): the machine's other work weighs on both alike. */
-async function together(targets: Target[], extra: Partial<LoadSpec>): Promise<Measured[]> {
-  const runs = targets.map((): Run[] => []);
-  for (let round = 1; round <= ROUNDS; round++) {
-    const order = round % 2 ? [0, 1] : [1, 0];
-    const results = await Promise.all(order.map((i) => runOnce(targets[i], extra)));
-    order.forEach((i, k) => runs[i].push(results[k]));
-    const [a, b] = runs.map((r) => r.at(-1)!);
-    log(
-      `round ${round}: ${a.rps.toFixed(0)} and ${b.rps.toFixed(0)} req/s, ${a.cpuUs.toFixed(0)} and ${b.cpuUs.toFixed(0)} µs CPU/request`,
-    );
-  }
-  return runs.map(summarise);
-}
-
 async function main(): Promise<void> {
   if (compareOption('base') === undefined) {
     process.stderr.write('--base <directory of another built checkout> is required\n');
@@ -102,13 +86,13 @@ async function main(): Promise<void> {
   const self = await gateway('gateway-this');
   const base = await gateway('gateway-base', BASE_MAIN);
   const headers = { 'x-api-key': API_KEY };
-  const targets = [
+  const targets: [Target, Target] = [
     { label: 'this', url: `${self.url}/prio/echo`, headers, pid: self.proc.pid! },
     { label: 'base', url: `${base.url}/prio/echo`, headers, pid: base.proc.pid! },
   ];
   const warm = await warmUp(targets);
   const extra = RATE === undefined ? {} : { overallRate: RATE };
-  const [selfResult, baseResult] = await (TOGETHER ? together(targets, extra) : interleaved(targets, ROUNDS, extra));
+  const [selfResult, baseResult] = await (TOGETHER ? together(targets, ROUNDS, extra) : interleaved(targets, ROUNDS, extra));
   // Every request answered so far (the check before the warm-up included) against the lines read from each pipe.
   const logLines = {
     self: self.logLines() / (1 + warm[0].requests + selfResult.requests),

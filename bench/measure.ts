@@ -93,3 +93,21 @@ export async function compare(targets: Target[], rounds = RUNS): Promise<Measure
   await warmUp(targets);
   return interleaved(targets, rounds);
 }
+
+/**
+ * Two warmed-up targets loaded at once in each round (started in alternating order): whatever else
+ * the machine does at the time weighs on both alike, so each round's ratio compares like with like.
+ */
+export async function together(targets: [Target, Target], rounds = RUNS, extra: Partial<LoadSpec> = {}): Promise<Measured[]> {
+  const runs = targets.map((): Run[] => []);
+  for (let round = 1; round <= rounds; round++) {
+    const order = round % 2 ? [0, 1] : [1, 0];
+    const results = await Promise.all(order.map((i) => runOnce(targets[i], extra)));
+    order.forEach((i, k) => runs[i].push(results[k]));
+    const [a, b] = runs.map((r) => r.at(-1)!);
+    log(
+      `${targets[0].label} and ${targets[1].label} round ${round}: ${a.rps.toFixed(0)} and ${b.rps.toFixed(0)} req/s, ${a.cpuUs.toFixed(0)} and ${b.cpuUs.toFixed(0)} µs CPU/request`,
+    );
+  }
+  return runs.map(summarise);
+}

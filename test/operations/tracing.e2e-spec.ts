@@ -46,14 +46,18 @@ describe.each([['http/protobuf'], ['http/json']])('OpenTelemetry traces over OTL
     return found[0];
   };
 
-  it("a caller's unsampled trace reaches the partner unsampled, and nothing of it is exported (checked below, once the gateway has stopped)", async () => {
+  it("a caller's unsampled trace reaches the partner as it came, and nothing of it is exported (checked below, once the gateway has stopped)", async () => {
     // Another provider than the next test's, whose first token request must be cold.
     const res = await fetch(`${gateway.url}/sabre/echo`, {
-      headers: { 'x-api-key': KEY_ALL, traceparent: `00-${UNSAMPLED_TRACE}-${CALLER_SPAN}-00` },
+      headers: { 'x-api-key': KEY_ALL, traceparent: `00-${UNSAMPLED_TRACE}-${CALLER_SPAN}-00`, 'x-request-id': `unsampled-${protocol}` },
     });
     expect(res.status).toBe(200);
     const echoed = (await res.json()) as { headers: Record<string, string> };
-    expect(echoed.headers.traceparent).toMatch(new RegExp(`^00-${UNSAMPLED_TRACE}-[0-9a-f]{16}-00$`));
+    // Not recorded: no span of the gateway's, so the caller's own context goes on as it came.
+    expect(echoed.headers.traceparent).toBe(`00-${UNSAMPLED_TRACE}-${CALLER_SPAN}-00`);
+    const line = await gateway.waitForAccessLine(`unsampled-${protocol}`);
+    expect(line).toMatchObject({ trace_id: UNSAMPLED_TRACE });
+    expect(line).not.toHaveProperty('span_id');
   });
 
   it("one trace per request: the server span continues the caller's traceparent, the token request and the upstream call are its children, and the partner gets the client span's context", async () => {

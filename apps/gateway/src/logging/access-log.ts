@@ -25,7 +25,7 @@ export interface AccessLine {
   status: number;
   outcome: Outcome;
   ms: number;
-  /** The request's trace and server span, when tracing is on. */
+  /** The request's trace and server span, when tracing is on: the trace alone when the request is not recorded, neither when it starts no trace. */
   traceId?: string;
   spanId?: string;
 }
@@ -60,7 +60,8 @@ export class AccessLog {
     if (!this.logger.isLevelEnabled('info')) return;
     const upstream = line.upstreamMs === undefined ? '' : `,"upstreamMs":${line.upstreamMs}`;
     // Hex ids made by the tracing SDK, never by the caller: no escaping needed.
-    const trace = line.traceId === undefined ? '' : `,"trace_id":"${line.traceId}","span_id":"${line.spanId}"`;
+    const trace =
+      line.traceId === undefined ? '' : `,"trace_id":"${line.traceId}"${line.spanId === undefined ? '' : `,"span_id":"${line.spanId}"`}`;
     this.destination.write(
       `{"level":${INFO},"time":${Date.now()}${this.bindings},"reqId":${JSON.stringify(line.reqId)},` +
         `"caller":${JSON.stringify(line.caller)},"client":${JSON.stringify(line.client)}${upstream},` +

@@ -24,7 +24,7 @@ export interface FinishedCall {
   readonly status: number;
   readonly outcome: Outcome;
   readonly body: { readonly bytes: number } | undefined;
-  readonly trace: { readonly traceId: string; readonly spanId: string } | undefined;
+  readonly trace: { readonly traceId: string | undefined; readonly spanId: string | undefined } | undefined;
 }
 
 /** The access lines and the metrics of the proxy's requests, refused ones included. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, Span, Tracer } from '@opentelemetry/api';
 import type { ExportResultCode } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { IdGenerator, ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { TracingConfig } from '../config/tracing-config.js';
 import { SyncContextManager } from './sync-context.js';
 import type { CallTrace, ProxyTracing, TracedCall } from './tracing.js';
@@ -43,9 +43,11 @@ export async function startTracing(config: TracingConfig): Promise<ProxyTracing>
     parentbased_always_off: new base.ParentBasedSampler({ root: new base.AlwaysOffSampler() }),
     parentbased_traceidratio: new base.ParentBasedSampler({ root: ratio }),
   }[config.sampler.name];
+  const ids = new PresetTraceIds(new base.RandomIdGenerator());
   const provider = new node.NodeTracerProvider({
     resource: resources.resourceFromAttributes(config.resource),
     sampler: root,
+    idGenerator: ids,
     spanProcessors: [new BoundedQueue(batch, counted)],
   });
   const propagators = config.propagators.map((name) =>
@@ -59,14 +61,21 @@ export async function startTracing(config: TracingConfig): Promise<ProxyTracing>
     contextManager: new SyncContextManager(api.ROOT_CONTEXT),
   });
   const tracer = api.trace.getTracer('oauth-gateway');
+  // The token requests of a request that is not recorded are not either, whatever the sampler would say of them alone.
+  const unrecorded = core.suppressTracing(api.ROOT_CONTEXT);
   return {
-    begin: (req) =>
-      new SdkCallTrace(
-        api,
-        tracer,
-        req,
-        fields.some((field) => req.headers[field] !== undefined),
-      ),
+    // The sampler's decision comes first: a request it does not record makes no span and leaves its headers as they came.
+    begin: (req) => {
+      const parent = fields.some((field) => req.headers[field] !== undefined)
+        ? api.propagation.extract(api.ROOT_CONTEXT, req.headers)
+        : api.ROOT_CONTEXT;
+      const inherited = api.trace.getSpanContext(parent);
+      const traceId = inherited?.traceId ?? ids.generateTraceId();
+      const { decision } = root.shouldSample(parent, traceId, req.method ?? 'OTHER', api.SpanKind.SERVER, {}, []);
+      if (decision === base.SamplingDecision.NOT_RECORD) return inherited && new UnrecordedCall(api, unrecorded, traceId);
+      if (inherited === undefined) ids.preset(traceId);
+      return new SdkCallTrace(api, tracer, req, parent);
+    },
     dropped: () => counted.dropped,
     shutdown: async () => {
       await Promise.race([
@@ -95,9 +104,8 @@ class SdkCallTrace implements CallTrace {
     private readonly api: Api,
     private readonly tracer: Tracer,
     req: IncomingMessage,
-    propagated: boolean,
+    parent: Context,
   ) {
-    const parent = propagated ? api.propagation.extract(api.ROOT_CONTEXT, req.headers) : api.ROOT_CONTEXT;
     const method = (this.method = req.method ?? 'OTHER');
     // The path without its query, which may carry a credential.
     const attributes = { 'http.request.method': method, 'url.path': (req.url ?? '').split('?')[0] };
@@ -111,10 +119,9 @@ class SdkCallTrace implements CallTrace {
   }
 
   upstream(method: string, origin: string, headers: Record<string, string | string[]>): void {
-    delete headers.traceparent;
-    delete headers.tracestate;
-    // Not sampled: nothing is recorded, so the partner gets the server span's context, unsampled, and no client span is made.
-    if (!this.server.isRecording()) return this.api.propagation.inject(this.context, headers);
+    // Deleting a property puts the object in V8's slow dictionary mode for the rest of its way through undici: only when there is one.
+    if (headers.traceparent !== undefined) delete headers.traceparent;
+    if (headers.tracestate !== undefined) delete headers.tracestate;
     this.client?.end();
     const { hostname, port } = originOf(origin);
     this.client = this.tracer.startSpan(
@@ -133,7 +140,6 @@ class SdkCallTrace implements CallTrace {
   }
 
   end({ provider, caller, status, outcome }: TracedCall): void {
-    if (!this.server.isRecording()) return; // not sampled: there is nothing to tell it
     const problem = this.problem;
     const { SpanStatusCode } = this.api;
     const failed = status >= 500 || outcome === 'upstream_broken';
@@ -155,6 +161,42 @@ class SdkCallTrace implements CallTrace {
     });
     if (failed) this.server.setStatus({ code: SpanStatusCode.ERROR, message: problem ?? outcome });
     this.server.end();
+  }
+}
+
+/**
+ * A request the sampler does not record: no span, the caller's trace headers passed on untouched,
+ * its trace id (if it came with one) for the access line, and its token requests unrecorded.
+ */
+class UnrecordedCall implements CallTrace {
+  readonly spanId = undefined;
+  constructor(
+    private readonly api: Api,
+    private readonly unrecorded: Context,
+    readonly traceId: string,
+  ) {}
+  within<T>(fn: () => T): T {
+    return this.api.context.with(this.unrecorded, fn);
+  }
+  upstream(): void {}
+  failed(): void {}
+  end(): void {}
+}
+
+/** Random ids, except the next trace id when the gateway drew it itself to ask the sampler first. */
+class PresetTraceIds implements IdGenerator {
+  private next: string | undefined;
+  constructor(private readonly random: IdGenerator) {}
+  preset(traceId: string): void {
+    this.next = traceId;
+  }
+  generateTraceId(): string {
+    const preset = this.next;
+    this.next = undefined;
+    return preset ?? this.random.generateTraceId();
+  }
+  generateSpanId(): string {
+    return this.random.generateSpanId();
   }
 }
 

@@ -5,8 +5,11 @@ export const GATEWAY_TRACING = Symbol('GATEWAY_TRACING');
 
 /** What the proxy needs of tracing; undefined in its context when tracing is off (nothing of OpenTelemetry is loaded then). */
 export interface ProxyTracing {
-  /** Starts the server span of one proxied request, continuing the caller's `traceparent`. */
-  begin(req: IncomingMessage): CallTrace;
+  /**
+   * Starts the server span of one proxied request, continuing the caller's `traceparent`; undefined
+   * when the request starts no trace (none came with it and the sampler did not pick it).
+   */
+  begin(req: IncomingMessage): CallTrace | undefined;
   /** Spans ended but never exported (queue full, exporter failing). */
   dropped(): number;
   /** Exports what is queued, within a bound, and stops. */
@@ -24,7 +27,8 @@ export interface TracedCall {
 /** The spans of one proxied request. */
 export interface CallTrace {
   readonly traceId: string;
-  readonly spanId: string;
+  /** The server span's; undefined when the request is not recorded. */
+  readonly spanId: string | undefined;
   /** Runs `fn` with the server span current, for its synchronous part: the token request it starts takes its trace from there. */
   within<T>(fn: () => T): T;
   /** Starts the client span of one upstream call and puts its context in `headers` (`traceparent`, `tracestate`), replacing the caller's. */
