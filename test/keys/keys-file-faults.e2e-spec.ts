@@ -108,7 +108,7 @@ describe('GATEWAY_API_KEYS_FILE that is hostile or half-written, on a running ga
     const before = Date.now();
     execFileSync('mkfifo', [join(dir, '.fifo')]);
     renameSync(join(dir, '.fifo'), file);
-    expect(await refusal(before)).toEqual(['GATEWAY_API_KEYS_FILE: is not a regular file']);
+    expect(await refusal(before)).toEqual([`GATEWAY_API_KEYS_FILE: is not a regular file: ${file}`]);
     await stillServingThenRecover();
   }, 60_000);
 });
@@ -137,6 +137,9 @@ describe('a hostile keys file at start-up', () => {
   it('stops with exit 1 for a FIFO, without waiting for a writer', async () => {
     const file = join(dir, 'fifo.yaml');
     execFileSync('mkfifo', [file]);
-    expect(await start(file)).toEqual({ code: 1, output: 'Invalid configuration:\n  GATEWAY_API_KEYS_FILE: is not a regular file\n' });
+    expect(await start(file)).toEqual({
+      code: 1,
+      output: `Invalid configuration:\n  GATEWAY_API_KEYS_FILE: is not a regular file: ${file}\n`,
+    });
   }, 60_000);
 });

@@ -7,6 +7,7 @@ import type {
   TokenHttpResponse,
   TokenRequestContext,
 } from '../src/interfaces/token-strategy.interface.js';
+import type { TokenTransport } from '../src/interfaces/token-transport.interface.js';
 import { AxiosTokenHttpClient } from '../src/token/token-http.client.js';
 
 /** The token HTTP client OAuthModule gives strategies (axios through @nestjs/axios), built without Nest. */
@@ -24,9 +25,9 @@ export class RecordingTokenHttpClient implements TokenHttpClient {
 
   constructor(private readonly inner: TokenHttpClient) {}
 
-  post(provider: string, request: TokenHttpRequest): Promise<TokenHttpResponse> {
+  post(provider: string, request: TokenHttpRequest, transport?: TokenTransport): Promise<TokenHttpResponse> {
     this.requests.push(request);
-    return this.inner.post(provider, request);
+    return this.inner.post(provider, request, transport);
   }
 }
 

@@ -62,8 +62,8 @@ describe('loadKeysFile', () => {
       const answer = await loadKeysFile({ ...request, path, maxBytes }, SOURCES);
       return answer.status === 'failed' ? answer.problems : answer.status;
     };
-    expect(await problems(fifo)).toEqual(['GATEWAY_API_KEYS_FILE: is not a regular file']);
-    expect(await problems(dir)).toEqual(['GATEWAY_API_KEYS_FILE: is not a regular file']);
+    expect(await problems(fifo)).toEqual([`GATEWAY_API_KEYS_FILE: is not a regular file: ${fifo}`]);
+    expect(await problems(dir)).toEqual([`GATEWAY_API_KEYS_FILE: is not a regular file: ${dir}`]);
     expect(await problems(file, 10)).toEqual(['GATEWAY_API_KEYS_FILE: is larger than KEYS_FILE_MAX_BYTES (10 bytes)']);
     expect(await problems(join(dir, 'missing'))).toEqual([`GATEWAY_API_KEYS_FILE: cannot be read: ${join(dir, 'missing')}: ENOENT`]);
   });

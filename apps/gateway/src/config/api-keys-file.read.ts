@@ -17,14 +17,14 @@ const same = (a: Stats, b: Stats) => a.size === b.size && a.mtimeMs === b.mtimeM
 export function readKeysFile(path: string, maxBytes: number): KeysFileBytes {
   let fd: number;
   try {
-    if (!statSync(path).isFile()) return { problem: 'is not a regular file' };
+    if (!statSync(path).isFile()) return { problem: `is not a regular file: ${named(path)}` };
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     return { problem: `cannot be read: ${named(path)}: ${errorCode(error)}` };
   }
   try {
     const before = fstatSync(fd);
-    if (!before.isFile()) return { problem: 'is not a regular file' };
+    if (!before.isFile()) return { problem: `is not a regular file: ${named(path)}` };
     const tooLarge = { problem: `is larger than KEYS_FILE_MAX_BYTES (${maxBytes} bytes)` };
     if (before.size > maxBytes) return tooLarge;
     // One byte more than expected, to see a file that grew meanwhile.
