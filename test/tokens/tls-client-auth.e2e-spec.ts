@@ -4,9 +4,8 @@ import { expectNoSecretIn, KEY_ALL } from '../support/gateway-harness.js';
 import { GatewayProcess } from '../support/gateway-process.js';
 import {
   certificateThumbprint,
-  clientCredentialsClient,
   clientSecret,
-  startOidcAuthorizationServer,
+  startTlsClientAuthServer,
   type OidcAuthorizationServer,
 } from '../../libs/oauth-providers/test-support/oidc-authorization-server.js';
 import { makeTestPki, startMtlsServer, type MtlsServer, type TestPki } from '../../libs/oauth-providers/test-support/transport-rig.js';
@@ -56,17 +55,7 @@ describe('tls_client_auth against node-oidc-provider on a real gateway process',
 
   beforeAll(async () => {
     pki = makeTestPki();
-    server = await startOidcAuthorizationServer(
-      [
-        clientCredentialsClient('gateway', 'tls_client_auth', {
-          tls_client_auth_subject_dn: 'CN=gateway-client',
-          tls_client_certificate_bound_access_tokens: true,
-        }),
-        clientCredentialsClient('someone-else', 'tls_client_auth', { tls_client_auth_subject_dn: 'CN=someone-else' }),
-        clientCredentialsClient(introspector.id, 'client_secret_basic', { client_secret: introspector.secret }),
-      ],
-      { ca: pki.paths.ca, cert: pki.paths.serverCert, key: pki.paths.serverKey },
-    );
+    server = await startTlsClientAuthServer(pki, { bound: 'gateway', other: 'someone-else' }, introspector);
     api = await startMtlsServer(pki, partnerApi);
   });
   afterAll(async () => {

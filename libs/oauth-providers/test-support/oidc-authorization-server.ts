@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ClientMetadata } from 'oidc-provider';
 import { Agent, request } from 'undici';
+import type { TestPki } from './transport-rig.js';
 
 /** The resource indicator (RFC 8707) the server knows; its tokens are JWTs with it as `aud`. */
 export const OIDC_RESOURCE = 'https://api.example/';
@@ -92,4 +93,27 @@ export async function startOidcAuthorizationServer(clients: ClientMetadata[], tl
       await dispatcher.close();
     },
   };
+}
+
+/**
+ * The authorization server of the `tls_client_auth` tests, over mutual TLS with `pki`'s server
+ * certificate: `bound` is the client whose subject is `pki`'s client certificate's (its tokens bound
+ * to that certificate), `other` one registered for another subject, and `introspector` may introspect.
+ */
+export function startTlsClientAuthServer(
+  pki: TestPki,
+  clients: { bound: string; other: string },
+  introspector: { id: string; secret: string },
+): Promise<OidcAuthorizationServer> {
+  return startOidcAuthorizationServer(
+    [
+      clientCredentialsClient(clients.bound, 'tls_client_auth', {
+        tls_client_auth_subject_dn: 'CN=gateway-client',
+        tls_client_certificate_bound_access_tokens: true,
+      }),
+      clientCredentialsClient(clients.other, 'tls_client_auth', { tls_client_auth_subject_dn: 'CN=another-client' }),
+      clientCredentialsClient(introspector.id, 'client_secret_basic', { client_secret: introspector.secret }),
+    ],
+    { ca: pki.paths.ca, cert: pki.paths.serverCert, key: pki.paths.serverKey },
+  );
 }

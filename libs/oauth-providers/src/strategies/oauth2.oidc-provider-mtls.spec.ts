@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import {
   certificateThumbprint,
-  clientCredentialsClient,
   clientSecret,
   OIDC_RESOURCE,
-  startOidcAuthorizationServer,
+  startTlsClientAuthServer,
   type OidcAuthorizationServer,
 } from '../../test-support/oidc-authorization-server.js';
 import { axiosTokenHttpClient, providerErrorOf } from '../../test-support/strategy-context.js';
@@ -25,17 +24,7 @@ const introspector = { id: 'resource-server', secret: clientSecret() };
 beforeAll(async () => {
   pki = makeTestPki();
   otherPki = makeTestPki();
-  server = await startOidcAuthorizationServer(
-    [
-      clientCredentialsClient('mtls-client', 'tls_client_auth', {
-        tls_client_auth_subject_dn: 'CN=gateway-client',
-        tls_client_certificate_bound_access_tokens: true,
-      }),
-      clientCredentialsClient('other-subject', 'tls_client_auth', { tls_client_auth_subject_dn: 'CN=another-client' }),
-      clientCredentialsClient(introspector.id, 'client_secret_basic', { client_secret: introspector.secret }),
-    ],
-    { ca: pki.paths.ca, cert: pki.paths.serverCert, key: pki.paths.serverKey },
-  );
+  server = await startTlsClientAuthServer(pki, { bound: 'mtls-client', other: 'other-subject' }, introspector);
 });
 afterAll(async () => {
   await server?.close();

@@ -1,10 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { waitUntil } from '../../../../test/support/helpers.js';
 import type { TokenTransport } from '../interfaces/token-transport.interface.js';
 import { oauth2 } from '../strategies/oauth2.strategy.js';
 import { axiosTokenHttpClient, providerErrorOf } from '../../test-support/strategy-context.js';
-import { makeTestPki, type TestPki } from '../../test-support/transport-rig.js';
+import { answerToken, makeTestPki, type TestPki } from '../../test-support/transport-rig.js';
 import {
   issueClientCertificate,
   startRotatingMtlsServer,
@@ -13,13 +12,7 @@ import {
 } from '../../test-support/tls-rotation-rig.js';
 import type { AxiosTokenHttpClient } from './token-http.client.js';
 
-const answerToken = (req: IncomingMessage, res: ServerResponse) => {
-  req.resume();
-  req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ access_token: 'tok', token_type: 'Bearer', expires_in: 3600 }));
-  });
-};
+const answer = answerToken('tok');
 
 describe('transport material given as functions: read at each token request, agents rebuilt when it changes (real mTLS server)', () => {
   let pki: TestPki;
@@ -32,7 +25,7 @@ describe('transport material given as functions: read at each token request, age
   beforeAll(async () => {
     pki = makeTestPki();
     next = issueClientCertificate(pki, 'next-client', 'gateway-client-next');
-    server = await startRotatingMtlsServer({ cert: pki.serverCert, key: pki.serverKey }, pki.ca, answerToken);
+    server = await startRotatingMtlsServer({ cert: pki.serverCert, key: pki.serverKey }, pki.ca, answer);
   });
   afterEach(async () => {
     await http?.onApplicationShutdown();

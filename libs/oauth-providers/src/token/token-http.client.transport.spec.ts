@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { waitUntil } from '../../../../test/support/helpers.js';
@@ -8,6 +8,7 @@ import { oauth2 } from '../strategies/oauth2.strategy.js';
 import { axiosTokenHttpClient, providerErrorOf } from '../../test-support/strategy-context.js';
 import { createTokenService } from '../../test-support/token-service.js';
 import {
+  answerToken,
   makeTestPki,
   startForwardProxy,
   startMtlsServer,
@@ -17,13 +18,7 @@ import {
 } from '../../test-support/transport-rig.js';
 import type { AxiosTokenHttpClient } from './token-http.client.js';
 
-const answerToken = (req: IncomingMessage, res: ServerResponse) => {
-  req.resume();
-  req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ access_token: 'tok-via-transport', token_type: 'Bearer', expires_in: 3600 }));
-  });
-};
+const answer = answerToken('tok-via-transport');
 
 describe('token requests over a private CA, a client certificate and an egress proxy (real servers on loopback)', () => {
   let pki: TestPki;
@@ -35,8 +30,8 @@ describe('token requests over a private CA, a client certificate and an egress p
 
   beforeAll(async () => {
     pki = makeTestPki();
-    mtls = await startMtlsServer(pki, answerToken);
-    plain = createServer(answerToken);
+    mtls = await startMtlsServer(pki, answer);
+    plain = createServer(answer);
     await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
     plainPort = (plain.address() as AddressInfo).port;
   });
