@@ -11,14 +11,7 @@ import {
   strategyIdentity,
   stringField,
 } from './token-wire.js';
-import {
-  credentialsFingerprint,
-  providerName,
-  readCredential,
-  requireClientOptions,
-  requireTransport,
-  type Credential,
-} from './strategy-options.js';
+import { checkedClient, credentialsFingerprint, readCredential, type Credential } from './strategy-options.js';
 
 /** What `latamPass()` takes. */
 export interface LatamPassOptions {
@@ -48,9 +41,7 @@ export class LatamPassStrategy implements TokenStrategy {
 
   constructor(options: LatamPassOptions) {
     this.#options = options;
-    this.name = providerName(options.name, 'latam');
-    requireClientOptions(this.name, options);
-    requireTransport(this.name, options.transport);
+    this.name = checkedClient('latam', options);
     this.transport = options.transport;
     this.identity = strategyIdentity(options.tokenUrl, options.clientId, 'client_credentials');
     // `client_id` is "mandatory in all requests", the token call included.

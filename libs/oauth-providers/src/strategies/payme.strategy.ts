@@ -5,11 +5,9 @@ import { OAuthProviderError } from '../errors/oauth-provider.error.js';
 import type { JsonObject, ProviderErrorFields } from './token-wire.js';
 import { grantFrom, invalidResponse, JSON_CONTENT_TYPE, requestTokenAnswer, strategyIdentity, stringField } from './token-wire.js';
 import {
+  checkedClient,
   credentialsFingerprint,
-  providerName,
   readCredential,
-  requireClientOptions,
-  requireTransport,
   requireCredential,
   requireText,
   type Credential,
@@ -58,9 +56,7 @@ export class PaymeStrategy implements TokenStrategy {
 
   constructor(options: PaymeOptions) {
     this.#options = options;
-    this.name = providerName(options.name, 'payme');
-    requireClientOptions(this.name, options);
-    requireTransport(this.name, options.transport);
+    this.name = checkedClient('payme', options);
     this.transport = options.transport;
     requireText(this.name, 'audience', options.audience);
     if (options.username !== undefined || options.password !== undefined) {

@@ -3,14 +3,7 @@ import type { TokenRequestContext, TokenStrategy } from '../interfaces/token-str
 import type { TokenTransport } from '../interfaces/token-transport.interface.js';
 import type { JsonObject, ProviderErrorFields } from './token-wire.js';
 import { grantFrom, JSON_CONTENT_TYPE, rawBasicAuthorization, requestTokenAnswer, strategyIdentity, stringField } from './token-wire.js';
-import {
-  credentialsFingerprint,
-  providerName,
-  readCredential,
-  requireClientOptions,
-  requireTransport,
-  type Credential,
-} from './strategy-options.js';
+import { checkedClient, credentialsFingerprint, readCredential, type Credential } from './strategy-options.js';
 
 /** What `prio()` takes. */
 export interface PrioOptions {
@@ -39,9 +32,7 @@ export class PrioStrategy implements TokenStrategy {
 
   constructor(options: PrioOptions) {
     this.#options = options;
-    this.name = providerName(options.name, 'prio');
-    requireClientOptions(this.name, options);
-    requireTransport(this.name, options.transport);
+    this.name = checkedClient('prio', options);
     this.transport = options.transport;
     this.identity = strategyIdentity(options.tokenUrl, options.clientId, 'client_credentials', options.scope);
   }

@@ -13,11 +13,9 @@ import {
   stringField,
 } from './token-wire.js';
 import {
+  checkedClient,
   credentialsFingerprint,
-  providerName,
   readCredential,
-  requireClientOptions,
-  requireTransport,
   requireCredential,
   requireText,
   type Credential,
@@ -54,9 +52,7 @@ export class SabreStrategy implements TokenStrategy {
 
   constructor(options: SabreOptions) {
     this.#options = options;
-    this.name = providerName(options.name, 'sabre');
-    requireClientOptions(this.name, options);
-    requireTransport(this.name, options.transport);
+    this.name = checkedClient('sabre', options);
     this.transport = options.transport;
     requireText(this.name, 'username', options.username);
     requireCredential(this.name, 'password', options.password);

@@ -42,6 +42,20 @@ export function requireResource(provider: string, value: unknown): void {
     throw new OAuthConfigurationError(provider, 'resource', 'must be an absolute URI without a fragment (RFC 8707)');
 }
 
+/**
+ * The checks every partner strategy starts with: its name (the option, else `type`), where to ask,
+ * the client's id and secret, and the transport. Returns the name the provider is registered under.
+ */
+export function checkedClient(
+  type: string,
+  options: { name?: unknown; tokenUrl: unknown; clientId: unknown; clientSecret: unknown; transport?: TokenTransport },
+): string {
+  const name = providerName(options.name, type);
+  requireClientOptions(name, options);
+  requireTransport(name, options.transport);
+  return name;
+}
+
 /** What every built-in strategy needs: where to ask, and the client's id and secret. */
 export function requireClientOptions(provider: string, options: { tokenUrl: unknown; clientId: unknown; clientSecret: unknown }): void {
   requireTokenUrl(provider, options.tokenUrl);

@@ -12,14 +12,7 @@ import {
   strategyIdentity,
   stringField,
 } from './token-wire.js';
-import {
-  credentialsFingerprint,
-  providerName,
-  readCredential,
-  requireClientOptions,
-  requireTransport,
-  type Credential,
-} from './strategy-options.js';
+import { checkedClient, credentialsFingerprint, readCredential, type Credential } from './strategy-options.js';
 
 /** What `transatel()` takes. */
 export interface TransatelOptions {
@@ -48,9 +41,7 @@ export class TransatelStrategy implements TokenStrategy {
 
   constructor(options: TransatelOptions) {
     this.#options = options;
-    this.name = providerName(options.name, 'transatel');
-    requireClientOptions(this.name, options);
-    requireTransport(this.name, options.transport);
+    this.name = checkedClient('transatel', options);
     this.transport = options.transport;
     this.identity = strategyIdentity(options.tokenUrl, options.clientId, 'client_credentials', options.scope);
   }
