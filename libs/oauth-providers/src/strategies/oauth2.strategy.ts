@@ -14,7 +14,7 @@ import {
 import {
   credentialsFingerprint,
   readCredential,
-  requireCredential,
+  requireUser,
   requireOneOf,
   requireResource,
   requireText,
@@ -86,8 +86,7 @@ export class OAuth2Strategy implements TokenStrategy {
     this.transport = options.transport;
     this.#grantType = options.grantType ?? 'client_credentials';
     if (this.#grantType === 'password') {
-      requireText(name, 'username', options.username);
-      requireCredential(name, 'password', options.password);
+      requireUser(name, options);
     }
     if (options.assertionAudience !== undefined) requireText(name, 'assertionAudience', options.assertionAudience);
     if (options.resource !== undefined) requireResource(name, options.resource);

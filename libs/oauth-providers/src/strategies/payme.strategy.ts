@@ -4,14 +4,7 @@ import type { TokenTransport } from '../interfaces/token-transport.interface.js'
 import { OAuthProviderError } from '../errors/oauth-provider.error.js';
 import type { JsonObject, ProviderErrorFields } from './token-wire.js';
 import { grantFrom, invalidResponse, JSON_CONTENT_TYPE, requestTokenAnswer, strategyIdentity, stringField } from './token-wire.js';
-import {
-  checkedClient,
-  credentialsFingerprint,
-  readCredential,
-  requireCredential,
-  requireText,
-  type Credential,
-} from './strategy-options.js';
+import { checkedClient, credentialsFingerprint, readCredential, requireUser, requireText, type Credential } from './strategy-options.js';
 
 /** What `payme()` takes. */
 export interface PaymeOptions {
@@ -60,8 +53,7 @@ export class PaymeStrategy implements TokenStrategy {
     this.transport = options.transport;
     requireText(this.name, 'audience', options.audience);
     if (options.username !== undefined || options.password !== undefined) {
-      requireText(this.name, 'username', options.username);
-      requireCredential(this.name, 'password', options.password);
+      requireUser(this.name, options);
     }
     this.#scope = options.scope ?? DEFAULT_SCOPE;
     this.#apiVersion = options.apiVersion ?? DEFAULT_API_VERSION;

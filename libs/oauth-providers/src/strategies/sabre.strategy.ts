@@ -12,14 +12,7 @@ import {
   strategyIdentity,
   stringField,
 } from './token-wire.js';
-import {
-  checkedClient,
-  credentialsFingerprint,
-  readCredential,
-  requireCredential,
-  requireText,
-  type Credential,
-} from './strategy-options.js';
+import { checkedClient, credentialsFingerprint, readCredential, requireUser, type Credential } from './strategy-options.js';
 
 /** What `sabre()` takes. */
 export interface SabreOptions {
@@ -54,8 +47,7 @@ export class SabreStrategy implements TokenStrategy {
     this.#options = options;
     this.name = checkedClient('sabre', options);
     this.transport = options.transport;
-    requireText(this.name, 'username', options.username);
-    requireCredential(this.name, 'password', options.password);
+    requireUser(this.name, options);
     this.identity = strategyIdentity(options.tokenUrl, options.clientId, 'password', undefined, options.username);
   }
 

@@ -56,6 +56,12 @@ export function checkedClient(
   return name;
 }
 
+/** The resource owner of a password grant: a user name and its password (a credential, so possibly a function). */
+export function requireUser(provider: string, options: { username?: unknown; password?: unknown }): void {
+  requireText(provider, 'username', options.username);
+  requireCredential(provider, 'password', options.password);
+}
+
 /** What every built-in strategy needs: where to ask, and the client's id and secret. */
 export function requireClientOptions(provider: string, options: { tokenUrl: unknown; clientId: unknown; clientSecret: unknown }): void {
   requireTokenUrl(provider, options.tokenUrl);
