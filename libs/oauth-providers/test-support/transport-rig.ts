@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TokenHttpClient } from '../src/interfaces/token-strategy.interface.js';
+import type { TokenTransport } from '../src/interfaces/token-transport.interface.js';
+import { oauth2 } from '../src/strategies/oauth2.strategy.js';
 
 /** A token endpoint that answers every request, once read, with `accessToken` for an hour. */
 export const answerToken =
@@ -18,6 +21,12 @@ export const answerToken =
       res.end(JSON.stringify({ access_token: accessToken, token_type: 'Bearer', expires_in: 3600 }));
     });
   };
+
+/** One token request of an `oauth2` provider named `partner` through `http`, over `transport`. */
+export function requestTokenOver(http: TokenHttpClient, tokenUrl: string, transport: TokenTransport | undefined) {
+  const strategy = oauth2({ name: 'partner', tokenUrl, clientId: 'id', clientSecret: 'secret', transport });
+  return strategy.requestToken({ http, transport: strategy.transport });
+}
 
 /** A throwaway private CA with a server certificate (localhost, *.partner.test, 127.0.0.1) and a client certificate. */
 export interface TestPki {

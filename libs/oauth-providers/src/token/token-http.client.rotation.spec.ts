@@ -3,7 +3,7 @@ import { waitUntil } from '../../../../test/support/helpers.js';
 import type { TokenTransport } from '../interfaces/token-transport.interface.js';
 import { oauth2 } from '../strategies/oauth2.strategy.js';
 import { axiosTokenHttpClient, providerErrorOf } from '../../test-support/strategy-context.js';
-import { answerToken, makeTestPki, type TestPki } from '../../test-support/transport-rig.js';
+import { answerToken, makeTestPki, requestTokenOver, type TestPki } from '../../test-support/transport-rig.js';
 import {
   issueClientCertificate,
   startRotatingMtlsServer,
@@ -36,16 +36,7 @@ describe('transport material given as functions: read at each token request, age
   });
 
   const transport = (): TokenTransport => ({ ca: () => pki.ca, cert: () => material.cert, key: () => Promise.resolve(material.key) });
-  const tokenWith = (value: TokenTransport) => {
-    const strategy = oauth2({
-      name: 'partner',
-      tokenUrl: `https://localhost:${server.port}/token`,
-      clientId: 'id',
-      clientSecret: 's',
-      transport: value,
-    });
-    return strategy.requestToken({ http, transport: strategy.transport });
-  };
+  const tokenWith = (value: TokenTransport) => requestTokenOver(http, `https://localhost:${server.port}/token`, value);
 
   it('keeps its agents and connection while the material reads the same, and presents the new certificate on a new connection once it changes', async () => {
     http = axiosTokenHttpClient(3000);

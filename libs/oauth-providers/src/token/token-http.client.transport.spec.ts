@@ -9,6 +9,7 @@ import { axiosTokenHttpClient, providerErrorOf } from '../../test-support/strate
 import { createTokenService } from '../../test-support/token-service.js';
 import {
   answerToken,
+  requestTokenOver,
   makeTestPki,
   startForwardProxy,
   startMtlsServer,
@@ -57,10 +58,8 @@ describe('token requests over a private CA, a client certificate and an egress p
     return made;
   };
   const mtlsTransport = (): TokenTransport => ({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey });
-  const tokenWith = (tokenUrl: string, transport: TokenTransport | undefined, http = client()) => {
-    const strategy = oauth2({ name: 'partner', tokenUrl, clientId: 'id', clientSecret: 'secret', transport });
-    return strategy.requestToken({ http, transport: strategy.transport });
-  };
+  const tokenWith = (tokenUrl: string, transport: TokenTransport | undefined, http = client()) =>
+    requestTokenOver(http, tokenUrl, transport);
 
   it('trusts the private CA in addition to the bundled roots and presents the client certificate', async () => {
     const grant = await tokenWith(`https://localhost:${mtls.port}/token`, mtlsTransport());
