@@ -105,6 +105,9 @@ export function startRedisCluster(size = 3, { replicas = 0, nodeTimeoutMs = 15_0
         `nodes-${port}.conf`,
         '--cluster-node-timeout',
         String(nodeTimeoutMs),
+        // Redis 7 waits 5 s before a diskless full sync to gather replicas; these replicas come at once.
+        '--repl-diskless-sync-delay',
+        '0',
       ];
       servers.push(await startRedisServer(port, { args, cwd: dir }));
     }
@@ -121,6 +124,18 @@ export function startRedisCluster(size = 3, { replicas = 0, nodeTimeoutMs = 15_0
         if (i > 200) throw new Error(`Redis Cluster node ${server.port} never reached cluster_state:ok`);
         await new Promise((r) => setTimeout(r, 50));
       }
+    }
+    // A replica that has never finished its first sync refuses to fail over (its data counts as too old),
+    // so the cluster is handed out only once every replica's link to its master is up.
+    for (let i = 0; ; i++) {
+      const synced = servers.filter((server) =>
+        spawnSync('redis-cli', ['-p', String(server.port), 'info', 'replication'], { encoding: 'utf8' }).stdout.includes(
+          'master_link_status:up',
+        ),
+      ).length;
+      if (synced === size * replicas) break;
+      if (i > 400) throw new Error(`Redis Cluster: ${synced} of ${size * replicas} replicas finished their first sync`);
+      await new Promise((r) => setTimeout(r, 50));
     }
     return { nodes, servers: [...servers] };
   });

@@ -12,7 +12,7 @@
 // `promtool` on PATH (Debian: apt-get install prometheus); without it they are skipped with one
 // line, except under CI=true.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedisServer, redisAnswers, redisToolsOnPath } from './redis-server.mjs';
@@ -71,7 +71,22 @@ const jest = spawn(process.execPath, ['node_modules/jest/bin/jest.js', '--json',
   env,
   stdio: 'inherit',
 });
-const code = await new Promise((resolve) => jest.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+const exited = new Promise((resolve) => jest.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+// Jest writes the results file when the run is over; one that then stays up (a handle a failed test left
+// open) would hang CI until its time limit, so after a grace period it is stopped and counted as a failure.
+const EXIT_GRACE_MS = 30_000;
+let hung = false;
+const watchdog = setInterval(() => {
+  if (!existsSync(outFile)) return;
+  clearInterval(watchdog);
+  setTimeout(() => {
+    hung = true;
+    console.error(`jest: still running ${EXIT_GRACE_MS / 1000} s after writing its results (a handle left open); stopped`);
+    jest.kill('SIGKILL');
+  }, EXIT_GRACE_MS).unref();
+}, 1000);
+const code = await exited;
+clearInterval(watchdog);
 await privateRedis?.stop();
 
 let tally = '0 passed, 0 failed';
@@ -82,11 +97,11 @@ try {
     for (const test of suite.assertionResults ?? [])
       if (test.status === 'pending') console.log(`skipped: ${suite.name.replace(process.cwd() + '/', '')} › ${test.fullName}`);
   tally =
-    `${r.numPassedTests} passed, ${r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0)} failed` +
+    `${r.numPassedTests} passed, ${r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0) + (hung ? 1 : 0)} failed` +
     (r.numPendingTests ? `, ${r.numPendingTests} skipped` : '');
 } catch {
   tally = '0 passed, 1 failed';
 }
 rmSync(outDir, { recursive: true, force: true });
 console.log(tally);
-process.exit(code);
+process.exit(hung ? 1 : code);

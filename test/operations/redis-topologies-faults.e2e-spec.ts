@@ -45,6 +45,9 @@ async function underTraffic(rig: Rig) {
   const dir = mkdtempSync(join(tmpdir(), 'redis-faults-'));
   const gateways: GatewayProcess[] = [];
   let faultAt = Infinity;
+  // The callers' and watchers' loops run until this is false, which `finally` makes sure of when a step throws.
+  let running = false;
+  const loops: Array<Promise<unknown>> = [];
   try {
     for (const [, endpoint] of GATEWAY_PROVIDERS) emulators.setTokenLifetime(endpoint, 10);
     const keys = join(dir, 'keys.yaml');
@@ -63,10 +66,13 @@ async function underTraffic(rig: Rig) {
       LOG_LEVEL: 'info',
     };
     gateways.push(...(await Promise.all([GatewayProcess.start(shared), GatewayProcess.start(shared)])));
-    let running = false;
     const notReady: string[] = [];
     const ready = async (g: GatewayProcess) => {
-      const a = await fetch(`${g.url}/health/ready`);
+      // A gateway that does not answer at all is not ready either: said in `notReady`, not thrown out of a watcher.
+      const a = await fetch(`${g.url}/health/ready`).catch((error: Error) => ({
+        status: 0,
+        text: async () => String(error.cause ?? error),
+      }));
       if (a.status !== 200 && running) notReady.push(`${Date.now() - faultAt}: ${await a.text()}`);
       return a.status;
     };
@@ -99,11 +105,15 @@ async function underTraffic(rig: Rig) {
     const watchers = gateways.map(async (g, i) => {
       while (running) {
         readiness.push(await ready(g));
-        gauges[i].store = Math.max(gauges[i].store, (await metric(g.url, 'gateway_token_store_degraded{shared="true"}')) ?? 0);
-        gauges[i].limits = Math.max(gauges[i].limits, (await metric(g.url, 'gateway_rate_limit_degraded')) ?? 0);
+        gauges[i].store = Math.max(
+          gauges[i].store,
+          (await metric(g.url, 'gateway_token_store_degraded{shared="true"}').catch(() => undefined)) ?? 0,
+        );
+        gauges[i].limits = Math.max(gauges[i].limits, (await metric(g.url, 'gateway_rate_limit_degraded').catch(() => undefined)) ?? 0);
         await sleep(100);
       }
     });
+    loops.push(...callers, ...watchers);
 
     await sleep(BEFORE_MS);
     faultAt = Date.now();
@@ -168,6 +178,9 @@ async function underTraffic(rig: Rig) {
       recovered: lines.map((l) => l.filter((line) => line.msg === 'Redis answering again').map((line) => line.outageMs as number)),
     };
   } finally {
+    running = false;
+    // A watcher whose gateway went away mid-step rejects; the step's own error is the one reported.
+    await Promise.allSettled(loops);
     await Promise.all(gateways.map((g) => g.stop()));
     await emulators.close();
     rmSync(dir, { recursive: true, force: true });
