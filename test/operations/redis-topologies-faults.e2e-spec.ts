@@ -71,7 +71,7 @@ async function underTraffic(rig: Rig) {
       // A gateway that does not answer at all is not ready either: said in `notReady`, not thrown out of a watcher.
       const a = await fetch(`${g.url}/health/ready`).catch((error: Error) => ({
         status: 0,
-        text: async () => String(error.cause ?? error),
+        text: async () => (error.cause instanceof Error ? error.cause : error).message,
       }));
       if (a.status !== 200 && running) notReady.push(`${Date.now() - faultAt}: ${await a.text()}`);
       return a.status;
