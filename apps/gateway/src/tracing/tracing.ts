@@ -6,10 +6,10 @@ export const GATEWAY_TRACING = Symbol('GATEWAY_TRACING');
 /** What the proxy needs of tracing; undefined in its context when tracing is off (nothing of OpenTelemetry is loaded then). */
 export interface ProxyTracing {
   /**
-   * Starts the server span of one proxied request, continuing the caller's `traceparent`; undefined
-   * when the request starts no trace (none came with it and the sampler did not pick it).
+   * Starts the server span of one proxied request, continuing the caller's `traceparent`; one without
+   * trace id or span when the request starts no trace (none came with it and the sampler did not pick it).
    */
-  begin(req: IncomingMessage): CallTrace | undefined;
+  begin(req: IncomingMessage): CallTrace;
   /** Spans ended but never exported (queue full, exporter failing). */
   dropped(): number;
   /** Exports what is queued, within a bound, and stops. */
@@ -29,7 +29,8 @@ export type UpstreamHeaders = Record<string, string | string[] | undefined>;
 
 /** The spans of one proxied request. */
 export interface CallTrace {
-  readonly traceId: string;
+  /** The caller's or the gateway's; undefined when the request starts no trace. */
+  readonly traceId: string | undefined;
   /** The server span's; undefined when the request is not recorded. */
   readonly spanId: string | undefined;
   /** Runs `fn` with the server span current, for its synchronous part: the token request it starts takes its trace from there. */
